@@ -1,0 +1,7 @@
+// The svhnx._core extension: native batch operations of the data path.
+#include "ops.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "Native batch operations of svhnx (use svhnx.ops, which documents them).";
+  svhnx::register_sequences(m);
+}

@@ -1,0 +1,8 @@
+// Registration functions of the native ops, one per source file.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace svhnx {
+void register_sequences(pybind11::module_& m);
+}  // namespace svhnx

@@ -1,0 +1,39 @@
+"""Sessions: ``nox -s tests`` and ``nox -s benchmarks`` (each in a fresh virtualenv)."""
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = False
+
+ROOT = Path(__file__).parent
+TORCH = "torch==2.13.0"  # the CPU build; a bare "torch" requirement pulls a multi-GB CUDA build
+
+
+def _shared_data() -> str:
+    """``$SVHNX_DATA`` if set, else ``../shared/data`` beside the checkout when it exists."""
+    if "SVHNX_DATA" in os.environ:
+        return os.environ["SVHNX_DATA"]
+    shared = ROOT.parent / "shared" / "data"
+    return str(shared) if shared.is_dir() else ""
+
+
+def _install(session: nox.Session, extra: str) -> None:
+    session.install(TORCH)
+    session.install(f".[{extra}]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Build and install svhnx, then run the test suite."""
+    _install(session, "test")
+    session.run("pytest", *session.posargs, env={"SVHNX_DATA": _shared_data()})
+
+
+@nox.session
+def benchmarks(session: nox.Session) -> None:
+    """Measure the native data path against the plain Python/NumPy/OpenCV ways."""
+    _install(session, "test")
+    session.run("python", "-m", "benchmarks", *session.posargs, env={"SVHNX_DATA": _shared_data()})

@@ -1,0 +1,11 @@
+"""Batch operations of the data path, backed by the native extension ``svhnx._core``.
+
+Every op works on whole batches, releases the GIL, takes ``threads`` (``None`` = all cores)
+and, where it is random, a ``seed``: the same seed gives the same output whatever the thread
+count. Inputs follow CONVENTIONS.md (``uint8`` ``N x H x W x C`` images, ``float32``
+``[left, top, width, height]`` boxes); anything else raises ``TypeError``/``ValueError``.
+"""
+
+from svhnx.ops.sequences import composite_sequences
+
+__all__ = ["composite_sequences"]

@@ -1,0 +1,36 @@
+"""Conversions of the Python-level arguments shared by the ops."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+
+def thread_count(threads: int | None) -> int:
+    """``None`` -> 0 (the extension's "all cores"); otherwise a positive int."""
+    if threads is None:
+        return 0
+    threads = operator.index(threads)
+    if threads <= 0:
+        raise ValueError(f"threads: expected None or a positive count, got {threads}")
+    return threads
+
+
+def seed_value(seed: int | np.integer) -> int:
+    """A seed as the unsigned 64-bit integer the extension takes."""
+    try:
+        seed = operator.index(seed)
+    except TypeError:
+        raise TypeError(f"seed: expected an integer, got {type(seed).__name__}") from None
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed: expected an integer in [0, 2**64), got {seed}")
+    return seed
+
+
+def integer_array(values: object, name: str) -> np.ndarray:
+    """An integer array as C-contiguous int64; a non-integer dtype raises TypeError."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected an integer array, got dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
