@@ -1,0 +1,1 @@
+"""Benchmarks of svhnx: ``python -m benchmarks [NAME ...]`` (or ``nox -s benchmarks``)."""
