@@ -1,0 +1,181 @@
+"""From a photo to candidate number boxes: run the U-Net localizer (at several scales for large
+photos), fuse the probability maps, and turn the mask into scored boxes by connected components.
+
+Boxes are ``[left, top, width, height]`` in pixels of the photo (CONVENTIONS.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+#: Long side, in pixels, of the resized photo at each scale the localizer looks at. The localizer
+#: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo.
+DEFAULT_SCALES = (64, 128, 256)
+MULTIPLE = 16
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place that likely holds a number: its box in photo pixels and a score in [0, 1] (the
+    mean mask probability over the component)."""
+
+    box: tuple[float, float, float, float]
+    score: float
+
+
+def as_rgb(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """A ``uint8`` ``H x W x 3`` RGB image from an ``H x W`` or ``H x W x C`` one (C = 1, 3 or 4;
+    grey is repeated, alpha is dropped)."""
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise TypeError(f"{name}: expected dtype uint8, got {image.dtype}")
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"{name}: expected H x W or H x W x C with C = 1, 3 or 4, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"{name}: image is empty, shape {image.shape}")
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def pad_to_multiple(image: np.ndarray, multiple: int = MULTIPLE) -> np.ndarray:
+    """Pad an ``H x W x C`` image at the bottom and right, repeating the edge pixels, so both
+    sides are multiples of ``multiple`` (what a fully convolutional U-Net needs)."""
+    if multiple <= 0:
+        raise ValueError(f"multiple: expected a positive size, got {multiple}")
+    height, width = image.shape[:2]
+    bottom, right = -height % multiple, -width % multiple
+    if not bottom and not right:
+        return image
+    padded = cv2.copyMakeBorder(image, 0, bottom, 0, right, cv2.BORDER_REPLICATE)
+    return padded.reshape(height + bottom, width + right, *image.shape[2:])
+
+
+def images_to_tensor(images: np.ndarray) -> torch.Tensor:
+    """``uint8`` ``N x H x W x C`` -> float ``N x C x H x W`` in [0, 1], the localizer's input."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255)
+
+
+def scale_sizes(height: int, width: int, scales: Sequence[int] = DEFAULT_SCALES) -> list[tuple[int, int]]:
+    """``(height, width)`` of the photo resized to each long side in ``scales``, aspect kept.
+
+    Scales larger than the photo are dropped (never upsample beyond the smallest scale), so a
+    small photo or crop is looked at once, at the smallest scale.
+    """
+    if not scales or any(int(s) < MULTIPLE for s in scales):
+        raise ValueError(f"scales: expected long sides of at least {MULTIPLE} pixels, got {tuple(scales)}")
+    ordered = sorted({int(s) for s in scales})
+    long_side = max(height, width)
+    kept = [s for s in ordered if s <= long_side] or ordered[:1]
+    return [(max(1, round(height * s / long_side)), max(1, round(width * s / long_side))) for s in kept]
+
+
+@torch.inference_mode()
+def probability_map(model: nn.Module, image: np.ndarray, scales: Sequence[int] = DEFAULT_SCALES) -> np.ndarray:
+    """The localizer's number probability for the photo, fused over ``scales`` by the per-pixel
+    maximum, at the resolution of the largest scale used (``float32``, aspect of the photo)."""
+    image = as_rgb(image)
+    sizes = scale_sizes(*image.shape[:2], scales)
+    work_h, work_w = sizes[-1]
+    fused = np.zeros((work_h, work_w), dtype=np.float32)
+    for h, w in sizes:
+        resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        batch = images_to_tensor(pad_to_multiple(resized)[None])
+        prob = torch.sigmoid(model(batch).mask)[0, 0, :h, :w].numpy()
+        if (h, w) != (work_h, work_w):
+            prob = cv2.resize(prob, (work_w, work_h), interpolation=cv2.INTER_LINEAR)
+        np.maximum(fused, prob, out=fused)
+    return fused
+
+
+def _merge_neighbours(boxes: list[list[float]], scores: list[float], areas: list[int]) -> tuple[list[list[float]], list[float]]:
+    """Merge components side by side on one line (digits of one number whose masks do not touch):
+    vertical overlap at least half the smaller height, horizontal gap at most half the taller one."""
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                (l1, t1, w1, h1), (l2, t2, w2, h2) = boxes[i], boxes[j]
+                overlap = min(t1 + h1, t2 + h2) - max(t1, t2)
+                gap = max(l1, l2) - min(l1 + w1, l2 + w2)
+                if overlap >= 0.5 * min(h1, h2) and gap <= 0.5 * max(h1, h2):
+                    left, top = min(l1, l2), min(t1, t2)
+                    right, bottom = max(l1 + w1, l2 + w2), max(t1 + h1, t2 + h2)
+                    total = areas[i] + areas[j]
+                    scores[i] = (scores[i] * areas[i] + scores[j] * areas[j]) / total
+                    boxes[i], areas[i] = [left, top, right - left, bottom - top], total
+                    del boxes[j], scores[j], areas[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes, scores
+
+
+def mask_to_boxes(
+    probability: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    min_area: float = 0.001,
+    max_candidates: int = 5,
+    merge: bool = True,
+) -> list[Candidate]:
+    """Candidate boxes of a probability map (``H x W`` floats in [0, 1]), best first.
+
+    Pixels above ``threshold`` are grouped into 8-connected components; components smaller than
+    ``min_area`` (a fraction of the map, and never under 4 pixels) are noise and dropped; with
+    ``merge``, components side by side on one line are joined (a number whose digit masks do not
+    touch). Each candidate is scored by its mean probability. Boxes are in pixels of the map.
+    """
+    probability = np.asarray(probability, dtype=np.float32)
+    if probability.ndim != 2:
+        raise ValueError(f"probability: expected an H x W map, got shape {probability.shape}")
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold: expected a value in (0, 1), got {threshold}")
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((probability > threshold).astype(np.uint8), connectivity=8)
+    smallest = max(4.0, min_area * probability.size)
+    sums = np.bincount(labels.ravel(), weights=probability.ravel(), minlength=count)
+    boxes, scores, areas = [], [], []
+    for k in range(1, count):
+        left, top, width, height, area = (int(v) for v in stats[k])
+        if area < smallest:
+            continue
+        boxes.append([float(left), float(top), float(width), float(height)])
+        scores.append(float(sums[k] / area))
+        areas.append(area)
+    if merge:
+        boxes, scores = _merge_neighbours(boxes, scores, areas)
+    order = np.argsort(scores, kind="stable")[::-1][:max_candidates]
+    return [Candidate(tuple(boxes[i]), scores[i]) for i in order]
+
+
+def localize(
+    model: nn.Module,
+    image: np.ndarray,
+    *,
+    scales: Sequence[int] = DEFAULT_SCALES,
+    threshold: float = 0.5,
+    max_candidates: int = 5,
+) -> list[Candidate]:
+    """Candidate number boxes in ``image`` (``uint8`` ``H x W``, or ``H x W x C`` with C = 1, 3 or
+    4), best first, in pixels of ``image``. ``model`` is a localizer in eval mode whose output has
+    a ``mask`` of logits (:class:`svhnx.models.unet.UNet`)."""
+    image = as_rgb(image)
+    probability = probability_map(model, image, scales)
+    sy = image.shape[0] / probability.shape[0]
+    sx = image.shape[1] / probability.shape[1]
+    out = []
+    for c in mask_to_boxes(probability, threshold=threshold, max_candidates=max_candidates):
+        left, top, width, height = c.box
+        out.append(Candidate((left * sx, top * sy, width * sx, height * sy), c.score))
+    return out

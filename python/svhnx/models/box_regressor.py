@@ -1,0 +1,56 @@
+"""Box-regression localizer: the study's first attempt, kept as the baseline the U-Net must beat.
+
+A small convolutional network that regresses the number's union box directly, normalised to the
+image: ``[left / W, top / H, width / W, height / H]``, trained with an L2 loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+DEFAULT_WIDTHS = (32, 64, 128, 256)
+GRID = 4
+HIDDEN = 256
+
+
+class BoxRegressor(nn.Module):
+    """Conv blocks (3 x 3 conv, batch norm, ReLU, 2 x 2 max-pool), average pooling to a 4 x 4 grid
+    (which keeps where things are), and two linear layers to four sigmoid outputs: the
+    normalised union box of the number.
+
+    ``forward`` takes a float batch ``N x C x H x W`` of any size and returns ``N x 4``.
+    """
+
+    def __init__(self, in_channels: int = 3, widths: Sequence[int] = DEFAULT_WIDTHS) -> None:
+        super().__init__()
+        widths = tuple(int(w) for w in widths)
+        if not widths or any(w <= 0 for w in widths):
+            raise ValueError(f"widths: expected positive channel counts, got {widths}")
+        layers: list[nn.Module] = []
+        previous = in_channels
+        for width in widths:
+            layers += [
+                nn.Conv2d(previous, width, 3, padding=1, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+            ]
+            previous = width
+        self.in_channels = in_channels
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(GRID),
+            nn.Flatten(),
+            nn.Linear(previous * GRID * GRID, HIDDEN),
+            nn.ReLU(inplace=True),
+            nn.Linear(HIDDEN, 4),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"x: expected N x {self.in_channels} x H x W, got shape {tuple(x.shape)}")
+        return self.head(self.features(x))

@@ -1,0 +1,115 @@
+"""U-Net localizer: where in a photo is the house number?
+
+Ronneberger et al.'s contracting/expanding network with skip connections, at half the original
+widths (32-64-128-256-512) and with padded 3 x 3 convolutions so the mask has the input's size.
+It is fully convolutional: any input whose height and width are multiples of 16 works (pad other
+sizes first, see :func:`svhnx.localize.pad_to_multiple`). An optional length head on the
+bottleneck predicts how many digits the found number has (the study's proposal), so that a reading
+whose length disagrees can be rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from svhnx.labels import NUM_LENGTH_CLASSES
+
+DEFAULT_WIDTHS = (32, 64, 128, 256, 512)
+
+
+class LocalizerOutput(NamedTuple):
+    """What a localizer returns: mask logits ``N x 1 x H x W`` and, if it has a length head,
+    length logits ``N x 7`` (classes 0..6 as in CONVENTIONS.md), else ``None``."""
+
+    mask: torch.Tensor
+    length: torch.Tensor | None
+
+
+def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """Two padded 3 x 3 convolutions, each followed by batch norm and ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class UpBlock(nn.Module):
+    """Double the resolution (2 x 2 transposed convolution halving the channels), concatenate the
+    skip connection from the contracting path, then a :func:`conv_block`."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_channels, out_channels, 2, stride=2)
+        self.conv = conv_block(2 * out_channels, out_channels)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.cat([self.up(x), skip], dim=1))
+
+
+class UNet(nn.Module):
+    """U-Net with one output channel (number / background).
+
+    ``forward`` takes a float batch ``N x C x H x W`` (H and W multiples of ``2 ** (levels - 1)``,
+    16 for the default five widths) and returns a :class:`LocalizerOutput` of *logits*; apply
+    ``torch.sigmoid`` to the mask for probabilities (the loss works on logits, which is
+    numerically stable).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        widths: Sequence[int] = DEFAULT_WIDTHS,
+        length_head: bool = False,
+    ) -> None:
+        super().__init__()
+        widths = tuple(int(w) for w in widths)
+        if len(widths) < 2 or any(w <= 0 for w in widths):
+            raise ValueError(f"widths: expected at least two positive channel counts, got {widths}")
+        if in_channels <= 0:
+            raise ValueError(f"in_channels: expected a positive count, got {in_channels}")
+        self.in_channels = in_channels
+        self.widths = widths
+        self.multiple = 2 ** (len(widths) - 1)
+        self.down = nn.ModuleList()
+        previous = in_channels
+        for width in widths:
+            self.down.append(conv_block(previous, width))
+            previous = width
+        self.up = nn.ModuleList(UpBlock(wide, narrow) for wide, narrow in zip(widths[:0:-1], widths[-2::-1]))
+        self.head = nn.Conv2d(widths[0], 1, 1)
+        self.length_head = (
+            nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], NUM_LENGTH_CLASSES))
+            if length_head
+            else None
+        )
+
+    def forward(self, x: torch.Tensor) -> LocalizerOutput:
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"x: expected N x {self.in_channels} x H x W, got shape {tuple(x.shape)}")
+        height, width = x.shape[-2:]
+        if height % self.multiple or width % self.multiple:
+            raise ValueError(
+                f"x: height and width must be multiples of {self.multiple}, got {height} x {width} "
+                "(pad with svhnx.localize.pad_to_multiple)"
+            )
+        skips = []
+        for i, block in enumerate(self.down):
+            if i:
+                x = F.max_pool2d(x, 2)
+            x = block(x)
+            skips.append(x)
+        bottleneck = skips.pop()
+        x = bottleneck
+        for block in self.up:
+            x = block(x, skips.pop())
+        length = self.length_head(bottleneck) if self.length_head is not None else None
+        return LocalizerOutput(self.head(x), length)

@@ -1,0 +1,100 @@
+"""From probability maps and photos to candidate boxes."""
+
+import numpy as np
+import pytest
+import torch
+
+from svhnx.localize import (
+    Candidate,
+    as_rgb,
+    localize,
+    mask_to_boxes,
+    pad_to_multiple,
+    probability_map,
+    scale_sizes,
+)
+from svhnx.models.unet import LocalizerOutput
+
+
+class BrightIsNumber(torch.nn.Module):
+    """A stand-in localizer whose mask logits are high where the image is bright."""
+
+    def forward(self, x):
+        return LocalizerOutput(mask=(x.mean(dim=1, keepdim=True) - 0.5) * 40, length=None)
+
+
+def test_pad_to_multiple_repeats_the_edges():
+    image = np.arange(5 * 7 * 3, dtype=np.uint8).reshape(5, 7, 3)
+    padded = pad_to_multiple(image)
+    assert padded.shape == (16, 16, 3)
+    np.testing.assert_array_equal(padded[:5, :7], image)
+    np.testing.assert_array_equal(padded[10, 3], image[4, 3])
+    np.testing.assert_array_equal(padded[2, 12], image[2, 6])
+    assert pad_to_multiple(np.zeros((32, 48, 1), np.uint8)).shape == (32, 48, 1)
+
+
+def test_as_rgb_accepts_grey_rgb_and_rgba():
+    grey = np.full((4, 5), 7, np.uint8)
+    assert as_rgb(grey).shape == (4, 5, 3) and (as_rgb(grey) == 7).all()
+    rgba = np.zeros((4, 5, 4), np.uint8)
+    rgba[..., 3] = 255
+    assert as_rgb(rgba).shape == (4, 5, 3) and not as_rgb(rgba).any()
+    with pytest.raises(TypeError, match="uint8"):
+        as_rgb(np.zeros((4, 5, 3), np.float32))
+    with pytest.raises(ValueError, match="C = 1, 3 or 4"):
+        as_rgb(np.zeros((4, 5, 2), np.uint8))
+
+
+def test_mask_to_boxes_finds_each_component_best_first():
+    prob = np.zeros((40, 60), np.float32)
+    prob[5:15, 10:30] = 0.9    # a number: box [10, 5, 20, 10]
+    prob[25:35, 40:50] = 0.6   # a weaker blob: box [40, 25, 10, 10]
+    prob[38, 2] = 0.99         # one noisy pixel, dropped
+    candidates = mask_to_boxes(prob)
+    assert candidates == [
+        Candidate((10.0, 5.0, 20.0, 10.0), pytest.approx(0.9)),
+        Candidate((40.0, 25.0, 10.0, 10.0), pytest.approx(0.6)),
+    ]
+    assert len(mask_to_boxes(prob, max_candidates=1)) == 1
+    assert mask_to_boxes(prob, threshold=0.7)[0].box == (10.0, 5.0, 20.0, 10.0)
+    assert mask_to_boxes(np.zeros((8, 8), np.float32)) == []
+
+
+def test_digits_side_by_side_merge_into_one_number():
+    prob = np.zeros((40, 60), np.float32)
+    prob[10:20, 10:16] = 0.8   # digit 1
+    prob[10:21, 18:24] = 0.8   # digit 2, a 2-pixel gap
+    prob[30:38, 50:58] = 0.8   # another thing, far below
+    boxes = [c.box for c in mask_to_boxes(prob)]
+    assert (10.0, 10.0, 14.0, 11.0) in boxes and len(boxes) == 2
+    assert len(mask_to_boxes(prob, merge=False)) == 3
+
+
+def test_scale_sizes_keep_the_aspect_and_never_upsample_past_the_smallest():
+    assert scale_sizes(1100, 550) == [(64, 32), (128, 64), (256, 128)]
+    assert scale_sizes(100, 200) == [(32, 64), (64, 128)]
+    assert scale_sizes(30, 40) == [(48, 64)]
+    with pytest.raises(ValueError, match="scales"):
+        scale_sizes(100, 100, scales=())
+
+
+def test_localize_maps_boxes_back_to_photo_pixels():
+    photo = np.zeros((600, 900, 3), np.uint8)
+    photo[300:360, 450:600] = 255  # a bright "number"
+    candidates = localize(BrightIsNumber(), photo)
+    assert len(candidates) == 1
+    left, top, width, height = candidates[0].box
+    # the largest scale is 256 px wide: one map pixel is 900 / 256 = 3.5 photo pixels
+    assert left == pytest.approx(450, abs=8) and top == pytest.approx(300, abs=8)
+    assert width == pytest.approx(150, abs=8) and height == pytest.approx(60, abs=8)
+    assert candidates[0].score > 0.9
+
+
+def test_probability_map_fuses_scales_by_maximum():
+    photo = np.zeros((512, 512), np.uint8)
+    photo[200:210, 200:260] = 255  # thin: only visible at the larger scales
+    single = probability_map(BrightIsNumber(), photo, scales=(64,))
+    fused = probability_map(BrightIsNumber(), photo, scales=(64, 256))
+    assert single.shape == (64, 64) and fused.shape == (256, 256)
+    assert fused.max() > 0.99
+    assert fused[100:105, 100:130].mean() > 0.9

@@ -1,0 +1,76 @@
+"""The U-Net localizer and the box-regression baseline: shapes, padding rules, the length head."""
+
+import pytest
+import torch
+
+from svhnx.labels import NUM_LENGTH_CLASSES
+from svhnx.models.box_regressor import BoxRegressor
+from svhnx.models.unet import UNet
+
+
+@pytest.fixture(scope="module")
+def unet():
+    torch.manual_seed(0)
+    return UNet(length_head=True).eval()
+
+
+@pytest.mark.parametrize("height,width", [(64, 64), (48, 112), (160, 32)])
+def test_mask_has_the_input_size_on_non_square_inputs(unet, height, width):
+    with torch.inference_mode():
+        out = unet(torch.rand(2, 3, height, width))
+    assert out.mask.shape == (2, 1, height, width)
+    assert out.length.shape == (2, NUM_LENGTH_CLASSES)
+    assert torch.isfinite(out.mask).all()
+
+
+def test_sides_must_be_multiples_of_16(unet):
+    with pytest.raises(ValueError, match="multiples of 16"):
+        unet(torch.rand(1, 3, 64, 70))
+    with pytest.raises(ValueError, match="N x 3 x H x W"):
+        unet(torch.rand(1, 1, 64, 64))
+
+
+def test_widths_set_the_multiple_and_the_length_head_is_optional():
+    small = UNet(in_channels=1, widths=(8, 16, 32)).eval()
+    assert small.multiple == 4
+    with torch.inference_mode():
+        out = small(torch.rand(1, 1, 20, 12))
+    assert out.mask.shape == (1, 1, 20, 12) and out.length is None
+
+
+def test_default_widths_are_half_the_original_unet():
+    unet = UNet()
+    assert unet.widths == (32, 64, 128, 256, 512)
+    convs = [m for m in unet.modules() if isinstance(m, torch.nn.Conv2d)]
+    # 2 convs per level down, 2 per level up, 1 output 1 x 1 conv (the original's 23 layers minus
+    # its 4 up-convolutions, which are ConvTranspose2d here)
+    assert len(convs) == 2 * 5 + 2 * 4 + 1
+
+
+def test_unet_learns_a_mask():
+    torch.manual_seed(1)
+    model = UNet(widths=(8, 16, 32))
+    image = torch.zeros(4, 3, 32, 32)
+    target = torch.zeros(4, 1, 32, 32)
+    image[:, :, 8:20, 4:28] = 1
+    target[:, :, 8:20, 4:28] = 1
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(40):
+        optimiser.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(image).mask, target)
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    with torch.inference_mode():
+        predicted = torch.sigmoid(model(image).mask) > 0.5
+    assert (predicted == target.bool()).float().mean() > 0.97
+
+
+def test_box_regressor_outputs_normalised_boxes():
+    model = BoxRegressor().eval()
+    with torch.inference_mode():
+        boxes = model(torch.rand(3, 3, 64, 64))
+    assert boxes.shape == (3, 4)
+    assert ((boxes > 0) & (boxes < 1)).all()
+    with torch.inference_mode():
+        assert model(torch.rand(1, 3, 48, 96)).shape == (1, 4)
