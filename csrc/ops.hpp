@@ -5,4 +5,5 @@
 
 namespace svhnx {
 void register_sequences(pybind11::module_& m);
+void register_boxes(pybind11::module_& m);
 }  // namespace svhnx

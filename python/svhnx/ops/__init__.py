@@ -6,6 +6,7 @@ count. Inputs follow CONVENTIONS.md (``uint8`` ``N x H x W x C`` images, ``float
 ``[left, top, width, height]`` boxes); anything else raises ``TypeError``/``ValueError``.
 """
 
+from svhnx.ops.boxes import expand_boxes, union_boxes
 from svhnx.ops.sequences import composite_sequences
 
-__all__ = ["composite_sequences"]
+__all__ = ["composite_sequences", "expand_boxes", "union_boxes"]

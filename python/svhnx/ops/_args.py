@@ -34,3 +34,16 @@ def integer_array(values: object, name: str) -> np.ndarray:
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected an integer array, got dtype {arr.dtype}")
     return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def size_pair(size: tuple[int, int], name: str) -> tuple[int, int]:
+    """A ``(height, width)`` pair of positive ints; anything else raises TypeError/ValueError."""
+    try:
+        height, width = (operator.index(v) for v in size)
+    except TypeError:
+        raise TypeError(f"{name}: expected a (height, width) pair of integers, got {size!r}") from None
+    except ValueError:
+        raise ValueError(f"{name}: expected a (height, width) pair, got {size!r}") from None
+    if height <= 0 or width <= 0:
+        raise ValueError(f"{name}: expected a positive height and width, got {size!r}")
+    return height, width
