@@ -13,14 +13,14 @@ from svhnx.localize import (
     probability_map,
     scale_sizes,
 )
-from svhnx.models.unet import LocalizerOutput
 
 
 class BrightIsNumber(torch.nn.Module):
     """A stand-in localizer whose mask logits are high where the image is bright."""
 
-    def forward(self, x):
-        return LocalizerOutput(mask=(x.mean(dim=1, keepdim=True) - 0.5) * 40, length=None)
+    def forward(self, images):
+        brightness = images.float().mean(dim=3)[:, None] / 255
+        return {"mask": (brightness - 0.5) * 40}
 
 
 def test_pad_to_multiple_repeats_the_edges():

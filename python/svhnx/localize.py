@@ -60,11 +60,6 @@ def pad_to_multiple(image: np.ndarray, multiple: int = MULTIPLE) -> np.ndarray:
     return padded.reshape(height + bottom, width + right, *image.shape[2:])
 
 
-def images_to_tensor(images: np.ndarray) -> torch.Tensor:
-    """``uint8`` ``N x H x W x C`` -> float ``N x C x H x W`` in [0, 1], the localizer's input."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255)
-
-
 def scale_sizes(height: int, width: int, scales: Sequence[int] = DEFAULT_SCALES) -> list[tuple[int, int]]:
     """``(height, width)`` of the photo resized to each long side in ``scales``, aspect kept.
 
@@ -89,8 +84,8 @@ def probability_map(model: nn.Module, image: np.ndarray, scales: Sequence[int] =
     fused = np.zeros((work_h, work_w), dtype=np.float32)
     for h, w in sizes:
         resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-        batch = images_to_tensor(pad_to_multiple(resized)[None])
-        prob = torch.sigmoid(model(batch).mask)[0, 0, :h, :w].numpy()
+        batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized)[None]))
+        prob = torch.sigmoid(model(batch)["mask"])[0, 0, :h, :w].numpy()
         if (h, w) != (work_h, work_w):
             prob = cv2.resize(prob, (work_w, work_h), interpolation=cv2.INTER_LINEAR)
         np.maximum(fused, prob, out=fused)
@@ -168,8 +163,8 @@ def localize(
     max_candidates: int = 5,
 ) -> list[Candidate]:
     """Candidate number boxes in ``image`` (``uint8`` ``H x W``, or ``H x W x C`` with C = 1, 3 or
-    4), best first, in pixels of ``image``. ``model`` is a localizer in eval mode whose output has
-    a ``mask`` of logits (:class:`svhnx.models.unet.UNet`)."""
+    4), best first, in pixels of ``image``. ``model`` is a localizer in eval mode that takes
+    ``uint8 N x H x W x 3`` images and returns ``{"mask": logits}`` (:class:`svhnx.models.unet.UNet`)."""
     image = as_rgb(image)
     probability = probability_map(model, image, scales)
     sy = image.shape[0] / probability.shape[0]
