@@ -72,6 +72,11 @@ inline std::string shape_string(const py::array& a) {
   return s + (a.ndim() == 1 ? ",)" : ")");
 }
 
+// "list": the name of an object's type, for error messages.
+inline std::string type_name(const py::handle& obj) {
+  return py::str(py::type::handle_of(obj).attr("__name__"));
+}
+
 // ---------------------------------------------------------------------------------------
 // Boxes: float32 [left, top, width, height] rows, read as doubles. Left and top may be
 // negative (SVHN has such boxes); width and height may not.

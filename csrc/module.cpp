@@ -5,4 +5,5 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "Native batch operations of svhnx (use svhnx.ops, which documents them).";
   svhnx::register_sequences(m);
   svhnx::register_boxes(m);
+  svhnx::register_resize(m);
 }

@@ -7,6 +7,7 @@ count. Inputs follow CONVENTIONS.md (``uint8`` ``N x H x W x C`` images, ``float
 """
 
 from svhnx.ops.boxes import expand_boxes, union_boxes
+from svhnx.ops.images import crop_resize, pixel_windows
 from svhnx.ops.sequences import composite_sequences
 
-__all__ = ["composite_sequences", "expand_boxes", "union_boxes"]
+__all__ = ["composite_sequences", "crop_resize", "expand_boxes", "pixel_windows", "union_boxes"]

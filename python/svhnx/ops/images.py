@@ -1,0 +1,63 @@
+"""Image operations: crop a box out of each image and resize it; random and centre crops.
+
+Images are ``uint8`` ``H x W x C`` (C-contiguous); batches ``N x H x W x C``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from svhnx import _core
+from svhnx.ops._args import integer_array, size_pair, thread_count
+
+
+def pixel_windows(boxes: np.ndarray, image_sizes: np.ndarray) -> np.ndarray:
+    """The pixels ``crop_resize`` cuts out for each box: the rule from a float box to a crop.
+
+    Columns ``x0 = clip(floor(left), 0, W - 1)`` to ``x1 = clip(ceil(left + width), x0 + 1, W)``
+    (exclusive), rows alike with ``top``/``height`` and ``H``: every pixel the box touches, clipped
+    to the image, and never less than one pixel. The crop is ``image[y0:y1, x0:x1]``.
+
+    Args:
+        boxes: ``[N, 4]`` ``[left, top, width, height]`` boxes (``float32``).
+        image_sizes: ``int [N, 2]`` ``(height, width)`` of each box's image.
+
+    Returns:
+        ``int64 [N, 4]`` ``(x0, y0, x1, y1)`` windows.
+    """
+    left, top, width, height = np.asarray(boxes, dtype=np.float32).astype(np.float64).reshape(-1, 4).T
+    sizes = np.asarray(image_sizes, dtype=np.int64).reshape(-1, 2)
+    image_h, image_w = sizes[:, 0], sizes[:, 1]
+    x0 = np.clip(np.floor(left), 0, image_w - 1)
+    y0 = np.clip(np.floor(top), 0, image_h - 1)
+    x1 = np.clip(np.ceil(left + width), x0 + 1, image_w)
+    y1 = np.clip(np.ceil(top + height), y0 + 1, image_h)
+    return np.stack([x0, y0, x1, y1], axis=1).astype(np.int64)
+
+
+def crop_resize(
+    images: np.ndarray | Sequence[np.ndarray],
+    boxes: np.ndarray,
+    size: tuple[int, int] = (64, 64),
+    threads: int | None = None,
+) -> np.ndarray:
+    """Crop ``boxes[i]`` out of ``images[i]`` and resize it bilinearly to ``size``.
+
+    The crop is the window of ``pixel_windows``; the resize follows OpenCV's ``INTER_LINEAR``
+    (half-pixel centres, edges clamped) and agrees with ``cv2.resize(crop, (w, h),
+    interpolation=cv2.INTER_LINEAR)`` to within one grey level (both round fixed-point weights).
+
+    Args:
+        images: a ``uint8 N x H x W x C`` batch, or a sequence of ``N`` ``uint8`` images of any
+            sizes, each ``H x W x C`` (the same ``C`` for all) or ``H x W``.
+        boxes: ``float32 [N, 4]`` boxes with a positive width and height, each overlapping its image.
+        size: ``(height, width)`` of the output.
+        threads: worker threads; ``None`` uses every core.
+
+    Returns:
+        ``uint8 [N, height, width, C]`` (``C = 1`` for ``H x W`` images).
+    """
+    height, width = size_pair(size, "size")
+    return _core.crop_resize(images, boxes, height, width, thread_count(threads))
