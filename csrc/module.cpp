@@ -6,4 +6,5 @@ PYBIND11_MODULE(_core, m) {
   svhnx::register_sequences(m);
   svhnx::register_boxes(m);
   svhnx::register_resize(m);
+  svhnx::register_crops(m);
 }

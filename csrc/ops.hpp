@@ -7,4 +7,5 @@ namespace svhnx {
 void register_sequences(pybind11::module_& m);
 void register_boxes(pybind11::module_& m);
 void register_resize(pybind11::module_& m);
+void register_crops(pybind11::module_& m);
 }  // namespace svhnx

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from svhnx import _core
-from svhnx.ops._args import integer_array, size_pair, thread_count
+from svhnx.ops._args import seed_value, size_pair, thread_count
 
 
 def pixel_windows(boxes: np.ndarray, image_sizes: np.ndarray) -> np.ndarray:
@@ -61,3 +61,47 @@ def crop_resize(
     """
     height, width = size_pair(size, "size")
     return _core.crop_resize(images, boxes, height, width, thread_count(threads))
+
+
+def random_crop(
+    images: np.ndarray,
+    size: tuple[int, int] = (54, 54),
+    *,
+    seed: int,
+    threads: int | None = None,
+    return_offsets: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """A random ``size`` crop of each image of a batch (training augmentation).
+
+    Image ``i``'s offset is drawn uniformly among the positions where the crop fits, from a
+    stream of its own seeded by ``(seed, i)``: the output does not depend on ``threads``.
+
+    Args:
+        images: ``uint8 N x H x W x C`` batch.
+        size: ``(height, width)`` of the crops, at most the images' size.
+        seed: the offsets are a function of ``seed``, the batch size and the image size alone.
+        threads: worker threads; ``None`` uses every core.
+        return_offsets: also return the ``(top, left)`` of each crop.
+
+    Returns:
+        ``uint8 [N, height, width, C]`` crops, and with ``return_offsets`` an ``int64 [N, 2]``
+        array of ``(top, left)``.
+    """
+    height, width = size_pair(size, "size")
+    crops, offsets = _core.random_crop(images, height, width, seed_value(seed), thread_count(threads))
+    return (crops, offsets) if return_offsets else crops
+
+
+def center_crop(images: np.ndarray, size: tuple[int, int] = (54, 54), threads: int | None = None) -> np.ndarray:
+    """The centred ``size`` crop of each image (offset ``((H - height) // 2, (W - width) // 2)``).
+
+    Args:
+        images: ``uint8 N x H x W x C`` batch.
+        size: ``(height, width)`` of the crops, at most the images' size.
+        threads: worker threads; ``None`` uses every core.
+
+    Returns:
+        ``uint8 [N, height, width, C]``.
+    """
+    height, width = size_pair(size, "size")
+    return _core.center_crop(images, height, width, thread_count(threads))
