@@ -6,8 +6,17 @@ count. Inputs follow CONVENTIONS.md (``uint8`` ``N x H x W x C`` images, ``float
 ``[left, top, width, height]`` boxes); anything else raises ``TypeError``/``ValueError``.
 """
 
-from svhnx.ops.boxes import expand_boxes, union_boxes
+from svhnx.ops.boxes import box_masks, expand_boxes, union_boxes
 from svhnx.ops.images import center_crop, crop_resize, pixel_windows, random_crop
 from svhnx.ops.sequences import composite_sequences
 
-__all__ = ["center_crop", "composite_sequences", "crop_resize", "expand_boxes", "pixel_windows", "random_crop", "union_boxes"]
+__all__ = [
+    "box_masks",
+    "center_crop",
+    "composite_sequences",
+    "crop_resize",
+    "expand_boxes",
+    "pixel_windows",
+    "random_crop",
+    "union_boxes",
+]

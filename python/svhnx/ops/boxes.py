@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from svhnx import _core
-from svhnx.ops._args import integer_array, thread_count
+from svhnx.ops._args import integer_array, size_pair, thread_count
 
 
 def union_boxes(
@@ -62,3 +62,41 @@ def expand_boxes(
         ``float32 [N, 4]`` expanded boxes inside ``[0, width] x [0, height]``.
     """
     return _core.expand_boxes(boxes, integer_array(image_sizes, "image_sizes"), float(factor), thread_count(threads))
+
+
+def box_masks(
+    boxes: np.ndarray,
+    counts: np.ndarray,
+    mask_size: tuple[int, int] = (64, 64),
+    *,
+    image_sizes: np.ndarray | None = None,
+    threads: int | None = None,
+) -> np.ndarray:
+    """Rasterise each image's boxes into a ``uint8`` mask: 1 inside any of its boxes, else 0.
+
+    Mask pixel ``(r, c)`` is inside a box when its centre is: ``left <= c + 0.5 < left + width``
+    and ``top <= r + 0.5 < top + height``. With ``image_sizes`` the boxes are first scaled from
+    their image to the mask: horizontal edges times ``mask_width / image_width``, vertical
+    edges times ``mask_height / image_height``. Boxes may cross the border (clipped) and be
+    empty (they mark nothing); an image may have no boxes (an all-zero mask).
+
+    Args:
+        boxes: ``float32 [M, 4]`` boxes, image after image.
+        counts: ``int [N]`` boxes per image, adding up to ``M``.
+        mask_size: ``(height, width)`` of the masks.
+        image_sizes: ``int [N, 2]`` ``(height, width)`` of each image, or ``None`` when the boxes
+            are already in mask pixels.
+        threads: worker threads; ``None`` uses every core.
+
+    Returns:
+        ``uint8 [N, height, width]`` masks of 0 and 1.
+    """
+    height, width = size_pair(mask_size, "mask_size")
+    return _core.box_masks(
+        boxes,
+        integer_array(counts, "counts"),
+        height,
+        width,
+        None if image_sizes is None else integer_array(image_sizes, "image_sizes"),
+        thread_count(threads),
+    )
