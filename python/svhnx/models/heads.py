@@ -1,0 +1,45 @@
+"""Parts shared by the multi-digit recognizers: the image input and the per-slot output heads."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import torch
+from torch import nn
+
+from svhnx.labels import MAX_DIGITS, NUM_DIGIT_CLASSES, NUM_LENGTH_CLASSES
+
+
+class SequenceOutput(TypedDict, total=False):
+    """What a recognizer returns: ``digits`` logits ``N x 5 x 11`` and, with a length head,
+    ``length`` logits ``N x 7``."""
+
+    digits: torch.Tensor
+    length: torch.Tensor
+
+
+def image_input(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """``uint8 N x H x W x C`` images -> normalised ``float N x C x H x W`` (the model's door).
+
+    The result is a permuted view's copy, so its memory is channels-last, which convolutions on
+    CUDA prefer; on the CPU it is just as good.
+    """
+    if images.dtype != torch.uint8 or images.ndim != 4:
+        raise ValueError(f"images: expected uint8 N x H x W x C, got {images.dtype} with shape {tuple(images.shape)}")
+    x = images.permute(0, 3, 1, 2).float()
+    return x.sub_(255.0 * mean).mul_(1.0 / (255.0 * std))
+
+
+class SequenceHeads(nn.Module):
+    """Five 11-way digit classifiers (10 = blank) and an optional 7-way length classifier."""
+
+    def __init__(self, features: int, *, length_head: bool = False) -> None:
+        super().__init__()
+        self.digits = nn.Linear(features, MAX_DIGITS * NUM_DIGIT_CLASSES)
+        self.length = nn.Linear(features, NUM_LENGTH_CLASSES) if length_head else None
+
+    def forward(self, x: torch.Tensor) -> SequenceOutput:
+        out: SequenceOutput = {"digits": self.digits(x).view(-1, MAX_DIGITS, NUM_DIGIT_CLASSES)}
+        if self.length is not None:
+            out["length"] = self.length(x)
+        return out

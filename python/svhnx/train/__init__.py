@@ -1,0 +1,29 @@
+"""Generic training: ``python -m svhnx.train TASK [flags]``.
+
+How a task plugs in
+-------------------
+1. Subclass :class:`Task` in a module of this package (see ``mnist_seq.py``), decorate it with
+   :func:`register_task`, and add ``"your-task": "svhnx.train.your_module"`` to
+   :data:`svhnx.train.task.TASK_MODULES`.
+2. Set ``name``, ``description``, ``defaults`` (defaults of the shared flags: ``model``,
+   ``batch_size``, ``steps``, ``lr``, ``eval_every``, ``weight_decay``, ``schedule``, ...),
+   ``metric`` (picks ``best.pt``; ``higher_is_better``) and ``images_per_epoch`` (what ``--epochs``
+   counts).
+3. Implement ``add_arguments`` (your own flags; the shared ones are already on the parser:
+   ``--model --batch-size --steps/--epochs --lr --schedule --warmup --optimizer --weight-decay
+   --eval-every --seed --device --amp --workers --threads --data-root --download --out --resume``),
+   ``model_kwargs`` (passed to ``svhnx.models.create_model(args.model, ...)``), ``train_batches``
+   (CPU batch dicts starting at a given step, deterministic in seed/rank/step so resume is exact),
+   ``validation_batches``, ``loss`` and ``new_metrics``; optionally ``forward`` (default
+   ``model(batch["images"])``) and ``plot_predictions`` (used by ``python -m svhnx.evaluate``).
+
+The loop (:class:`svhnx.train.loop.Trainer`) does the rest: device choice, AdamW/SGD, OneCycle /
+cosine / constant LR, AMP and channels-last on CUDA, a tqdm bar with loss and images/s,
+evaluation every ``--eval-every`` steps, the run directory (``config.json``, ``metrics.csv``,
+``last.pt``, ``best.pt``, ``curves.png``) and ``--resume`` from ``last.pt`` (model, optimiser,
+scheduler, scaler, step, RNG states; the data stream restarts at the saved step).
+"""
+
+from svhnx.train.task import MetricAccumulator, Task, get_task, list_tasks, register_task
+
+__all__ = ["MetricAccumulator", "Task", "get_task", "list_tasks", "register_task"]

@@ -1,0 +1,91 @@
+"""The flags every task shares, and argparse types that reject bad values with a clear message."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from svhnx.models import list_models
+
+#: Flags that may change when a run is resumed (where and how it runs, not what it computes).
+RUNTIME_FLAGS = ("device", "amp", "workers", "threads", "data_root", "download", "out", "resume", "progress")
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
+    return value
+
+
+def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, Any]) -> None:
+    """The flags of every task; ``defaults`` (the task's) fills model, batch size, steps, lr..."""
+    models = list_models()
+    run = parser.add_argument_group("training")
+    run.add_argument("--model", choices=models, default=defaults.get("model", models[0]), help="model name (default: %(default)s)")
+    run.add_argument("--batch-size", type=positive_int, default=defaults.get("batch_size", 128), help="(default: %(default)s)")
+    length = run.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=positive_int, default=defaults.get("steps", 1000), help="optimiser steps (default: %(default)s)")
+    length.add_argument("--epochs", type=positive_float, default=None, help="train for this many epochs instead of --steps")
+    run.add_argument("--lr", type=positive_float, default=defaults.get("lr", 1e-3), help="peak learning rate (default: %(default)s)")
+    run.add_argument("--schedule", choices=("onecycle", "cosine", "constant"), default=defaults.get("schedule", "onecycle"),
+                     help="learning-rate schedule (default: %(default)s)")
+    run.add_argument("--warmup", type=fraction, default=defaults.get("warmup", 0.15),
+                     help="fraction of the steps spent warming up (default: %(default)s)")
+    run.add_argument("--optimizer", choices=("adamw", "sgd"), default=defaults.get("optimizer", "adamw"), help="(default: %(default)s)")
+    run.add_argument("--weight-decay", type=non_negative_float, default=defaults.get("weight_decay", 1e-4), help="(default: %(default)s)")
+    run.add_argument("--eval-every", type=positive_int, default=defaults.get("eval_every", 500),
+                     help="evaluate and checkpoint every this many steps, and at the end (default: %(default)s)")
+    run.add_argument("--seed", type=non_negative_int, default=defaults.get("seed", 0), help="(default: %(default)s)")
+
+    where = parser.add_argument_group("where and how")
+    where.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present (default: auto)")
+    where.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                       help="mixed precision; default on for CUDA, unavailable on the CPU")
+    where.add_argument("--workers", type=non_negative_int, default=0, help="DataLoader worker processes (default: 0)")
+    where.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's choice)")
+    where.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA, else ~/.cache/svhnx)")
+    where.add_argument("--download", action="store_true", help="download missing dataset files (verified)")
+    where.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<task>-<date>-<time>)")
+    where.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    where.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar (default: on)")
+
+
+def explicit_flags(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
+    """Destinations of the optional flags written out in ``argv`` (the parser must not allow abbreviations)."""
+    given = set()
+    for action in parser._actions:  # argparse has no public API for this
+        for option in action.option_strings:
+            if any(arg == option or arg.startswith(option + "=") for arg in argv):
+                given.add(action.dest)
+    return given

@@ -1,0 +1,116 @@
+"""``python -m svhnx.train TASK [flags]``: train a task's model into a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import svhnx
+from svhnx.data.download import DatasetNotFoundError
+from svhnx.train.arguments import RUNTIME_FLAGS, add_shared_arguments, explicit_flags
+from svhnx.train.loop import Trainer, select_device
+from svhnx.train.run_dir import LAST, RunDirectory, load_checkpoint
+from svhnx.train.task import get_task, list_tasks
+
+PREDICTIONS = "predictions.png"
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and one sub-parser per task (shared flags + the task's own)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m svhnx.train", description="Train a model; writes config.json, metrics.csv, "
+        "last.pt, best.pt and figures into the run directory.", allow_abbrev=False,
+    )
+    sub = parser.add_subparsers(dest="task", metavar="TASK", required=True, help=", ".join(list_tasks()))
+    parsers = {}
+    for name in list_tasks():
+        task = get_task(name)
+        p = sub.add_parser(name, help=task.description, description=task.description, allow_abbrev=False)
+        add_shared_arguments(p, task.defaults)
+        task.add_arguments(p)
+        parsers[name] = p
+    return parser, parsers
+
+
+def _config(args: argparse.Namespace, trainer: Trainer, argv: Sequence[str]) -> dict[str, Any]:
+    return {
+        "task": args.task,
+        "args": vars(args),
+        "model": {"name": trainer.model_name, "kwargs": trainer.model_kwargs},
+        "total_steps": trainer.steps,
+        "device": str(trainer.device),
+        "amp": trainer.amp,
+        "command": ["python", "-m", "svhnx.train", *argv],
+        "svhnx": svhnx.__version__,
+        "torch": torch.__version__,
+        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """The saved run's arguments with this call's runtime flags, and its checkpoint."""
+    if args.out is None:
+        parser.error("--resume needs --out RUN_DIR (the run to continue)")
+    run_dir = RunDirectory(args.out)
+    if not run_dir.has_checkpoint:
+        parser.error(f"--resume: {run_dir / LAST} does not exist")
+    checkpoint = load_checkpoint(run_dir / LAST)
+    if checkpoint["task"] != args.task:
+        parser.error(f"--resume: {args.out} is a {checkpoint['task']!r} run, not {args.task!r}")
+    saved = checkpoint["config"]
+    conflicts = sorted(
+        k for k in explicit_flags(parser, argv) if k not in RUNTIME_FLAGS and k in saved and saved[k] != getattr(args, k)
+    )
+    if conflicts:
+        flags = ", ".join(f"--{k.replace('_', '-')} (run has {saved[k]!r})" for k in conflicts)
+        parser.error(f"--resume continues a run as it was configured; these flags differ: {flags}")
+    merged = {**saved, **{k: getattr(args, k) for k in RUNTIME_FLAGS}}
+    return argparse.Namespace(**merged), checkpoint
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, parsers = build_parser()
+    args = parser.parse_args(argv)
+    task_cls, task_parser = get_task(args.task), parsers[args.task]
+    try:
+        device = select_device(args.device)
+    except ValueError as exc:
+        task_parser.error(str(exc))
+    if args.amp and device.type != "cuda":
+        task_parser.error("--amp: mixed precision is only used on CUDA (this run is on the CPU)")
+    checkpoint = None
+    if args.resume:
+        args, checkpoint = _resumed_args(args, task_parser, argv)
+    else:
+        if args.out is None:
+            args.out = Path("runs") / f"{args.task}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+        if RunDirectory(args.out).has_checkpoint:
+            task_parser.error(f"--out {args.out} already holds a run; pass --resume to continue it, or choose another --out")
+    task_cls.check_arguments(args, task_parser)
+
+    run_dir = RunDirectory(args.out)
+    task = task_cls(args)
+    trainer = Trainer(task, args, run_dir, checkpoint=checkpoint, progress_bar=args.progress)
+    if checkpoint is None:
+        run_dir.write_config(_config(args, trainer, argv))
+    else:
+        run_dir.truncate_metrics(trainer.state.step)
+        print(f"resuming {run_dir.path} at step {trainer.state.step}/{trainer.steps}", file=sys.stderr)
+    try:
+        trainer.run()
+        try:
+            task.plot_predictions(trainer.model, task.validation_batches(), trainer.device, run_dir / PREDICTIONS)
+        except NotImplementedError:
+            pass
+    except DatasetNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"run directory: {run_dir.path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,104 @@
+"""The run directory of CONVENTIONS.md: ``config.json``, ``metrics.csv`` (one row per evaluation),
+``last.pt`` and ``best.pt`` (atomic), and PNG figures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from svhnx.atomic import atomic_path
+
+CONFIG = "config.json"
+METRICS = "metrics.csv"
+LAST = "last.pt"
+BEST = "best.pt"
+CURVES = "curves.png"
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """``torch.save`` to ``path`` atomically: a reader sees the old file or the new one, never half."""
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """A checkpoint written by :func:`save_checkpoint` (it holds RNG states and plain Python data)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def read_metrics(path: Path) -> list[dict[str, float]]:
+    """The rows of a ``metrics.csv``, numbers as floats (empty cells as NaN)."""
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{k: float(v) if v != "" else math.nan for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+class RunDirectory:
+    """One training run's folder."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def has_checkpoint(self) -> bool:
+        return (self.path / LAST).is_file()
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        write_json(self.path / CONFIG, config)
+
+    def read_config(self) -> dict[str, Any]:
+        return json.loads((self.path / CONFIG).read_text())
+
+    def append_metrics(self, row: dict[str, Any]) -> None:
+        """Add one evaluation's row; the first row fixes the columns."""
+        path = self.path / METRICS
+        rows = read_metrics(path)
+        columns = list(rows[0]) if rows else list(row)
+        missing = set(row) - set(columns)
+        if missing:
+            raise ValueError(f"metrics row has columns {sorted(missing)} that {path} does not")
+        self._write_metrics([*rows, row], columns)
+
+    def truncate_metrics(self, step: int) -> None:
+        """Drop rows after ``step`` (evaluations a resumed run will redo)."""
+        path = self.path / METRICS
+        rows = read_metrics(path)
+        kept = [r for r in rows if r["step"] <= step]
+        if rows and len(kept) != len(rows):
+            self._write_metrics(kept, list(rows[0]))
+
+    def _write_metrics(self, rows: list[dict[str, Any]], columns: list[str]) -> None:
+        with atomic_path(self.path / METRICS) as tmp:
+            with open(tmp, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=columns)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: _cell(row.get(k)) for k in columns})
+
+    def metrics(self) -> list[dict[str, float]]:
+        return read_metrics(self.path / METRICS)
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return value

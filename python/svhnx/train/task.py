@@ -1,0 +1,135 @@
+"""The :class:`Task` interface and the task registry (see :mod:`svhnx.train` for how to add one)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+import torch
+from torch import nn
+
+Batch = dict[str, torch.Tensor]
+
+#: Task name -> module that defines it (imported on demand). Add a line for a new task.
+TASK_MODULES: dict[str, str] = {
+    "mnist-seq": "svhnx.train.mnist_seq",
+}
+
+_TASKS: dict[str, type[Task]] = {}
+T = TypeVar("T", bound="type[Task]")
+
+
+class MetricAccumulator(ABC):
+    """Collects a task's metrics over the validation batches, then reports them."""
+
+    @abstractmethod
+    def update(self, output: Any, batch: Batch) -> None:
+        """Add one batch (model output and the batch on the model's device)."""
+
+    @abstractmethod
+    def compute(self) -> dict[str, float]:
+        """The metrics over every batch added so far."""
+
+
+class Task(ABC):
+    """What the generic training loop needs to know about one learning problem.
+
+    Class attributes:
+        name: the CLI name (``python -m svhnx.train NAME``).
+        description: one line for ``--help``.
+        defaults: defaults of the shared flags for this task, e.g. ``{"model": "mnist-lean",
+            "batch_size": 128, "steps": 5000, "lr": 3e-3, "eval_every": 500}``.
+        metric: the validation metric that selects ``best.pt``; ``higher_is_better`` says which way.
+        images_per_epoch: how many training samples ``--epochs 1`` means.
+
+    An instance is built from the parsed arguments (shared flags plus those of
+    :meth:`add_arguments`); it should load data lazily, in :meth:`train_batches` /
+    :meth:`validation_batches`, so that evaluating a checkpoint does not read the training set.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    metric: ClassVar[str]
+    higher_is_better: ClassVar[bool] = True
+    images_per_epoch: ClassVar[int]
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Add this task's own flags (the shared ones are already there)."""
+
+    @classmethod
+    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+        """Reject bad combinations of flags with ``parser.error(...)``."""
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``create_model(args.model, ...)``; stored in the checkpoint."""
+        return {}
+
+    @abstractmethod
+    def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
+        """Training batches on the CPU, starting with the batch of step ``start_step``.
+
+        The batches must be a deterministic function of the seed, ``rank`` and the step, so that
+        a resumed run sees exactly the data it would have seen (an endless stream indexed by
+        step, or seeded per-epoch shuffles that skip to the right place). ``device`` is where the
+        batches will go (to pin memory for CUDA).
+        """
+
+    @abstractmethod
+    def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterable[Batch]:
+        """Validation batches (the same every call for the same ``size`` and ``seed``; ``None``
+        means the task's flags). ``python -m svhnx.evaluate`` asks for a fresh seed."""
+
+    def forward(self, model: nn.Module, batch: Batch) -> Any:
+        """Run the model on a batch that is already on the model's device."""
+        return model(batch["images"])
+
+    @abstractmethod
+    def loss(self, output: Any, batch: Batch) -> torch.Tensor:
+        """The scalar training loss of a batch."""
+
+    @abstractmethod
+    def new_metrics(self) -> MetricAccumulator:
+        """An empty accumulator of this task's validation metrics (must include :attr:`metric`)."""
+
+    def plot_predictions(self, model: nn.Module, batches: Iterable[Batch], device: torch.device, path: Any) -> None:
+        """Write a PNG of sample predictions (optional; used by the evaluator)."""
+        raise NotImplementedError(f"task {self.name!r} has no prediction figure")
+
+
+def register_task(cls: T) -> T:
+    """Class decorator: make a :class:`Task` subclass available under its ``name``."""
+    if not getattr(cls, "name", None):
+        raise ValueError(f"{cls.__name__} needs a name")
+    existing = _TASKS.get(cls.name)
+    if existing is not None and existing is not cls:
+        raise ValueError(f"task {cls.name!r} is already registered by {existing.__name__}")
+    _TASKS[cls.name] = cls
+    return cls
+
+
+def list_tasks() -> list[str]:
+    """Names of the known tasks."""
+    return sorted(set(TASK_MODULES) | set(_TASKS))
+
+
+def get_task(name: str) -> type[Task]:
+    """The task class called ``name``, importing its module if needed."""
+    if name not in _TASKS and name in TASK_MODULES:
+        importlib.import_module(TASK_MODULES[name])
+    if name not in _TASKS:
+        raise ValueError(f"unknown task {name!r}; choose from {', '.join(list_tasks())}")
+    return _TASKS[name]
+
+
+def batch_to(batch: Batch, device: torch.device, *, non_blocking: bool = False) -> Batch:
+    """Move every tensor of a batch to ``device``."""
+    return {k: v.to(device, non_blocking=non_blocking) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
