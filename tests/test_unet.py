@@ -14,28 +14,34 @@ def unet():
     return UNet(length_head=True).eval()
 
 
+def images(n, height, width, channels=3):
+    return torch.randint(0, 256, (n, height, width, channels), dtype=torch.uint8)
+
+
 @pytest.mark.parametrize("height,width", [(64, 64), (48, 112), (160, 32)])
 def test_mask_has_the_input_size_on_non_square_inputs(unet, height, width):
     with torch.inference_mode():
-        out = unet(torch.rand(2, 3, height, width))
-    assert out.mask.shape == (2, 1, height, width)
-    assert out.length.shape == (2, NUM_LENGTH_CLASSES)
-    assert torch.isfinite(out.mask).all()
+        out = unet(images(2, height, width))
+    assert out["mask"].shape == (2, 1, height, width)
+    assert out["length"].shape == (2, NUM_LENGTH_CLASSES)
+    assert torch.isfinite(out["mask"]).all()
 
 
 def test_sides_must_be_multiples_of_16(unet):
     with pytest.raises(ValueError, match="multiples of 16"):
-        unet(torch.rand(1, 3, 64, 70))
-    with pytest.raises(ValueError, match="N x 3 x H x W"):
-        unet(torch.rand(1, 1, 64, 64))
+        unet(images(1, 64, 70))
+    with pytest.raises(ValueError, match="N x H x W x 3"):
+        unet(images(1, 64, 64, 1))
+    with pytest.raises(ValueError, match="uint8"):
+        unet(torch.rand(1, 64, 64, 3))
 
 
 def test_widths_set_the_multiple_and_the_length_head_is_optional():
     small = UNet(in_channels=1, widths=(8, 16, 32)).eval()
     assert small.multiple == 4
     with torch.inference_mode():
-        out = small(torch.rand(1, 1, 20, 12))
-    assert out.mask.shape == (1, 1, 20, 12) and out.length is None
+        out = small(images(1, 20, 12, 1))
+    assert out["mask"].shape == (1, 1, 20, 12) and "length" not in out
 
 
 def test_default_widths_are_half_the_original_unet():
@@ -50,27 +56,34 @@ def test_default_widths_are_half_the_original_unet():
 def test_unet_learns_a_mask():
     torch.manual_seed(1)
     model = UNet(widths=(8, 16, 32))
-    image = torch.zeros(4, 3, 32, 32)
+    image = torch.zeros(4, 32, 32, 3, dtype=torch.uint8)
     target = torch.zeros(4, 1, 32, 32)
-    image[:, :, 8:20, 4:28] = 1
+    image[:, 8:20, 4:28] = 255
     target[:, :, 8:20, 4:28] = 1
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(40):
         optimiser.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(image).mask, target)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(image)["mask"], target)
         loss.backward()
         optimiser.step()
     model.eval()
     with torch.inference_mode():
-        predicted = torch.sigmoid(model(image).mask) > 0.5
+        predicted = torch.sigmoid(model(image)["mask"]) > 0.5
     assert (predicted == target.bool()).float().mean() > 0.97
 
 
 def test_box_regressor_outputs_normalised_boxes():
     model = BoxRegressor().eval()
     with torch.inference_mode():
-        boxes = model(torch.rand(3, 3, 64, 64))
+        boxes = model(images(3, 64, 64))["box"]
     assert boxes.shape == (3, 4)
     assert ((boxes > 0) & (boxes < 1)).all()
     with torch.inference_mode():
-        assert model(torch.rand(1, 3, 48, 96)).shape == (1, 4)
+        assert model(images(1, 48, 96))["box"].shape == (1, 4)
+
+
+def test_models_are_registered_by_name():
+    from svhnx.models import create_model
+
+    assert isinstance(create_model("unet", length_head=True), UNet)
+    assert isinstance(create_model("boxreg"), BoxRegressor)

@@ -11,17 +11,22 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from svhnx.models import register_model
+from svhnx.models.heads import image_input
+from svhnx.models.unet import PHOTO_MEAN, PHOTO_STD
+
 DEFAULT_WIDTHS = (32, 64, 128, 256)
 GRID = 4
 HIDDEN = 256
 
 
+@register_model("boxreg")
 class BoxRegressor(nn.Module):
     """Conv blocks (3 x 3 conv, batch norm, ReLU, 2 x 2 max-pool), average pooling to a 4 x 4 grid
     (which keeps where things are), and two linear layers to four sigmoid outputs: the
     normalised union box of the number.
 
-    ``forward`` takes a float batch ``N x C x H x W`` of any size and returns ``N x 4``.
+    ``forward`` takes ``uint8 N x H x W x C`` images of any size and returns ``{"box": N x 4}``.
     """
 
     def __init__(self, in_channels: int = 3, widths: Sequence[int] = DEFAULT_WIDTHS) -> None:
@@ -50,7 +55,7 @@ class BoxRegressor(nn.Module):
             nn.Sigmoid(),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"x: expected N x {self.in_channels} x H x W, got shape {tuple(x.shape)}")
-        return self.head(self.features(x))
+    def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        if images.ndim != 4 or images.shape[3] != self.in_channels:
+            raise ValueError(f"images: expected N x H x W x {self.in_channels}, got shape {tuple(images.shape)}")
+        return {"box": self.head(self.features(image_input(images, PHOTO_MEAN, PHOTO_STD)))}

@@ -11,23 +11,28 @@ whose length disagrees can be rejected.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TypedDict
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from svhnx.labels import NUM_LENGTH_CLASSES
+from svhnx.models import register_model
+from svhnx.models.heads import image_input
 
 DEFAULT_WIDTHS = (32, 64, 128, 256, 512)
+# Pixel statistics assumed for photos (street scenes): roughly mid-grey with a wide spread.
+PHOTO_MEAN = 0.45
+PHOTO_STD = 0.25
 
 
-class LocalizerOutput(NamedTuple):
-    """What a localizer returns: mask logits ``N x 1 x H x W`` and, if it has a length head,
-    length logits ``N x 7`` (classes 0..6 as in CONVENTIONS.md), else ``None``."""
+class LocalizerOutput(TypedDict, total=False):
+    """What a localizer returns: ``mask`` logits ``N x 1 x H x W`` and, with a length head,
+    ``length`` logits ``N x 7`` (classes 0..6 as in CONVENTIONS.md)."""
 
     mask: torch.Tensor
-    length: torch.Tensor | None
+    length: torch.Tensor
 
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -55,13 +60,14 @@ class UpBlock(nn.Module):
         return self.conv(torch.cat([self.up(x), skip], dim=1))
 
 
+@register_model("unet")
 class UNet(nn.Module):
     """U-Net with one output channel (number / background).
 
-    ``forward`` takes a float batch ``N x C x H x W`` (H and W multiples of ``2 ** (levels - 1)``,
-    16 for the default five widths) and returns a :class:`LocalizerOutput` of *logits*; apply
-    ``torch.sigmoid`` to the mask for probabilities (the loss works on logits, which is
-    numerically stable).
+    ``forward`` takes ``uint8 N x H x W x C`` images as they come from the data path (H and W
+    multiples of ``2 ** (levels - 1)``, 16 for the default five widths), converts them at the door
+    and returns a :class:`LocalizerOutput` of *logits*; apply ``torch.sigmoid`` to the mask for
+    probabilities (the loss works on logits, which is numerically stable).
     """
 
     def __init__(
@@ -92,15 +98,16 @@ class UNet(nn.Module):
             else None
         )
 
-    def forward(self, x: torch.Tensor) -> LocalizerOutput:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"x: expected N x {self.in_channels} x H x W, got shape {tuple(x.shape)}")
-        height, width = x.shape[-2:]
+    def forward(self, images: torch.Tensor) -> LocalizerOutput:
+        if images.ndim != 4 or images.shape[3] != self.in_channels:
+            raise ValueError(f"images: expected N x H x W x {self.in_channels}, got shape {tuple(images.shape)}")
+        height, width = images.shape[1:3]
         if height % self.multiple or width % self.multiple:
             raise ValueError(
-                f"x: height and width must be multiples of {self.multiple}, got {height} x {width} "
+                f"images: height and width must be multiples of {self.multiple}, got {height} x {width} "
                 "(pad with svhnx.localize.pad_to_multiple)"
             )
+        x = image_input(images, PHOTO_MEAN, PHOTO_STD)
         skips = []
         for i, block in enumerate(self.down):
             if i:
@@ -111,5 +118,7 @@ class UNet(nn.Module):
         x = bottleneck
         for block in self.up:
             x = block(x, skips.pop())
-        length = self.length_head(bottleneck) if self.length_head is not None else None
-        return LocalizerOutput(self.head(x), length)
+        out: LocalizerOutput = {"mask": self.head(x)}
+        if self.length_head is not None:
+            out["length"] = self.length_head(bottleneck)
+        return out
