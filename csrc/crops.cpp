@@ -1,5 +1,4 @@
 // random_crop and center_crop: fixed-size crops of a batch of same-size images.
-#include <cstring>
 #include <string>
 
 #include "common.hpp"
@@ -37,7 +36,7 @@ void copy_crops(const Batch& b, const int64_t* offsets, int64_t out_h, int64_t o
   parallel_for(b.n, threads, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const uint8_t* src = b.data + i * image_bytes + offsets[2 * i] * row_bytes + offsets[2 * i + 1] * b.channels;
-      for (int64_t r = 0; r < out_h; ++r) std::memcpy(out + i * out_bytes + r * out_row, src + r * row_bytes, out_row);
+      for (int64_t r = 0; r < out_h; ++r) copy_row(out + i * out_bytes + r * out_row, src + r * row_bytes, out_row);
     }
   });
 }

@@ -19,6 +19,20 @@ int64_t draw_length(Rng& rng, const double* cumulative) {
   return kSlots;  // unreachable unless rounding puts u on the total
 }
 
+// Write one h x (5 * row_bytes) image, row by row: each slot's digit row, or black where
+// the slot's digit is null.
+void composite_image(const uint8_t* const* slot_digit, int64_t h, int64_t row_bytes, uint8_t* out) {
+  for (int64_t r = 0; r < h; ++r) {
+    for (int64_t s = 0; s < kSlots; ++s, out += row_bytes) {
+      if (slot_digit[s]) {
+        copy_row(out, slot_digit[s] + r * row_bytes, row_bytes);
+      } else {
+        zero_row(out, row_bytes);
+      }
+    }
+  }
+}
+
 py::tuple composite_sequences(const py::array& digits, const py::array& labels, int64_t batch_size,
                               uint64_t seed, const py::array& length_weights, int threads) {
   require_array<uint8_t>(digits, "digits", {3, 4});
@@ -74,21 +88,14 @@ py::tuple composite_sequences(const py::array& digits, const py::array& labels, 
         Rng rng(seed, static_cast<uint64_t>(b));
         const int64_t length = draw_length(rng, cumulative);
         const int64_t start = rng.between(0, kSlots - length);
-        uint8_t* out = img + b * image_bytes;
+        const uint8_t* slot_digit[kSlots];
         for (int64_t s = 0; s < kSlots; ++s) {
           const bool filled = s >= start && s < start + length;
           const int64_t pick = filled ? static_cast<int64_t>(rng.below(n)) : -1;
           tgt[b * kSlots + s] = filled ? label_data[pick] : kBlank;
-          const uint8_t* digit = filled ? src + pick * h * row_bytes : nullptr;
-          for (int64_t r = 0; r < h; ++r) {
-            uint8_t* dst = out + (r * out_w + s * w) * c;
-            if (filled) {
-              std::memcpy(dst, digit + r * row_bytes, row_bytes);
-            } else {
-              std::memset(dst, 0, row_bytes);
-            }
-          }
+          slot_digit[s] = filled ? src + pick * h * row_bytes : nullptr;
         }
+        composite_image(slot_digit, h, row_bytes, img + b * image_bytes);
         len[b] = length;
       }
     });

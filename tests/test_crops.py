@@ -56,6 +56,15 @@ def test_center_crop(batch, size, top, left):
     np.testing.assert_array_equal(center_crop(batch, size), batch[:, top : top + size[0], left : left + size[1]])
 
 
+@pytest.mark.parametrize("width", [1, 7, 8, 15, 16, 17, 32, 33, 63, 64, 65, 70])
+def test_every_crop_width(width):
+    """Rows of every length class (the native copy inlines rows of 8-64 bytes)."""
+    images = np.random.default_rng(width).integers(0, 256, size=(9, 12, 70, 1), dtype=np.uint8)
+    crops, offsets = random_crop(images, (5, width), seed=width, return_offsets=True)
+    for image, crop, (top, left) in zip(images, crops, offsets):
+        np.testing.assert_array_equal(crop, image[top : top + 5, left : left + width])
+
+
 def test_one_channel_batch_of_one():
     image = np.arange(64 * 64, dtype=np.uint8).reshape(1, 64, 64, 1)
     crops, (offset,) = random_crop(image, seed=3, return_offsets=True)
