@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
   svhnx::register_resize(m);
   svhnx::register_crops(m);
   svhnx::register_masks(m);
+  svhnx::register_scenes(m);
 }

@@ -9,4 +9,5 @@ void register_boxes(pybind11::module_& m);
 void register_resize(pybind11::module_& m);
 void register_crops(pybind11::module_& m);
 void register_masks(pybind11::module_& m);
+void register_scenes(pybind11::module_& m);
 }  // namespace svhnx

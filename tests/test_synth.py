@@ -1,0 +1,153 @@
+"""The street-number scene generator: boxes where the ink is, determinism, the crop rule, errors."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from svhnx.ops import crop_resize, expand_boxes, pixel_windows, union_boxes
+from svhnx.synth import Realism, SceneGenerator
+from svhnx.synth.layouts import LAYOUT_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def generator(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> SceneGenerator:
+    return SceneGenerator.from_data(data_root, cache_dir=tmp_path_factory.mktemp("synth-cache"))
+
+
+@pytest.fixture(scope="module")
+def clean(generator: SceneGenerator) -> SceneGenerator:
+    return SceneGenerator(generator.atlas, generator.tables, Realism.clean())
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Pixels at least halfway from the (flat) background colour to the ink colour."""
+    pixels = image.reshape(-1, 3).astype(np.int64)
+    colors, counts = np.unique(pixels, axis=0, return_counts=True)
+    background = colors[counts.argmax()]
+    distance = np.abs(image.astype(np.int64) - background).sum(axis=2)
+    return distance > 0.5 * distance.max()
+
+
+def test_box_of_a_single_digit_is_its_ink_bounding_box(clean: SceneGenerator) -> None:
+    batch = clean.scenes(300, seed=1)
+    singles = np.flatnonzero(batch.lengths == 1)
+    assert len(singles) > 20
+    for i in singles:
+        ys, xs = np.nonzero(ink_mask(batch.images[i]))
+        left, top, width, height = batch.boxes[i, 0]
+        h, w = batch.images[i].shape[:2]
+        # Ink pixels span [min, max + 1); the box, clipped to the image (a number may run off it),
+        # must match that to within a pixel on every side.
+        np.testing.assert_allclose(np.clip([left, top, left + width, top + height], 0, [w, h, w, h]),
+                                   [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=1.0, err_msg=f"scene {i}")
+
+
+def test_every_ink_pixel_lies_in_a_box_and_every_box_holds_ink(clean: SceneGenerator) -> None:
+    batch = clean.scenes(100, seed=2)
+    for i, image in enumerate(batch.images):
+        ink = ink_mask(image)
+        ys, xs = np.nonzero(ink)
+        cx, cy = xs + 0.5, ys + 0.5
+        boxes = batch.boxes[i, : batch.lengths[i]]
+        inside = np.zeros(len(xs), bool)
+        for left, top, width, height in boxes:
+            inside |= (cx >= left - 1) & (cx <= left + width + 1) & (cy >= top - 1) & (cy <= top + height + 1)
+            window = ink[max(0, int(top)) : int(np.ceil(top + height)), max(0, int(left)) : int(np.ceil(left + width))]
+            assert window.mean() > 0.1, f"scene {i}: box {(left, top, width, height)} holds almost no ink"
+        assert inside.all(), f"scene {i}: {np.count_nonzero(~inside)} ink pixels outside every box"
+
+
+def test_boxes_share_a_height_per_number_as_in_svhn(generator: SceneGenerator) -> None:
+    batch = generator.scenes(200, seed=3)
+    for i in np.flatnonzero(batch.lengths > 1):
+        heights = batch.boxes[i, : batch.lengths[i], 3]
+        np.testing.assert_allclose(heights, heights[0], rtol=1e-5)
+    assert (batch.digits[np.arange(5) >= batch.lengths[:, None]] == 10).all()
+    assert (batch.boxes[np.arange(5) >= batch.lengths[:, None]] == 0).all()
+
+
+@pytest.mark.parametrize("mode", ["scenes", "crops"])
+def test_output_depends_on_seed_and_index_only(generator: SceneGenerator, mode: str) -> None:
+    draw = getattr(generator, mode)
+    one = draw(24, seed=7, threads=1)
+    many = draw(24, seed=7, threads=3)
+    tail = draw(10, seed=7, first=14, threads=2)
+    for a, b in [(one, many)]:
+        np.testing.assert_array_equal(a.boxes, b.boxes)
+        np.testing.assert_array_equal(a.digits, b.digits)
+        for x, y in zip(a.images, b.images):
+            np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(one.boxes[14:], tail.boxes)
+    for x, y in zip(one.images[14:], tail.images):
+        np.testing.assert_array_equal(x, y)
+    other = draw(24, seed=8)
+    assert not np.array_equal(one.digits, other.digits)
+
+
+def test_crops_follow_the_svhn_crop_rule_of_their_scenes(clean: SceneGenerator) -> None:
+    scenes, crops = clean.scenes(64, seed=4), clean.crops(64, seed=4, size=64)
+    np.testing.assert_array_equal(scenes.digits, crops.digits)
+    sizes = np.array([im.shape[:2] for im in scenes.images])
+    valid = np.arange(5) < scenes.lengths[:, None]
+    unions = union_boxes(scenes.boxes[valid], counts=scenes.lengths)
+    windows = pixel_windows(expand_boxes(unions, sizes, 0.3), sizes)  # x0, y0, x1, y1
+    scale = 64 / (windows[:, 2:] - windows[:, :2])
+    expected = scenes.boxes.copy()
+    expected[..., :2] = (expected[..., :2] - windows[:, None, :2]) * scale[:, None]
+    expected[..., 2:] *= scale[:, None]
+    np.testing.assert_allclose(crops.boxes[valid], expected[valid], atol=1e-2)
+    # The pixels agree too: a crop is drawn like crop_resize of its scene, up to anti-aliasing.
+    resized = crop_resize(scenes.images, expand_boxes(unions, sizes, 0.3), (64, 64))
+    diff = np.abs(resized.astype(np.int16) - crops.images.astype(np.int16))
+    assert diff.mean() < 6, diff.mean()
+
+
+def test_lengths_and_sizes_follow_the_real_layouts(generator: SceneGenerator) -> None:
+    crops = generator.crops(3000, seed=5)
+    real = generator.tables.column("length").astype(int)
+    want = np.bincount(real, minlength=6)[1:6] / len(real)
+    got = np.bincount(crops.lengths, minlength=6)[1:6] / len(crops)
+    np.testing.assert_allclose(got, want, atol=0.03)
+    first_digits = crops.digits[:, 0]
+    assert np.count_nonzero(first_digits[crops.lengths > 1] == 0) < 0.02 * len(crops)  # house numbers rarely lead with 0
+    assert crops.images.shape == (3000, 64, 64, 3) and crops.images.dtype == np.uint8
+
+
+def test_crop_size_is_configurable(generator: SceneGenerator) -> None:
+    crops = generator.crops(3, seed=0, size=32)
+    assert crops.images.shape == (3, 32, 32, 3)
+    assert (crops.boxes[:, 0, :2] >= -32).all() and (crops.boxes[:, 0, :2] < 32).all()
+
+
+def test_bad_arguments_raise_clear_errors(generator: SceneGenerator) -> None:
+    with pytest.raises(ValueError, match="count"):
+        generator.crops(-1, seed=0)
+    with pytest.raises(TypeError, match="seed"):
+        generator.crops(2, seed=1.5)
+    with pytest.raises(ValueError, match="size"):
+        generator.crops(2, seed=0, size=4)
+    with pytest.raises(ValueError, match="threads"):
+        generator.scenes(2, seed=0, threads=0)
+    with pytest.raises(ValueError, match="realism.blur|realism.degradation"):
+        Realism(degradation=1.5)
+    atlas, tables = generator.atlas, generator.tables
+    with pytest.raises(TypeError, match="fields"):
+        SceneGenerator(atlas.__class__(**{**atlas.__dict__, "fields": atlas.fields.astype(np.float32)}), tables)
+    no_sevens = atlas.labels != 7
+    pruned = atlas.__class__(**{**atlas.__dict__, "fields": atlas.fields[no_sevens], "labels": atlas.labels[no_sevens],
+                                "styles": atlas.styles[no_sevens], "ink": atlas.ink[no_sevens], "scales": atlas.scales[no_sevens]})
+    with pytest.raises(ValueError, match="no glyph for digit 7"):
+        SceneGenerator(pruned, tables)
+    short = tables.__class__(layouts=tables.layouts[:, : len(LAYOUT_COLUMNS) - 1].copy(), digit_probs=tables.digit_probs)
+    with pytest.raises(ValueError, match="layouts"):
+        SceneGenerator(atlas, short)
+    broken = tables.layouts.copy()
+    broken[3, LAYOUT_COLUMNS.index("length")] = 9
+    with pytest.raises(ValueError, match="layouts: row 3"):
+        SceneGenerator(atlas, tables.__class__(layouts=broken, digit_probs=tables.digit_probs))
+
+
+def test_missing_statistics_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="boxes.csv.gz"):
+        SceneGenerator.from_data(tmp_path, cache_dir=tmp_path / "cache")
