@@ -45,6 +45,7 @@ class BoxRegressor(nn.Module):
             ]
             previous = width
         self.in_channels = in_channels
+        self.input_shape = (None, None, in_channels)  # any size (svhnx.export needs --input-size to fix one)
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(
             nn.AdaptiveAvgPool2d(GRID),

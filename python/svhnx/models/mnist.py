@@ -59,6 +59,9 @@ class SequenceNet(nn.Module):
     ``forward(images uint8 N x 28 x 140 x 1) -> {"digits": N x 5 x 11, "length": N x 7}``.
     """
 
+    #: ``(H, W, C)`` of the input (read by :mod:`svhnx.export` and :mod:`svhnx.runtime`).
+    input_shape = INPUT_SHAPE
+
     def __init__(self, features: nn.Sequential, dense: Sequence[int], dropout: float, length_head: bool) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:

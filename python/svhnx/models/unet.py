@@ -85,6 +85,7 @@ class UNet(nn.Module):
         self.in_channels = in_channels
         self.widths = widths
         self.multiple = 2 ** (len(widths) - 1)
+        self.input_shape = (None, None, in_channels)  # any size, multiples of self.multiple (svhnx.export)
         self.down = nn.ModuleList()
         previous = in_channels
         for width in widths:
