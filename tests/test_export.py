@@ -1,0 +1,144 @@
+"""``python -m svhnx.export``: ONNX files that onnxruntime runs with torch's outputs (to 1e-4 on
+logits), dynamic batch (and size, for the localizer), and the runtime's backend interface."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("onnxruntime")
+
+from svhnx import export  # noqa: E402
+from svhnx.localize import pad_to_multiple, probability_map  # noqa: E402
+from svhnx.models import create_model  # noqa: E402
+from svhnx.runtime import load_backend, onnx_path  # noqa: E402
+from svhnx.train.run_dir import save_checkpoint  # noqa: E402
+
+TOLERANCE = 1e-4  # absolute, on logits (float32 engines differ by ~1e-6 here)
+SMALL_UNET = {"widths": (8, 16, 32), "length_head": True}
+
+
+def trained_looking(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Random batch-norm statistics and affine terms (so that batch norm is not the identity) and
+    larger dense weights, so that the logits reach the size of a trained model's (several units)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.5, generator=g)
+                m.running_var.uniform_(0.2, 2.0, generator=g)
+                m.weight.uniform_(0.5, 2.0, generator=g)
+                m.bias.normal_(0, 0.3, generator=g)
+            elif isinstance(m, torch.nn.Linear):
+                m.weight.mul_(4.0)
+    return model.eval()
+
+
+def make_run(tmp_path, name, **kwargs):
+    """A run directory with a ``best.pt`` of model ``name``."""
+    model = trained_looking(create_model(name, **kwargs))
+    run = tmp_path / name
+    save_checkpoint(run / "best.pt", {"format": 1, "task": "test", "model": {"name": name, "kwargs": kwargs},
+                                      "model_state": model.state_dict(), "progress": {"step": 7}})
+    return run, model
+
+
+def max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float(np.abs(a[k] - b[k]).max()) for k in a)
+
+
+def test_recognizer_export_runs_on_onnxruntime_like_torch_at_any_batch_size(tmp_path, capsys):
+    run, model = make_run(tmp_path, "mnist-lean", length_head=True)
+    assert export.main([str(run), "--format", "onnx"]) == 0
+    printed = capsys.readouterr().out
+    assert "best.onnx" in printed and "max abs difference digits" in printed and "ok" in printed
+
+    torch_backend, onnx_backend = load_backend(run / "best.pt"), load_backend(run / "best.pt", backend="onnx")
+    assert onnx_backend.input_shape == (28, 140, 1) and onnx_backend.metadata["model"] == "mnist-lean"
+    rng = np.random.default_rng(1)
+    for batch in (1, 5, 32):
+        images = rng.integers(0, 256, size=(batch, 28, 140, 1), dtype=np.uint8)
+        expected, got = torch_backend(images), onnx_backend(images)
+        assert got["digits"].shape == (batch, 5, 11) and got["length"].shape == (batch, 7)
+        assert np.abs(expected["digits"]).max() > 1.0  # logits of a realistic size, not near zero
+        assert max_diff(expected, got) < TOLERANCE
+
+
+def test_localizer_export_has_dynamic_batch_height_and_width(tmp_path):
+    run, model = make_run(tmp_path, "unet", **SMALL_UNET)
+    report = export.export_checkpoint(run, tmp_path / "out" / "localizer.onnx")
+    assert report.ok and report.input_shape == (None, None, 3) and len(report.checked_shapes) == 2
+    backend = load_backend(tmp_path / "out" / "localizer.onnx", backend="onnx")
+    reference = load_backend(run, backend="torch")
+    rng = np.random.default_rng(2)
+    for shape in [(1, 32, 32, 3), (2, 64, 64, 3), (3, 48, 128, 3)]:
+        images = rng.integers(0, 256, size=shape, dtype=np.uint8)
+        got = backend(images)
+        assert got["mask"].shape == (shape[0], 1, *shape[1:3]) and got["length"].shape == (shape[0], 7)
+        assert max_diff(reference(images), got) < TOLERANCE
+
+
+def test_onnx_and_torch_agree_on_the_real_sample_photos(tmp_path, data_root):
+    localizer_run, localizer = make_run(tmp_path, "unet", **SMALL_UNET)
+    recognizer_run, recognizer = make_run(tmp_path, "mnist-lean", length_head=True)
+    for run in (localizer_run, recognizer_run):
+        export.export_checkpoint(run)
+    photos = sorted((data_root / "svhn-sample").glob("*/*.png"))
+    assert len(photos) == 9
+    onnx_localizer = load_backend(localizer_run, backend="onnx")
+    onnx_recognizer, torch_recognizer = load_backend(recognizer_run, backend="onnx"), load_backend(recognizer_run)
+    for photo in photos:
+        image = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
+        # the localizer's multi-scale probability map, torch model vs onnxruntime behind nn.Module
+        expected = probability_map(localizer, image, scales=(64, 128))
+        got = probability_map(onnx_localizer.as_module(), image, scales=(64, 128))
+        assert got.shape == expected.shape and np.abs(got - expected).max() < TOLERANCE
+        # the full photo padded as the reader pads it, raw logits
+        padded = pad_to_multiple(cv2.resize(image, (96, 48), interpolation=cv2.INTER_AREA))[None]
+        assert max_diff(load_backend(localizer_run)(padded), onnx_localizer(padded)) < TOLERANCE
+        # the recognizer on the photo in its input format (grey, 28 x 140)
+        grey = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), (140, 28), interpolation=cv2.INTER_AREA)[None, :, :, None]
+        assert max_diff(torch_recognizer(grey), onnx_recognizer(grey)) < TOLERANCE
+
+
+def test_a_model_that_is_not_fully_convolutional_needs_a_fixed_size(tmp_path):
+    run, _ = make_run(tmp_path, "boxreg", widths=(8, 16))
+    with pytest.raises(ValueError, match="--input-size H W"):
+        export.export_checkpoint(run)
+    assert not onnx_path(run).exists()  # nothing half-written is left behind
+    report = export.export_checkpoint(run, input_size=(64, 96))
+    assert report.ok and report.input_shape == (64, 96, 3)
+    backend = load_backend(run, backend="onnx")
+    with pytest.raises(ValueError, match=r"expected N x 64 x 96 x 3"):
+        backend(np.zeros((1, 64, 64, 3), np.uint8))
+
+
+def test_the_export_records_where_it_came_from(tmp_path):
+    run, _ = make_run(tmp_path, "mnist-lean")
+    export.export_checkpoint(run)
+    metadata = load_backend(run, backend="onnx").metadata
+    assert metadata["model"] == "mnist-lean" and metadata["step"] == 7 and metadata["input"] == "uint8 N x H x W x C"
+    assert json.dumps(metadata)  # plain JSON
+
+
+def test_bad_requests_get_clear_errors(tmp_path, capsys):
+    run, _ = make_run(tmp_path, "mnist-lean")
+    with pytest.raises(FileNotFoundError, match="svhnx.export"):
+        load_backend(run / "best.pt", backend="onnx")  # not exported yet
+    with pytest.raises(ValueError, match="backend: expected one of torch, onnx"):
+        load_backend(run, backend="tensorrt")
+    with pytest.raises(ValueError, match="not ONNX files"):
+        load_backend(tmp_path / "model.onnx", backend="torch")
+    backend = load_backend(run)
+    with pytest.raises(ValueError, match="uint8 N x H x W x C"):
+        backend(np.zeros((1, 28, 140, 1), np.float32))
+    with pytest.raises(TypeError, match="numpy array"):
+        backend(torch.zeros((1, 28, 140, 1), dtype=torch.uint8))
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    assert export.main([str(tmp_path / "junk.pt")]) == 1
+    assert "not a PyTorch checkpoint" in capsys.readouterr().err
+    assert export.main([str(tmp_path / "missing")]) == 1
+    assert "no checkpoint at" in capsys.readouterr().err
