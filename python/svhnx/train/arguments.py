@@ -10,7 +10,7 @@ from typing import Any
 from svhnx.models import list_models
 
 #: Flags that may change when a run is resumed (where and how it runs, not what it computes).
-RUNTIME_FLAGS = ("device", "amp", "workers", "threads", "data_root", "download", "out", "resume", "progress")
+RUNTIME_FLAGS = ("device", "amp", "workers", "threads", "data_root", "download", "out", "resume", "progress", "tensorboard")
 
 
 def positive_int(text: str) -> int:
@@ -53,7 +53,8 @@ def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str,
     models = list_models()
     run = parser.add_argument_group("training")
     run.add_argument("--model", choices=models, default=defaults.get("model", models[0]), help="model name (default: %(default)s)")
-    run.add_argument("--batch-size", type=positive_int, default=defaults.get("batch_size", 128), help="(default: %(default)s)")
+    run.add_argument("--batch-size", type=positive_int, default=defaults.get("batch_size", 128),
+                     help="images per step and process: under torchrun --nproc-per-node N a step takes N times this (default: %(default)s)")
     length = run.add_mutually_exclusive_group()
     length.add_argument("--steps", type=positive_int, default=defaults.get("steps", 1000), help="optimiser steps (default: %(default)s)")
     length.add_argument("--epochs", type=positive_float, default=None, help="train for this many epochs instead of --steps")
@@ -79,6 +80,8 @@ def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str,
     where.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<task>-<date>-<time>)")
     where.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     where.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar (default: on)")
+    where.add_argument("--tensorboard", action="store_true",
+                       help="also log the metrics rows for TensorBoard, in the run directory (needs pip install 'svhnx[tensorboard]')")
 
 
 def explicit_flags(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
