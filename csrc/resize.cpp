@@ -3,10 +3,18 @@
 // Crop rule (svhnx.ops.pixel_windows documents it; keep the two in step): columns
 // x0 = clamp(floor(left), 0, W - 1) to x1 = clamp(ceil(left + width), x0 + 1, W), rows alike.
 // Resize: OpenCV's INTER_LINEAR, i.e. source coordinate (d + 0.5) * src / dst - 0.5, clamped at
-// the edges, with 11-bit fixed-point weights; a horizontal pass into int32 rows, then a
-// vertical pass with one rounding at the end.
+// the edges, with 11-bit fixed-point weights. A horizontal pass turns each source row the
+// output needs into int16 (value * 2^11 >> 4), then a vertical pass blends two such rows with
+// OpenCV's own fixed-point arithmetic. SSE2 kernels and their scalar twins compute exactly the
+// same integers.
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <type_traits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common.hpp"
 #include "ops.hpp"
@@ -31,13 +39,13 @@ Window crop_window(const Box& b, int64_t height, int64_t width) {
   return {x0, y0, upper(b.right(), x0, width), upper(b.bottom(), y0, height)};
 }
 
-// For each of `dst` outputs: the two source elements (index * step) and the weight of the second.
+// For each of `dst` outputs: the two source elements (index * step) and their weights, also
+// packed as (weight_lo | weight_hi << 16) for pmaddwd.
 struct Taps {
-  std::vector<int64_t> lo, hi;
-  std::vector<int32_t> weight_hi;
+  std::vector<int32_t> lo, hi, weight_hi, packed;
 
   void build(int64_t src, int64_t dst, int64_t step) {
-    lo.resize(dst), hi.resize(dst), weight_hi.resize(dst);
+    lo.resize(dst), hi.resize(dst), weight_hi.resize(dst), packed.resize(dst);
     const double scale = static_cast<double>(src) / static_cast<double>(dst);
     for (int64_t d = 0; d < dst; ++d) {
       const double f = (static_cast<double>(d) + 0.5) * scale - 0.5;
@@ -45,64 +53,138 @@ struct Taps {
       double frac = f - static_cast<double>(i);
       if (i < 0) i = 0, frac = 0.0;
       if (i >= src - 1) i = src - 1, frac = 0.0;
-      lo[d] = i * step;
-      hi[d] = std::min(i + 1, src - 1) * step;
-      weight_hi[d] = static_cast<int32_t>(std::lround(frac * kOne));
+      lo[d] = static_cast<int32_t>(i * step);
+      hi[d] = static_cast<int32_t>(std::min(i + 1, src - 1) * step);
+      weight_hi[d] = static_cast<int32_t>(frac * kOne + 0.5);  // frac >= 0: round half up
+      packed[d] = (kOne - weight_hi[d]) | (weight_hi[d] << 16);
     }
   }
 };
 
-// Horizontal pass of one source row into `out` (dst_w * channels int32, scaled by kOne).
+// Bytes a horizontal pass may read past the last pixel of a row, and int16 it may write past
+// the end of its output row.
+constexpr int64_t kOverread = 8, kOverwrite = 4;
+constexpr int kRowShift = 4;  // resized rows hold (a * w0 + b * w1) >> 4: value * 128, fits int16
+constexpr int kRowsAtOnce = 4;  // source rows resized together, sharing the taps' loads
+
+// Horizontal pass of kRows source rows into int16 rows of dst_w * channels (+ kOverwrite).
 // kChannels > 0 fixes the channel count at compile time; 0 reads it from `channels`.
-template <int kChannels>
-void resize_row(const uint8_t* row, const Taps& x, int64_t channels, int32_t* out) {
+template <int kChannels, int kRows>
+void resize_rows(const uint8_t* const* rows, const Taps& x, int64_t channels, int16_t* const* out) {
   const int64_t c_n = kChannels > 0 ? kChannels : channels;
   const int64_t n = static_cast<int64_t>(x.lo.size());
+#if defined(__SSE2__)
+  if constexpr (kChannels >= 2 && kChannels <= 4) {
+    // The taps of a pixel are neighbours (hi = lo + C, or its weight is 0 at the right edge),
+    // so one 8-byte load holds both: interleaved to int16 (a0 b0 a1 b1 ...) and multiplied by
+    // (w0, w1) pairs with one pmaddwd; the 4th lane is overwritten by the next pixel.
+    const __m128i zero = _mm_setzero_si128();
+    for (int64_t d = 0; d < n; ++d) {
+      const int32_t lo = x.lo[d];
+      const __m128i weights = _mm_set1_epi32(x.packed[d]);
+      for (int k = 0; k < kRows; ++k) {
+        const __m128i pair = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[k] + lo));
+        const __m128i ab = _mm_unpacklo_epi8(_mm_unpacklo_epi8(pair, _mm_srli_si128(pair, kChannels)), zero);
+        const __m128i sum = _mm_srai_epi32(_mm_madd_epi16(ab, weights), kRowShift);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out[k] + d * kChannels), _mm_packs_epi32(sum, sum));
+      }
+    }
+    return;
+  }
+#endif
   for (int64_t d = 0; d < n; ++d) {
-    const uint8_t* a = row + x.lo[d];
-    const uint8_t* b = row + x.hi[d];
-    const int32_t w1 = x.weight_hi[d], w0 = kOne - w1;
-    for (int64_t c = 0; c < c_n; ++c) out[d * c_n + c] = a[c] * w0 + b[c] * w1;
+    const int32_t lo = x.lo[d], hi = x.hi[d], w1 = x.weight_hi[d], w0 = kOne - w1;
+    for (int k = 0; k < kRows; ++k) {
+      for (int64_t c = 0; c < c_n; ++c) {
+        out[k][d * c_n + c] = static_cast<int16_t>((rows[k][lo + c] * w0 + rows[k][hi + c] * w1) >> kRowShift);
+      }
+    }
   }
 }
 
-void blend_rows(const int32_t* r0, const int32_t* r1, int32_t w1, int64_t n, uint8_t* out) {
+// Vertical pass, OpenCV's arithmetic: out = ((r0 * w0) >> 16) + ((r1 * w1) >> 16) + 2) >> 2.
+void blend_rows(const int16_t* r0, const int16_t* r1, int32_t w1, int64_t n, uint8_t* out) {
   const int32_t w0 = kOne - w1;
-  constexpr int32_t half = 1 << (2 * kWeightBits - 1);
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>((r0[i] * w0 + r1[i] * w1 + half) >> (2 * kWeightBits));
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128i v0 = _mm_set1_epi16(static_cast<int16_t>(w0)), v1 = _mm_set1_epi16(static_cast<int16_t>(w1));
+  const __m128i two = _mm_set1_epi16(2);
+  for (; i + 16 <= n; i += 16) {
+    const auto blend8 = [&](int64_t j) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + j));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r1 + j));
+      const __m128i sum = _mm_add_epi16(_mm_add_epi16(_mm_mulhi_epi16(a, v0), _mm_mulhi_epi16(b, v1)), two);
+      return _mm_srai_epi16(sum, 2);
+    };
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(blend8(i), blend8(i + 8)));
+  }
+#endif
+  for (; i < n; ++i) out[i] = static_cast<uint8_t>((((r0[i] * w0) >> 16) + ((r1[i] * w1) >> 16) + 2) >> 2);
 }
 
-// Per-thread buffers: the taps of both axes and the two horizontally resized source rows
-// the current output row needs (with the source row each holds, -1 when none).
+// Ask for the `n` bytes at `begin` to be brought into cache ahead of use (source images are
+// usually far bigger than the cache, so every crop row would otherwise wait on memory).
+inline void prefetch(const uint8_t* begin, int64_t n) {
+  for (int64_t i = 0; i < n; i += 64) __builtin_prefetch(begin + i);
+}
+
+// Per-thread buffers: the taps of both axes, the source rows the output needs (ascending),
+// those rows resized horizontally, and padded copies of source rows too close to the end of
+// their image to read past them.
 struct Scratch {
   Taps x, y;
-  std::vector<int32_t> rows[2];
-  int64_t held[2] = {-1, -1};
+  std::vector<int64_t> needed, first_of;
+  std::vector<int16_t> resized;
+  std::vector<uint8_t> staged[kRowsAtOnce];
 };
 
 template <int kChannels>
-void resize_window(const uint8_t* image, int64_t width, int64_t channels, const Window& w, int64_t out_h,
-                   int64_t out_w, uint8_t* out, Scratch& s) {
-  const int64_t row_bytes = width * channels, out_row = out_w * channels;
+void resize_window(const uint8_t* image, int64_t height, int64_t width, int64_t channels, const Window& w,
+                   int64_t out_h, int64_t out_w, uint8_t* out, Scratch& s) {
+  const int64_t row_bytes = width * channels, out_row = out_w * channels, stride = out_row + kOverwrite;
+  const int64_t crop_bytes = (w.x1 - w.x0) * channels;
   const uint8_t* origin = image + w.y0 * row_bytes + w.x0 * channels;
+  const uint8_t* image_end = image + height * row_bytes;
   s.x.build(w.x1 - w.x0, out_w, channels);
   s.y.build(w.y1 - w.y0, out_h, 1);
-  for (auto& r : s.rows) r.resize(out_row);
-  s.held[0] = s.held[1] = -1;
-  // The source row `r` resized, computed into the buffer not holding `keep` unless already held.
-  const auto row = [&](int64_t r, int64_t keep) -> const int32_t* {
-    for (int k = 0; k < 2; ++k) {
-      if (s.held[k] == r) return s.rows[k].data();
-    }
-    const int k = s.held[0] == keep ? 1 : 0;
-    resize_row<kChannels>(origin + r * row_bytes, s.x, channels, s.rows[k].data());
-    s.held[k] = r;
-    return s.rows[k].data();
-  };
+  // The rows output row d blends are needed[first_of[d]] and the next one (or itself, clamped).
+  s.needed.clear();
+  s.first_of.resize(out_h);
   for (int64_t d = 0; d < out_h; ++d) {
-    const int64_t lo = s.y.lo[d], hi = s.y.hi[d];
-    const int32_t* r0 = row(lo, hi);
-    const int32_t* r1 = row(hi, lo);
+    for (const int64_t r : {s.y.lo[d], s.y.hi[d]}) {
+      if (s.needed.empty() || r > s.needed.back()) s.needed.push_back(r);
+    }
+    s.first_of[d] = static_cast<int64_t>(s.needed.size()) - (s.y.hi[d] > s.y.lo[d] ? 2 : 1);
+  }
+  const int64_t count = static_cast<int64_t>(s.needed.size());
+  s.resized.resize(count * stride);
+
+  for (int64_t k = 0; k < std::min<int64_t>(count, kRowsAtOnce); ++k) prefetch(origin + s.needed[k] * row_bytes, crop_bytes);
+  for (int64_t first = 0; first < count; first += kRowsAtOnce) {
+    const int64_t group = std::min<int64_t>(kRowsAtOnce, count - first);
+    for (int64_t k = first + kRowsAtOnce; k < std::min(count, first + 2 * kRowsAtOnce); ++k) {
+      prefetch(origin + s.needed[k] * row_bytes, crop_bytes);
+    }
+    const uint8_t* rows[kRowsAtOnce];
+    int16_t* outs[kRowsAtOnce];
+    for (int64_t k = 0; k < group; ++k) {
+      rows[k] = origin + s.needed[first + k] * row_bytes;
+      outs[k] = s.resized.data() + (first + k) * stride;
+      if (rows[k] + crop_bytes + kOverread > image_end) {  // padded copy: the pass reads a little past
+        s.staged[k].assign(crop_bytes + kOverread, 0);
+        std::memcpy(s.staged[k].data(), rows[k], crop_bytes);
+        rows[k] = s.staged[k].data();
+      }
+    }
+    if (group == kRowsAtOnce) {
+      resize_rows<kChannels, kRowsAtOnce>(rows, s.x, channels, outs);
+    } else {
+      for (int64_t k = 0; k < group; ++k) resize_rows<kChannels, 1>(rows + k, s.x, channels, outs + k);
+    }
+  }
+  for (int64_t d = 0; d < out_h; ++d) {
+    const int16_t* r0 = s.resized.data() + s.first_of[d] * stride;
+    const int16_t* r1 = s.y.hi[d] > s.y.lo[d] ? r0 + stride : r0;
     blend_rows(r0, r1, s.y.weight_hi[d], out_row, out + d * out_row);
   }
 }
@@ -183,15 +265,16 @@ py::array_t<uint8_t> crop_resize(const py::object& images, const py::array& boxe
       for (int64_t i = begin; i < end; ++i) {
         const Source& src = sources[i];
         uint8_t* dst = result + i * out_bytes;
-        switch (channels) {
-          case 1:
-            resize_window<1>(src.data, src.width, 1, windows[i], out_h, out_w, dst, scratch);
-            break;
-          case 3:
-            resize_window<3>(src.data, src.width, 3, windows[i], out_h, out_w, dst, scratch);
-            break;
-          default:
-            resize_window<0>(src.data, src.width, channels, windows[i], out_h, out_w, dst, scratch);
+        const auto run = [&](auto channel_count) {
+          resize_window<decltype(channel_count)::value>(src.data, src.height, src.width, channels, windows[i], out_h,
+                                                        out_w, dst, scratch);
+        };
+        switch (channels) {  // the common channel counts get a kernel of their own
+          case 1: run(std::integral_constant<int, 1>{}); break;
+          case 2: run(std::integral_constant<int, 2>{}); break;
+          case 3: run(std::integral_constant<int, 3>{}); break;
+          case 4: run(std::integral_constant<int, 4>{}); break;
+          default: run(std::integral_constant<int, 0>{});
         }
       }
     });
