@@ -159,7 +159,8 @@ def _check_split(split: str) -> None:
 
 
 def _explicit_pair(split: str, files: FilePair | Mapping[str, FilePair], directory: Path) -> tuple[Path, Path] | None:
-    """The ``(images, labels)`` paths ``files`` names for ``split``, relative ones under ``directory``."""
+    """The ``(images, labels)`` paths ``files`` names for ``split``, relative ones under ``directory``
+    (``Path()``, the working directory, when no root was given)."""
     if isinstance(files, Mapping):
         unknown = set(files) - set(SPLITS)
         if unknown:
@@ -187,11 +188,11 @@ def resolve_mnist_files(
 ) -> tuple[Path, Path]:
     """The verified ``(images, labels)`` files of ``split``; see :func:`load_mnist` for the lookup order."""
     _check_split(split)
-    directory = mnist_directory(root)
     if files is not None:
-        explicit = _explicit_pair(split, files, directory)
+        explicit = _explicit_pair(split, files, Path(root).expanduser() if root is not None else Path())
         if explicit is not None:
             return explicit
+    directory = mnist_directory(root)
     official = MNIST_FILES[split]
     present = all((directory / f.name).exists() for f in official)
     if split == "train" and not present and not download:
@@ -223,8 +224,8 @@ def load_mnist(
     """MNIST digits of ``split`` ("train" or "test") as ``(images uint8[N, 28, 28], labels int64[N])``.
 
     Lookup order: the pair ``files`` names for this split (``(images, labels)``, or a mapping
-    ``{"train": (...), "test": (...)}``; relative paths are taken under the MNIST folder, and these
-    files are only checked for format), then the official files in :func:`mnist_directory` (verified
+    ``{"train": (...), "test": (...)}``; relative paths are taken under ``root``, and these files are
+    only checked for format), then the official files in :func:`mnist_directory` (verified
     by size and md5, downloaded first when ``download``), then, for "train" without ``download``,
     the ``train10k-*`` stand-ins. Anything missing raises :class:`DatasetNotFoundError` listing the
     files needed and where to put them.

@@ -1,1 +1,78 @@
-"""Evaluate a trained run or checkpoint: ``python -m svhnx.evaluate RUN_OR_CHECKPOINT``."""
+"""Evaluate a trained run or checkpoint: ``python -m svhnx.evaluate RUN_OR_CHECKPOINT``.
+
+The checkpoint names its task, the task's flags and the model, so the evaluator rebuilds all three,
+scores the model on fresh validation data (a seed the run never validated on) and draws sample
+predictions, mistakes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from svhnx.models import create_model
+from svhnx.train.loop import evaluate_model, select_device
+from svhnx.train.run_dir import BEST, LAST, load_checkpoint
+from svhnx.train.task import Task, get_task
+
+__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_run"]
+
+
+@dataclass
+class LoadedRun:
+    """A task and its trained model, rebuilt from a checkpoint."""
+
+    path: Path
+    task: Task
+    model: nn.Module
+    device: torch.device
+    checkpoint: dict[str, Any]
+
+
+def checkpoint_path(path: str | Path, which: str = "best") -> Path:
+    """``path`` itself if it is a file, else ``best.pt`` (or ``last.pt``) in the run directory."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / (BEST if which == "best" else LAST)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path} (give a run directory or a .pt file)")
+    return path
+
+
+def load_run(path: str | Path, *, which: str = "best", device: str = "auto", data_root: Path | None = None) -> LoadedRun:
+    """Rebuild the task (with the run's flags, ``data_root`` replaced if given) and the model."""
+    file = checkpoint_path(path, which)
+    checkpoint = load_checkpoint(file)
+    for key in ("task", "config", "model", "model_state"):
+        if key not in checkpoint:
+            raise ValueError(f"{file} is not an svhnx training checkpoint (no {key!r})")
+    args = argparse.Namespace(**checkpoint["config"])
+    if data_root is not None:
+        args.data_root = data_root
+    args.download = False
+    task = get_task(checkpoint["task"])(args)
+    target = select_device(device)
+    model = create_model(checkpoint["model"]["name"], **checkpoint["model"]["kwargs"])
+    model.load_state_dict(checkpoint["model_state"])
+    model.to(target).eval()
+    return LoadedRun(file, task, model, target, checkpoint)
+
+
+def fresh_seed(run: LoadedRun) -> int:
+    """A validation seed the run did not validate on: its ``val_seed`` + 1 (1 if it has none)."""
+    return int(getattr(run.task.args, "val_seed", 0)) + 1
+
+
+def evaluate_run(run: LoadedRun, *, size: int | None = None, seed: int | None = None, figure: Path | None = None) -> dict[str, float]:
+    """The task's metrics on validation data of ``size`` and ``seed`` (default: fresh), and the
+    prediction figure at ``figure`` when given."""
+    seed = fresh_seed(run) if seed is None else seed
+    metrics = evaluate_model(run.task, run.model, run.task.validation_batches(size=size, seed=seed), run.device)
+    if figure is not None:
+        run.task.plot_predictions(run.model, run.task.validation_batches(size=size, seed=seed), run.device, figure)
+    return metrics

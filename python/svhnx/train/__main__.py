@@ -1,5 +1,9 @@
-"""``python -m svhnx.train TASK [flags]``; see ``--help``."""
+"""``python -m svhnx.train TASK [flags]``; see ``--help``. Under ``torchrun`` each process runs this."""
 
+from svhnx.train import distributed
 from svhnx.train.cli import main
 
-raise SystemExit(main())
+try:
+    raise SystemExit(main())
+finally:
+    distributed.teardown()

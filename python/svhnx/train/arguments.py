@@ -60,9 +60,9 @@ def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str,
     length.add_argument("--epochs", type=positive_float, default=None, help="train for this many epochs instead of --steps")
     run.add_argument("--lr", type=positive_float, default=defaults.get("lr", 1e-3), help="peak learning rate (default: %(default)s)")
     run.add_argument("--schedule", choices=("onecycle", "cosine", "constant"), default=defaults.get("schedule", "onecycle"),
-                     help="learning-rate schedule (default: %(default)s)")
+                     help="learning rate: onecycle (warm-up, then cosine to 0), cosine (to 0) or constant (default: %(default)s)")
     run.add_argument("--warmup", type=fraction, default=defaults.get("warmup", 0.15),
-                     help="fraction of the steps spent warming up (default: %(default)s)")
+                     help="onecycle: fraction of the steps warming up from lr/25 (default: %(default)s)")
     run.add_argument("--optimizer", choices=("adamw", "sgd"), default=defaults.get("optimizer", "adamw"), help="(default: %(default)s)")
     run.add_argument("--weight-decay", type=non_negative_float, default=defaults.get("weight_decay", 1e-4), help="(default: %(default)s)")
     run.add_argument("--eval-every", type=positive_int, default=defaults.get("eval_every", 500),

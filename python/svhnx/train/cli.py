@@ -13,10 +13,12 @@ import torch
 
 import svhnx
 from svhnx.data.download import DatasetNotFoundError
+from svhnx.train import distributed
 from svhnx.train.arguments import RUNTIME_FLAGS, add_shared_arguments, explicit_flags
 from svhnx.train.loop import Trainer, select_device
 from svhnx.train.run_dir import LAST, RunDirectory, load_checkpoint
 from svhnx.train.task import get_task, list_tasks
+from svhnx.train.tensorboard_log import INSTALL_HINT, tensorboard_available
 
 PREDICTIONS = "predictions.png"
 
@@ -85,12 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         task_parser.error(str(exc))
     if args.amp and device.type != "cuda":
         task_parser.error("--amp: mixed precision is only used on CUDA (this run is on the CPU)")
+    if args.tensorboard and not tensorboard_available():
+        task_parser.error(INSTALL_HINT)
+    distributed.setup(device)  # under torchrun: join its process group (only rank 0 writes files)
     checkpoint = None
     if args.resume:
         args, checkpoint = _resumed_args(args, task_parser, argv)
     else:
         if args.out is None:
-            args.out = Path("runs") / f"{args.task}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+            args.out = distributed.broadcast_object(Path("runs") / f"{args.task}-{dt.datetime.now():%Y%m%d-%H%M%S}")
         if RunDirectory(args.out).has_checkpoint:
             task_parser.error(f"--out {args.out} already holds a run; pass --resume to continue it, or choose another --out")
     task_cls.check_arguments(args, task_parser)
@@ -98,19 +103,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_dir = RunDirectory(args.out)
     task = task_cls(args)
     trainer = Trainer(task, args, run_dir, checkpoint=checkpoint, progress_bar=args.progress)
-    if checkpoint is None:
+    if checkpoint is None and distributed.is_main():
         run_dir.write_config(_config(args, trainer, argv))
-    else:
+    elif distributed.is_main():
         run_dir.truncate_metrics(trainer.state.step)
         print(f"resuming {run_dir.path} at step {trainer.state.step}/{trainer.steps}", file=sys.stderr)
     try:
         trainer.run()
+        if trainer.interrupted:
+            return 130
         try:
-            task.plot_predictions(trainer.model, task.validation_batches(), trainer.device, run_dir / PREDICTIONS)
+            if distributed.is_main():
+                task.plot_predictions(trainer.model, task.validation_batches(), trainer.device, run_dir / PREDICTIONS)
         except NotImplementedError:
             pass
     except DatasetNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"run directory: {run_dir.path}", file=sys.stderr)
+    if distributed.is_main():
+        print(f"run directory: {run_dir.path}", file=sys.stderr)
     return 0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import math
 import random
+import signal
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,8 +22,10 @@ from tqdm.auto import tqdm
 
 import svhnx
 from svhnx.models import create_model
+from svhnx.train import distributed
 from svhnx.train.figures import plot_curves
 from svhnx.train.run_dir import BEST, CURVES, LAST, RunDirectory, save_checkpoint
+from svhnx.train.tensorboard_log import TensorBoardLog
 from svhnx.train.task import Batch, Task, batch_to
 
 CHECKPOINT_FORMAT = 1
@@ -47,9 +53,10 @@ def select_device(name: str) -> torch.device:
 
 
 def total_steps(args: argparse.Namespace, task: type[Task]) -> int:
-    """``--steps``, or ``--epochs`` converted with the task's ``images_per_epoch``."""
+    """``--steps``, or ``--epochs`` converted with the task's ``images_per_epoch`` (a step takes
+    ``--batch-size`` images on each of the ``torchrun`` processes)."""
     if args.epochs is not None:
-        return max(1, math.ceil(args.epochs * task.images_per_epoch / args.batch_size))
+        return max(1, math.ceil(args.epochs * task.images_per_epoch / (args.batch_size * distributed.world_size())))
     return int(args.steps)
 
 
@@ -63,24 +70,27 @@ def build_optimizer(model: nn.Module, args: argparse.Namespace) -> torch.optim.O
     return torch.optim.SGD(groups, lr=args.lr, momentum=0.9, nesterov=True)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, args: argparse.Namespace, steps: int) -> torch.optim.lr_scheduler.LRScheduler:
-    """``onecycle`` (warm up to ``--lr`` over ``--warmup`` of the run, then cosine annealing),
-    ``cosine`` (linear warm-up, cosine decay to zero) or ``constant`` (after linear warm-up)."""
-    warmup = max(1, int(args.warmup * steps))
-    if args.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=args.lr, total_steps=steps, pct_start=max(args.warmup, 1 / steps),
-            cycle_momentum=args.optimizer == "sgd",
-        )
+def lr_factor(schedule: str, step: int, steps: int, warmup: float) -> float:
+    """Multiplier of the peak learning rate at ``step`` (0-based) of ``steps``.
 
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        if args.schedule == "constant":
-            return 1.0
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, steps - warmup))))
+    ``onecycle``: linear warm-up from 1/25 to 1 over the first ``warmup`` fraction of the steps,
+    then cosine annealing to 0 (Smith's one-cycle policy). ``cosine``: cosine annealing from 1 to 0.
+    ``constant``: 1.
+    """
+    if schedule == "constant":
+        return 1.0
+    warm = int(warmup * steps) if schedule == "onecycle" else 0
+    if step < warm:
+        return 1 / 25 + (1 - 1 / 25) * step / warm
+    progress = min(1.0, (step - warm) / max(1, steps - warm))
+    return 0.5 * (1 + math.cos(math.pi * progress))
 
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+def build_scheduler(optimizer: torch.optim.Optimizer, args: argparse.Namespace, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The ``--schedule`` of :func:`lr_factor` as a torch scheduler (stepped once per step)."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, functools.partial(lr_factor, args.schedule, steps=steps, warmup=args.warmup)
+    )
 
 
 def rng_state() -> dict[str, Any]:
@@ -104,8 +114,50 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """While inside, the first SIGINT/SIGTERM sets ``stop`` (a second SIGINT interrupts as usual).
+
+    Only the main thread can install handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def batch_length(batch: Batch) -> int:
     return len(next(iter(batch.values())))
+
+
+@torch.no_grad()
+def evaluate_model(
+    task: Task, model: nn.Module, batches: Iterable[Batch], device: torch.device, *, amp_dtype: torch.dtype | None = None
+) -> dict[str, float]:
+    """``val_loss`` and the task's metrics of ``model`` (put in eval mode) over ``batches``."""
+    model.eval()
+    accumulator = task.new_metrics()
+    loss_sum, count = 0.0, 0
+    for batch in batches:
+        batch = batch_to(batch, device)
+        with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+            output = task.forward(model, batch)
+            loss = task.loss(output, batch)
+        n = batch_length(batch)
+        loss_sum += float(loss) * n
+        count += n
+        accumulator.update(output, batch)
+    return {"val_loss": loss_sum / max(count, 1), **accumulator.compute()}
 
 
 class Trainer:
@@ -121,12 +173,12 @@ class Trainer:
         progress_bar: bool = True,
     ) -> None:
         self.task, self.args, self.run_dir = task, args, run_dir
-        self.device = select_device(args.device)
+        self.device = distributed.local_device(select_device(args.device))
         cuda = self.device.type == "cuda"
         self.amp = cuda and args.amp is not False
         self.amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
         self.steps = total_steps(args, type(task))
-        self.progress_bar = progress_bar
+        self.progress_bar = progress_bar and distributed.is_main()
         if args.threads:
             torch.set_num_threads(args.threads)
         if checkpoint is None:
@@ -140,8 +192,11 @@ class Trainer:
         self.scheduler = build_scheduler(self.optimizer, args, self.steps)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.amp_dtype == torch.float16)
         self.state = Progress()
+        self.interrupted = False
         if checkpoint is not None:
             self._restore(checkpoint)
+        self.train_model = distributed.wrap_model(self.model, self.device)  # DDP under torchrun
+        self.tensorboard = TensorBoardLog(run_dir, self.state.step) if args.tensorboard and distributed.is_main() else None
 
     # -- checkpoints ---------------------------------------------------------------------------
     def _restore(self, checkpoint: dict[str, Any]) -> None:
@@ -172,29 +227,25 @@ class Trainer:
         }
 
     # -- evaluation ----------------------------------------------------------------------------
-    @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Validation loss and the task's metrics on its validation batches."""
-        self.model.eval()
-        accumulator = self.task.new_metrics()
-        loss_sum, count = 0.0, 0
-        for batch in self.task.validation_batches():
-            batch = batch_to(batch, self.device)
-            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
-                output = self.task.forward(self.model, batch)
-                loss = self.task.loss(output, batch)
-            n = batch_length(batch)
-            loss_sum += float(loss) * n
-            count += n
-            accumulator.update(output, batch)
+        """Validation loss and the task's metrics on its validation batches.
+
+        Under ``torchrun`` rank 0 evaluates the whole validation set and broadcasts the result, so
+        every rank agrees on the row and on ``best.pt`` and the numbers do not depend on the world size.
+        """
+        metrics = None
+        if distributed.is_main():
+            metrics = evaluate_model(self.task, self.model, self.task.validation_batches(), self.device,
+                                     amp_dtype=self.amp_dtype if self.amp else None)
+        metrics = distributed.broadcast_object(metrics)
         self.model.train()
-        return {"val_loss": loss_sum / max(count, 1), **accumulator.compute()}
+        return metrics
 
     # -- training ------------------------------------------------------------------------------
     def _train_step(self, batch: Batch) -> torch.Tensor:
         batch = batch_to(batch, self.device, non_blocking=True)
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
-            output = self.task.forward(self.model, batch)
+            output = self.task.forward(self.train_model, batch)
             loss = self.task.loss(output, batch)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -204,12 +255,18 @@ class Trainer:
         return loss.detach()
 
     def _batches(self) -> Iterator[Batch]:
-        yield from self.task.train_batches(self.state.step, device=self.device)
+        # A DataLoader iterator draws its base seed from torch's global RNG; put the state back so
+        # that a resumed run's dropout draws are those of an uninterrupted one.
+        saved = rng_state()
+        batches = iter(self.task.train_batches(self.state.step, rank=distributed.rank(), device=self.device))
+        set_rng_state(saved)
+        yield from batches
 
     def run(self) -> dict[str, float]:
         """Train until ``--steps``, evaluating every ``--eval-every`` steps and at the end.
 
-        Returns the last evaluation's row.
+        SIGINT (Ctrl-C) or SIGTERM stops after the current step with ``last.pt`` saved there
+        (:attr:`interrupted` is then true; ``--resume`` continues). Returns the last evaluation's row.
         """
         args, state = self.args, self.state
         self.model.train()
@@ -223,38 +280,51 @@ class Trainer:
         )
         batches = self._batches()
         ema_loss: float | None = None
+        stop = threading.Event()
         try:
-            while state.step < self.steps:
-                tick = time.perf_counter()
-                batch = next(batches)
-                n = batch_length(batch)
-                loss = self._train_step(batch)
-                if self.device.type == "cuda" and (state.step + 1) % 50 == 0:
-                    torch.cuda.synchronize()
-                elapsed = time.perf_counter() - tick
-                state.step += 1
-                state.images += n
-                state.train_time_s += elapsed
-                loss_sum += loss
-                loss_steps += 1
-                interval_images += n
-                interval_time += elapsed
-                if self.progress_bar and (state.step % 10 == 0 or self.device.type == "cpu"):
-                    value = float(loss)
-                    ema_loss = value if ema_loss is None else 0.9 * ema_loss + 0.1 * value
-                    bar.set_postfix(loss=f"{ema_loss:.4f}", img_s=f"{interval_images / max(interval_time, 1e-9):.0f}", refresh=False)
-                bar.update(1)
-                if state.step % args.eval_every == 0 or state.step == self.steps:
-                    train_loss = float(loss_sum) / loss_steps
-                    images_per_s = interval_images / max(interval_time, 1e-9)
-                    metrics = self.evaluate()
+            with stop_on_signals(stop):
+                stopping = False
+                while state.step < self.steps and not (stopping := distributed.any_rank(stop.is_set())):
+                    tick = time.perf_counter()
+                    batch = next(batches)
+                    n = batch_length(batch) * distributed.world_size()  # images of the step, all ranks
+                    loss = self._train_step(batch)
+                    if self.device.type == "cuda" and (state.step + 1) % 50 == 0:
+                        torch.cuda.synchronize()
+                    elapsed = time.perf_counter() - tick
+                    state.step += 1
+                    state.images += n
+                    state.train_time_s += elapsed
+                    loss_sum += loss
+                    loss_steps += 1
+                    interval_images += n
+                    interval_time += elapsed
+                    if self.progress_bar and (state.step % 10 == 0 or self.device.type == "cpu"):
+                        value = float(loss)
+                        ema_loss = value if ema_loss is None else 0.9 * ema_loss + 0.1 * value
+                        bar.set_postfix(loss=f"{ema_loss:.4f}", img_s=f"{interval_images / max(interval_time, 1e-9):.0f}", refresh=False)
+                    bar.update(1)
+                    if state.step % args.eval_every == 0 or state.step == self.steps:
+                        train_loss = distributed.reduce_mean(float(loss_sum) / loss_steps)
+                        images_per_s = interval_images / max(interval_time, 1e-9)
+                        metrics = self.evaluate()
+                        state.wall_time_s = time.perf_counter() - wall_start
+                        last_row = self._record(train_loss, images_per_s, metrics, bar)
+                        loss_sum.zero_()
+                        loss_steps, interval_images, interval_time = 0, 0, 0.0
+                if stopping and state.step < self.steps:
                     state.wall_time_s = time.perf_counter() - wall_start
-                    last_row = self._record(train_loss, images_per_s, metrics, bar)
-                    loss_sum.zero_()
-                    loss_steps, interval_images, interval_time = 0, 0, 0.0
+                    if distributed.is_main():
+                        save_checkpoint(self.run_dir / LAST, self.checkpoint({}))
+                    distributed.barrier()
+                    self.interrupted = True
+                    if distributed.is_main():
+                        tqdm.write(f"stopped at step {state.step}/{self.steps}; last.pt saved, --resume continues", file=sys.stderr)
         finally:
             bar.close()
             batches.close()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
         return last_row
 
     def _record(self, train_loss: float, images_per_s: float, metrics: dict[str, float], bar: tqdm) -> dict[str, float]:
@@ -275,14 +345,21 @@ class Trainer:
         improved = state.best_value is None or (value > state.best_value if task.higher_is_better else value < state.best_value)
         if improved:
             state.best_value, state.best_step = value, state.step
+        if not distributed.is_main():
+            distributed.barrier()  # until rank 0 has written the step's files
+            return row
         self.run_dir.append_metrics(row)
+        if self.tensorboard is not None:
+            self.tensorboard.add_row(row)
         checkpoint = self.checkpoint(metrics)
-        save_checkpoint(self.run_dir / LAST, checkpoint)
-        if improved:
+        if improved:  # best.pt before last.pt: a crash between the two cannot leave best.pt stale
             save_checkpoint(self.run_dir / BEST, checkpoint)
+        save_checkpoint(self.run_dir / LAST, checkpoint)
         plot_curves(self.run_dir.metrics(), [k for k in metrics if k != "val_loss"], self.run_dir / CURVES)
-        bar.write(
+        tqdm.write(
             f"step {state.step}/{self.steps}  {state.wall_time_s / 60:.1f} min  train_loss {train_loss:.4f}  "
-            + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+            + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()),
+            file=sys.stderr,
         )
+        distributed.barrier()
         return row

@@ -16,6 +16,9 @@ Batch = dict[str, torch.Tensor]
 #: Task name -> module that defines it (imported on demand). Add a line for a new task.
 TASK_MODULES: dict[str, str] = {
     "mnist-seq": "svhnx.train.mnist_seq",
+    "svhn": "svhnx.train.svhn",
+    "unet": "svhnx.train.localizer",
+    "boxreg": "svhnx.train.localizer",
 }
 
 _TASKS: dict[str, type[Task]] = {}

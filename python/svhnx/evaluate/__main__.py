@@ -1,0 +1,57 @@
+"""``python -m svhnx.evaluate RUN_OR_CHECKPOINT``: metrics on fresh validation data and a PNG grid of
+sample predictions (mistakes first)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from svhnx.atomic import atomic_path
+from svhnx.data.download import DatasetNotFoundError
+from svhnx.evaluate import evaluate_run, fresh_seed, load_run
+from svhnx.train.arguments import non_negative_int, positive_int
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m svhnx.evaluate", description=__doc__, allow_abbrev=False)
+    parser.add_argument("run", type=Path, metavar="RUN_OR_CHECKPOINT", help="a run directory or a .pt checkpoint")
+    parser.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint of a run directory (default: best)")
+    parser.add_argument("--val-size", type=positive_int, default=None, help="validation samples (default: the run's)")
+    parser.add_argument("--seed", type=non_negative_int, default=None, help="validation seed (default: one the run never used)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: the run's)")
+    parser.add_argument("--figure", type=Path, default=None, help="PNG of sample predictions (default: <run>/evaluation.png)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the metrics here as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        run = load_run(args.run, which=args.checkpoint, device=args.device, data_root=args.data_root)
+    except (FileNotFoundError, ValueError) as exc:
+        parser.error(str(exc))
+    figure = args.figure or run.path.parent / "evaluation.png"
+    seed = fresh_seed(run) if args.seed is None else args.seed
+    try:
+        metrics = evaluate_run(run, size=args.val_size, seed=seed, figure=figure)
+    except DatasetNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    step = run.checkpoint.get("progress", {}).get("step")
+    print(f"{run.path} (task {run.task.name}, model {run.checkpoint['model']['name']}, step {step}), validation seed {seed}:")
+    for name, value in metrics.items():
+        print(f"  {name:24s} {value:.4f}")
+    print(f"predictions: {figure}")
+    if args.json is not None:
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps({"checkpoint": str(run.path), "seed": seed, "step": step, **metrics}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""``unet`` and ``boxreg``: train a localizer, the U-Net or the box-regression baseline.
+
+Both see the same 64 x 64 views and are scored the same way: the Dice coefficient between the
+predicted and the true digit mask (for ``boxreg`` the predicted box drawn as a mask) and the IoU
+between the predicted and the true union box of the digits in view (for ``unet`` the best
+candidate of :func:`svhnx.localize.mask_to_boxes`).
+
+Data: synthetic street scenes (:class:`svhnx.synth.SceneGenerator`, an endless stream; square
+windows around the number, :mod:`svhnx.train.localizer_data`) validated on a held-out stream of
+scenes; or, with ``--svhn-crops FILE``, the 64 x 64 crops of a preprocessed SVHN split
+(:mod:`svhnx.data.svhn_preprocess`), a seeded 80/20 split.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from svhnx.data.svhn_preprocess import train_validation_split
+from svhnx.localize import mask_to_boxes
+from svhnx.ops import box_masks, pixel_windows
+from svhnx.segmentation_metrics import box_iou, dice_coefficient, dice_loss
+from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_int
+from svhnx.train.localizer_data import VIEW_SIZE, LocalizerViews, random_views, visible_unions
+from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
+
+VIEWS_PER_EPOCH = 26_722  # as many as the SVHN training images (80% of train): what --epochs 1 means
+EVAL_BATCH = 256
+SCENE_CHUNK = 512  # validation scenes drawn at once
+
+
+def views_to_batch(views: LocalizerViews) -> Batch:
+    """The tensors the tasks train on: ``images`` uint8, ``masks`` float ``N x 1 x 64 x 64``,
+    ``boxes`` float ``N x 4`` in view pixels, ``lengths`` int64."""
+    return {
+        "images": torch.from_numpy(views.images),
+        "masks": torch.from_numpy(views.masks).unsqueeze(1).float(),
+        "boxes": torch.from_numpy(views.boxes),
+        "lengths": torch.from_numpy(views.lengths),
+    }
+
+
+# -- data sources ----------------------------------------------------------------------------
+class SceneViews:
+    """Views of synthetic scenes: scene ``i`` of stream ``seed`` with a window drawn from ``(seed, i)``."""
+
+    def __init__(self, root: Path | None, seed: int) -> None:
+        from svhnx.synth import SceneGenerator  # builds its glyph atlas on first use
+
+        self.generator = SceneGenerator.from_data(root)
+        self.seed = seed
+
+    def views(self, first: int, count: int) -> LocalizerViews:
+        scenes = self.generator.scenes(count, seed=self.seed, first=first)
+        counts = scenes.lengths
+        boxes = np.concatenate([scenes.boxes[i, :k] for i, k in enumerate(counts.tolist())])
+        rng = np.random.default_rng([self.seed, first])
+        return random_views(scenes.images, boxes, counts, rng)
+
+
+def read_svhn_views(path: Path, rows: np.ndarray) -> LocalizerViews:
+    """The 64 x 64 crops of a preprocessed SVHN file (rows ``rows``), with masks and boxes of their
+    digits mapped into the crops by the rule :func:`svhnx.ops.crop_resize` cut them with."""
+    if not path.is_file():
+        raise FileNotFoundError(f"--svhn-crops {path}: no such file (make it with svhnx.data.svhn_preprocess)")
+    with h5py.File(path, "r") as f:
+        missing = {"images", "image_sizes", "crop_boxes", "digit_boxes", "digit_counts"} - set(f)
+        if missing:
+            raise ValueError(f"{path}: not an SVHN crops file (no {', '.join(sorted(missing))})")
+        images = f["images"][np.sort(rows)]
+        sizes, crop_boxes = f["image_sizes"][:], f["crop_boxes"][:]
+        digit_boxes, counts = f["digit_boxes"][:], f["digit_counts"][:]
+    rows = np.sort(rows)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    boxes = np.concatenate([digit_boxes[offsets[r] : offsets[r + 1]] for r in rows]).astype(np.float64)
+    kept_counts = counts[rows]
+    x0, y0, x1, y1 = pixel_windows(crop_boxes[rows], sizes[rows]).astype(np.float64).T
+    owner = np.repeat(np.arange(len(rows)), kept_counts)
+    sx, sy = VIEW_SIZE / (x1 - x0), VIEW_SIZE / (y1 - y0)
+    mapped = np.stack(
+        [(boxes[:, 0] - x0[owner]) * sx[owner], (boxes[:, 1] - y0[owner]) * sy[owner], boxes[:, 2] * sx[owner], boxes[:, 3] * sy[owner]],
+        axis=1,
+    ).astype(np.float32)
+    masks = box_masks(mapped, kept_counts, (VIEW_SIZE, VIEW_SIZE))
+    lengths = np.minimum(kept_counts, 6).astype(np.int64)
+    return LocalizerViews(images, masks, visible_unions(mapped, kept_counts, VIEW_SIZE), lengths)
+
+
+# -- metrics -----------------------------------------------------------------------------------
+class LocalizerMetrics(MetricAccumulator):
+    """``dice`` (mean per view, of the thresholded prediction), ``box_iou`` (mean) and, with a
+    length head, ``length_accuracy``."""
+
+    def __init__(self) -> None:
+        self.dice: list[np.ndarray] = []
+        self.iou: list[np.ndarray] = []
+        self.lengths_right = 0
+        self.lengths_seen = 0
+
+    def add(self, predicted_masks: torch.Tensor, predicted_boxes: np.ndarray, batch: Batch) -> None:
+        self.dice.append(dice_coefficient(predicted_masks.float(), batch["masks"]).cpu().numpy())
+        self.iou.append(box_iou(predicted_boxes, batch["boxes"].cpu().numpy()))
+
+    def add_lengths(self, logits: torch.Tensor, lengths: torch.Tensor) -> None:
+        self.lengths_right += int((logits.argmax(dim=1) == lengths).sum())
+        self.lengths_seen += len(lengths)
+
+    def compute(self) -> dict[str, float]:
+        out = {"dice": float(np.concatenate(self.dice).mean()), "box_iou": float(np.concatenate(self.iou).mean())}
+        if self.lengths_seen:
+            out["length_accuracy"] = self.lengths_right / self.lengths_seen
+        return out
+
+
+class UnetMetrics(LocalizerMetrics):
+    def update(self, output: Any, batch: Batch) -> None:
+        probability = torch.sigmoid(output["mask"].float())[:, 0].cpu().numpy()
+        boxes = np.zeros((len(probability), 4), dtype=np.float32)
+        for i, p in enumerate(probability):
+            candidates = mask_to_boxes(p, max_candidates=1)
+            if candidates:
+                boxes[i] = candidates[0].box
+        self.add(torch.sigmoid(output["mask"]) > 0.5, boxes, batch)
+        if "length" in output:
+            self.add_lengths(output["length"], batch["lengths"])
+
+
+class BoxMetrics(LocalizerMetrics):
+    def update(self, output: Any, batch: Batch) -> None:
+        boxes = (output["box"].float() * VIEW_SIZE).cpu().numpy()
+        masks = box_masks(boxes, np.ones(len(boxes), dtype=np.int64), (VIEW_SIZE, VIEW_SIZE))
+        self.add(torch.from_numpy(masks).unsqueeze(1), boxes, batch)
+
+
+# -- tasks -------------------------------------------------------------------------------------
+class LocalizerTask(Task):
+    """Data of both localizer tasks."""
+
+    images_per_epoch = VIEWS_PER_EPOCH
+    metric = "box_iou"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group(cls.name)
+        cls.add_model_arguments(group)
+        group.add_argument("--svhn-crops", type=Path, default=None,
+                           help="train on this preprocessed SVHN crops file (svhnx.data.svhn_preprocess) instead of synthetic scenes")
+        group.add_argument("--val-fraction", type=fraction, default=0.2, help="of --svhn-crops held out for validation (default: %(default)s)")
+        group.add_argument("--val-size", type=positive_int, default=1024, help="synthetic validation scenes (default: %(default)s)")
+        group.add_argument("--val-seed", type=non_negative_int, default=1234,
+                           help="seed of the synthetic validation scenes, a stream training never draws from unless --seed equals it (default: %(default)s)")
+
+    @classmethod
+    def add_model_arguments(cls, group: argparse._ArgumentGroup) -> None:
+        """Flags of the model and its loss (none for the base)."""
+
+    @classmethod
+    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+        if args.svhn_crops is None and args.seed == args.val_seed:
+            parser.error("--seed must differ from --val-seed: the validation scenes would be training scenes")
+        if args.svhn_crops is not None and not args.val_fraction > 0:
+            parser.error("--val-fraction: expected a fraction in (0, 1) with --svhn-crops")
+
+    def _svhn_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        with h5py.File(self.args.svhn_crops, "r") as f:
+            count = int(f["images"].shape[0])
+        return train_validation_split(count, self.args.val_fraction, 0)
+
+    def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
+        size = self.args.batch_size
+        if self.args.svhn_crops is not None:
+            views = read_svhn_views(self.args.svhn_crops, self._svhn_rows()[0])
+            return self._svhn_stream(views, start_step, rank)
+        scenes = SceneViews(self.args.data_root, self.args.seed + 7919 * rank)
+        return (views_to_batch(scenes.views(step * size, size)) for step in _count_from(start_step))
+
+    def _svhn_stream(self, views: LocalizerViews, start_step: int, rank: int) -> Iterator[Batch]:
+        size, n = self.args.batch_size, len(views.images)
+        for step in _count_from(start_step):
+            rows = np.random.default_rng([self.args.seed, rank, step]).choice(n, size=size, replace=n < size)
+            yield views_to_batch(LocalizerViews(*(np.ascontiguousarray(a[rows]) for a in
+                                                   (views.images, views.masks, views.boxes, views.lengths))))
+
+    def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
+        key = (size or self.args.val_size, self.args.val_seed if seed is None else seed)
+        cache = self.__dict__.setdefault("_validation", {})
+        if key not in cache:
+            cache[key] = self._validation_views(*key)
+        views = cache[key]
+        for a in range(0, len(views.images), EVAL_BATCH):
+            yield views_to_batch(LocalizerViews(*(x[a : a + EVAL_BATCH] for x in
+                                                  (views.images, views.masks, views.boxes, views.lengths))))
+
+    def _validation_views(self, size: int, seed: int) -> LocalizerViews:
+        if self.args.svhn_crops is not None:
+            rows = self._svhn_rows()[1]
+            return read_svhn_views(self.args.svhn_crops, rows[:size])
+        scenes = SceneViews(self.args.data_root, seed)
+        parts = [scenes.views(a, min(SCENE_CHUNK, size - a)) for a in range(0, size, SCENE_CHUNK)]
+        return LocalizerViews(*(np.concatenate(x) for x in zip(*((p.images, p.masks, p.boxes, p.lengths) for p in parts))))
+
+
+def _count_from(start: int) -> Iterator[int]:
+    step = start
+    while True:
+        yield step
+        step += 1
+
+
+@register_task
+class UnetTask(LocalizerTask):
+    name = "unet"
+    description = "U-Net localizer on 64 x 64 views of synthetic scenes (or SVHN crops): Dice loss (+ BCE)"
+    defaults = {"model": "unet", "batch_size": 32, "steps": 2000, "lr": 2e-3, "eval_every": 250, "weight_decay": 1e-4}
+
+    @classmethod
+    def add_model_arguments(cls, group: argparse._ArgumentGroup) -> None:
+        group.add_argument("--bce", type=non_negative_float, default=1.0, help="weight of the BCE term added to the Dice loss (default: %(default)s)")
+        group.add_argument("--length-head", action=argparse.BooleanOptionalAction, default=True,
+                           help="the 7-way length classifier on the bottleneck and its loss (default: on)")
+        group.add_argument("--length-weight", type=non_negative_float, default=0.2,
+                           help="weight of the length head's cross-entropy (default: %(default)s)")
+
+    def model_kwargs(self) -> dict[str, Any]:
+        return {"length_head": self.args.length_head}
+
+    def loss(self, output: Any, batch: Batch) -> torch.Tensor:
+        loss = dice_loss(output["mask"].float(), batch["masks"], bce_weight=self.args.bce)
+        if "length" in output:
+            loss = loss + self.args.length_weight * F.cross_entropy(output["length"].float(), batch["lengths"])
+        return loss
+
+    def new_metrics(self) -> MetricAccumulator:
+        return UnetMetrics()
+
+
+@register_task
+class BoxRegressionTask(LocalizerTask):
+    name = "boxreg"
+    description = "box-regression baseline (the study's first localizer): L2 on the normalised union box"
+    defaults = {"model": "boxreg", "batch_size": 32, "steps": 2000, "lr": 2e-3, "eval_every": 250, "weight_decay": 1e-4}
+
+    def loss(self, output: Any, batch: Batch) -> torch.Tensor:
+        return F.mse_loss(output["box"].float(), batch["boxes"] / VIEW_SIZE)
+
+    def new_metrics(self) -> MetricAccumulator:
+        return BoxMetrics()

@@ -1,0 +1,166 @@
+"""``svhn``: read house numbers in SVHN format-1 crops with Goodfellow et al.'s recognizer.
+
+Data: the split folders (``train/``, ``test/``, optionally ``extra/``) of ``--svhn-dir``, or by
+default of ``<data root>/svhn``, extracted there from the official archives on first use
+(``--download`` fetches them). Each split is preprocessed once into 64 x 64 crops
+(:mod:`svhnx.data.svhn_preprocess`, cached in ``--crops-dir``).
+
+Training uses a seeded 80% of ``train`` (plus all of ``extra`` with ``--extra``), random 54 x 54
+crops; validation during training is the other 20% of ``train``, centre crops. ``python -m
+svhnx.evaluate`` asks for data the run never validated on: for this task, the official ``test``
+split (``--val-size`` takes its first images). Metrics: :class:`svhnx.svhn_metrics.SvhnMetrics`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+
+from svhnx.data.download import DatasetNotFoundError
+from svhnx.data.svhn import ANNOTATIONS
+from svhnx.data.svhn_archives import split_folder
+from svhnx.data.svhn_dataset import LightAugment, SvhnTrainStream, evaluation_batches
+from svhnx.data.svhn_preprocess import SvhnCrops, count_crops, load_crops, preprocess_split, train_validation_split
+from svhnx.labels import NUM_DIGIT_CLASSES
+from svhnx.svhn_metrics import SvhnMetrics, plot_evaluation
+from svhnx.train.arguments import fraction, non_negative_int, positive_float, positive_int
+from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
+
+TRAIN_IMAGES = 26_722  # 80% of the 33,402 train images: what --epochs 1 means
+EVAL_BATCH = 256
+
+
+def default_crops_dir() -> Path:
+    """Where preprocessed crops go: ``$SVHNX_CACHE/svhn``, else ``~/.cache/svhnx/svhn``."""
+    env = os.environ.get("SVHNX_CACHE")
+    return (Path(env).expanduser() if env else Path.home() / ".cache" / "svhnx") / "svhn"
+
+
+@register_task
+class SvhnTask(Task):
+    name = "svhn"
+    description = "Goodfellow et al.'s multi-digit recognizer on SVHN format-1 crops (54 x 54 x 3)"
+    defaults = {
+        "model": "svhn-goodfellow",
+        "batch_size": 128,
+        "steps": 20_000,
+        "lr": 1e-3,
+        "eval_every": 1000,
+        "weight_decay": 5e-4,
+    }
+    metric = "sequence_accuracy"
+    images_per_epoch = TRAIN_IMAGES
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("svhn")
+        group.add_argument("--svhn-dir", type=Path, default=None,
+                           help="folder with the split folders train/, test/ (extra/), each with digitStruct.mat "
+                                "(default: <data root>/svhn, extracted from the official archives)")
+        group.add_argument("--crops-dir", type=Path, default=None,
+                           help="cache of the preprocessed 64 x 64 crops (default: $SVHNX_CACHE/svhn or ~/.cache/svhnx/svhn)")
+        group.add_argument("--extra", action=argparse.BooleanOptionalAction, default=False,
+                           help="add the 202k 'extra' images to training (default: off)")
+        group.add_argument("--val-fraction", type=fraction, default=0.2, help="of train held out for validation (default: %(default)s)")
+        group.add_argument("--split-seed", type=non_negative_int, default=0, help="seed of the train/validation split (default: %(default)s)")
+        group.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
+                           help="brightness/contrast jitter of the training crops (default: off)")
+        group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
+        group.add_argument("--dense", type=positive_int, default=3072, help="units of each dense layer (default: %(default)s)")
+        group.add_argument("--dropout", type=fraction, default=0.2, help="(default: %(default)s)")
+
+    @classmethod
+    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+        if args.val_fraction <= 0:
+            parser.error("--val-fraction: expected a fraction in (0, 1)")
+        if args.svhn_dir is not None and not args.svhn_dir.is_dir():
+            parser.error(f"--svhn-dir {args.svhn_dir}: no such folder")
+
+    def model_kwargs(self) -> dict[str, Any]:
+        return {"width": self.args.width, "dense": self.args.dense, "dropout": self.args.dropout}
+
+    # -- data --------------------------------------------------------------------------------
+    def split_dir(self, split: str) -> Path:
+        """The folder of ``split`` (extracted from its archive first when needed)."""
+        if self.args.svhn_dir is None:
+            return split_folder(split, self.args.data_root, download=self.args.download)
+        folder = Path(self.args.svhn_dir) / split
+        if not (folder / ANNOTATIONS).is_file():
+            raise DatasetNotFoundError(f"{folder / ANNOTATIONS} is missing (--svhn-dir must hold {split}/{ANNOTATIONS})")
+        return folder
+
+    def crops_file(self, split: str) -> Path:
+        """The preprocessed crops of ``split``, built (or reused) in the crops folder."""
+        folder = self.split_dir(split)
+        tag = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
+        output = Path(self.args.crops_dir or default_crops_dir()) / f"{split}-{tag}.h5"
+        return preprocess_split(folder, output, threads=self.args.threads, progress=self.args.progress)
+
+    def _train_validation(self) -> tuple[np.ndarray, np.ndarray, Path]:
+        path = self.crops_file("train")
+        train, validation = train_validation_split(count_crops(path), self.args.val_fraction, self.args.split_seed)
+        return train, validation, path
+
+    def training_crops(self) -> SvhnCrops:
+        train, _, path = self._train_validation()
+        parts = [load_crops(path, train)]
+        if self.args.extra:
+            parts.append(load_crops(self.crops_file("extra")))
+        return SvhnCrops.join(parts) if len(parts) > 1 else parts[0]
+
+    def evaluation_crops(self, *, test: bool, size: int | None) -> SvhnCrops:
+        """The validation part of ``train``, or the ``test`` split; the first ``size`` images."""
+        key = ("test" if test else "validation", size)
+        cache = self.__dict__.setdefault("_evaluation", {})
+        if key not in cache:
+            if test:
+                path, rows = self.crops_file("test"), None
+            else:
+                _, rows, path = self._train_validation()
+            crops = load_crops(path, rows)
+            if size is not None:
+                crops = SvhnCrops(crops.images[:size], crops.digits[:size], crops.lengths[:size], crops.names[:size])
+            cache[key] = crops
+        return cache[key]
+
+    def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
+        stream = SvhnTrainStream(
+            self.training_crops(), self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
+            augment=LightAugment() if self.args.augment else None,
+        )
+        workers = self.args.workers
+        return DataLoader(
+            stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
+            persistent_workers=False, prefetch_factor=4 if workers else None,
+        )
+
+    def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
+        """Held-out train images (``seed`` is ``None``: during training), else the test split."""
+        return evaluation_batches(self.evaluation_crops(test=seed is not None, size=size), EVAL_BATCH)
+
+    # -- model -------------------------------------------------------------------------------
+    def loss(self, output: Any, batch: Batch) -> torch.Tensor:
+        """Cross-entropy of the length head plus, summed over the five slots, of the digit heads
+        (slots past the number's end are trained to read blank)."""
+        logits = output["digits"].float()
+        digits = F.cross_entropy(logits.reshape(-1, NUM_DIGIT_CLASSES), batch["digits"].reshape(-1)) * logits.shape[1]
+        return digits + F.cross_entropy(output["length"].float(), batch["lengths"])
+
+    def new_metrics(self) -> MetricAccumulator:
+        return SvhnMetrics()
+
+    @torch.no_grad()
+    def plot_predictions(self, model: nn.Module, batches: Iterable[Batch], device: torch.device, path: Any) -> None:
+        """Sample readings at ``path`` and the coverage-accuracy curve beside it (``<stem>-coverage.png``)."""
+        plot_evaluation(model, batches, device, Path(path))
+

@@ -1,0 +1,116 @@
+"""``python -m svhnx.train mnist-seq``: the run directory, exact resume, and flag errors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from svhnx.train import cli
+from svhnx.train.loop import Trainer
+from svhnx.train.run_dir import read_metrics
+
+TINY = ["--batch-size", "16", "--val-size", "200", "--eval-every", "10", "--no-progress"]
+
+
+def train(data_root, out, *extra):
+    return cli.main(["mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(out), *TINY, *extra])
+
+
+def weights(run_dir, name="last.pt"):
+    return torch.load(run_dir / name, weights_only=False)["model_state"]
+
+
+def test_a_20_step_cli_run_writes_a_complete_run_directory(data_root, tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "svhnx.train", "mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(out), "--steps", "20", *TINY]
+    subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+    assert {p.name for p in out.iterdir()} == {"config.json", "metrics.csv", "last.pt", "best.pt", "curves.png", "predictions.png"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["task"] == "mnist-seq" and config["args"]["steps"] == 20 and config["model"]["name"] == "mnist-lean"
+    rows = read_metrics(out / "metrics.csv")
+    assert [r["step"] for r in rows] == [10, 20] and [r["images"] for r in rows] == [160, 320]
+    assert all(0 <= r["sequence_accuracy"] <= 1 and r["val_loss"] > 0 for r in rows)
+    for png in ("curves.png", "predictions.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    checkpoint = torch.load(out / "last.pt", weights_only=False)
+    assert checkpoint["progress"]["step"] == 20 and checkpoint["task"] == "mnist-seq"
+
+
+def test_ctrl_c_stops_at_a_step_and_resume_continues_exactly(data_root, tmp_path, monkeypatch, capsys):
+    assert train(data_root, tmp_path / "straight", "--steps", "20") == 0
+
+    train_step = Trainer._train_step
+
+    def press_ctrl_c_during_step_13(self, batch):
+        loss = train_step(self, batch)
+        if self.state.step == 12:  # steps done before this one
+            os.kill(os.getpid(), signal.SIGINT)
+        return loss
+
+    monkeypatch.setattr(Trainer, "_train_step", press_ctrl_c_during_step_13)
+    assert train(data_root, tmp_path / "stopped", "--steps", "20") == 130
+    monkeypatch.setattr(Trainer, "_train_step", train_step)
+    assert "stopped at step 13/20; last.pt saved" in capsys.readouterr().err
+    assert torch.load(tmp_path / "stopped" / "last.pt", weights_only=False)["progress"]["step"] == 13
+
+    assert cli.main(["mnist-seq", "--out", str(tmp_path / "stopped"), "--resume", "--no-progress"]) == 0
+    assert "at step 13/20" in capsys.readouterr().err
+    straight, resumed = weights(tmp_path / "straight"), weights(tmp_path / "stopped")
+    for name in straight:
+        assert torch.equal(straight[name], resumed[name]), name
+    rows = read_metrics(tmp_path / "stopped" / "metrics.csv")
+    assert [r["step"] for r in rows] == [10, 20]
+    assert rows[1]["val_loss"] == read_metrics(tmp_path / "straight" / "metrics.csv")[1]["val_loss"]
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--batch-size", "0"], "--batch-size: expected a positive integer"),
+        (["--steps", "abc"], "--steps: invalid positive_int value"),
+        (["--lr", "-1"], "--lr: expected a positive number"),
+        (["--lr", "nan"], "--lr: expected a positive number"),
+        (["--model", "nope"], "--model: invalid choice"),
+        (["--steps", "5", "--epochs", "1"], "not allowed with argument"),
+        (["--schedule", "step"], "--schedule: invalid choice"),
+        (["--warmup", "1.5"], "--warmup: expected a number in [0, 1)"),
+        (["--device", "tpu"], "--device: invalid choice"),
+        (["--device", "cpu", "--amp"], "--amp: mixed precision is only used on CUDA"),
+        (["--label-smoothing", "-0.1"], "--label-smoothing: expected a number in [0, 1)"),
+        (["--resume"], "--resume needs --out"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--lr=0.1", "--ste", "5"], "unrecognized arguments: --ste"),
+    ],
+)
+def test_bad_flags_are_argparse_errors(flags, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["mnist-seq", *flags])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cuda_without_a_gpu_is_an_argparse_error(capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit):
+        cli.main(["mnist-seq", "--device", "cuda"])
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_run_directories_are_not_overwritten_and_resume_needs_a_run(data_root, tmp_path, capsys):
+    assert train(data_root, tmp_path / "run", "--steps", "2") == 0
+    with pytest.raises(SystemExit):
+        train(data_root, tmp_path / "run", "--steps", "2")
+    assert "already holds a run; pass --resume" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["mnist-seq", "--out", str(tmp_path / "empty"), "--resume"])
+    assert "last.pt does not exist" in capsys.readouterr().err
+
+
+def test_missing_data_is_a_clear_message_not_a_traceback(tmp_path, capsys):
+    assert train(tmp_path.parent / "nowhere", tmp_path / "run", "--steps", "2") == 2
+    err = capsys.readouterr().err
+    assert "train-images-idx3-ubyte.gz" in err and "Traceback" not in err
