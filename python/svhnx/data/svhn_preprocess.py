@@ -55,6 +55,16 @@ class SvhnCrops:
     def __len__(self) -> int:
         return len(self.images)
 
+    @classmethod
+    def join(cls, parts: Sequence[SvhnCrops]) -> SvhnCrops:
+        """Several sets of crops as one (e.g. train and extra), in order."""
+        return cls(
+            np.concatenate([p.images for p in parts]),
+            np.concatenate([p.digits for p in parts]),
+            np.concatenate([p.lengths for p in parts]),
+            [name for p in parts for name in p.names],
+        )
+
 
 def preprocess_split(
     split_dir: str | os.PathLike[str],
@@ -149,6 +159,12 @@ def load_crops(path: str | os.PathLike[str], indices: np.ndarray | None = None) 
     if images.shape[1:] != (CROP_SIZE, CROP_SIZE, 3) or digits.shape[1:] != (MAX_DIGITS,):
         raise ValueError(f"{path}: unexpected shapes {images.shape}, {digits.shape}")
     return SvhnCrops(images, digits, lengths, names)
+
+
+def count_crops(path: str | os.PathLike[str]) -> int:
+    """How many images a crops file holds."""
+    with h5py.File(path, "r") as f:
+        return int(f["images"].shape[0])
 
 
 def train_validation_split(count: int, validation_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
