@@ -42,7 +42,8 @@ Window crop_window(const Box& b, int64_t height, int64_t width) {
 // For each of `dst` outputs: the two source elements (index * step) and their weights, also
 // packed as (weight_lo | weight_hi << 16) for pmaddwd.
 struct Taps {
-  std::vector<int32_t> lo, hi, weight_hi, packed;
+  std::vector<int64_t> lo, hi;
+  std::vector<int32_t> weight_hi, packed;
 
   void build(int64_t src, int64_t dst, int64_t step) {
     lo.resize(dst), hi.resize(dst), weight_hi.resize(dst), packed.resize(dst);
@@ -53,8 +54,8 @@ struct Taps {
       double frac = f - static_cast<double>(i);
       if (i < 0) i = 0, frac = 0.0;
       if (i >= src - 1) i = src - 1, frac = 0.0;
-      lo[d] = static_cast<int32_t>(i * step);
-      hi[d] = static_cast<int32_t>(std::min(i + 1, src - 1) * step);
+      lo[d] = i * step;
+      hi[d] = std::min(i + 1, src - 1) * step;
       weight_hi[d] = static_cast<int32_t>(frac * kOne + 0.5);  // frac >= 0: round half up
       packed[d] = (kOne - weight_hi[d]) | (weight_hi[d] << 16);
     }
@@ -80,7 +81,7 @@ void resize_rows(const uint8_t* const* rows, const Taps& x, int64_t channels, in
     // (w0, w1) pairs with one pmaddwd; the 4th lane is overwritten by the next pixel.
     const __m128i zero = _mm_setzero_si128();
     for (int64_t d = 0; d < n; ++d) {
-      const int32_t lo = x.lo[d];
+      const int64_t lo = x.lo[d];
       const __m128i weights = _mm_set1_epi32(x.packed[d]);
       for (int k = 0; k < kRows; ++k) {
         const __m128i pair = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[k] + lo));
@@ -93,7 +94,8 @@ void resize_rows(const uint8_t* const* rows, const Taps& x, int64_t channels, in
   }
 #endif
   for (int64_t d = 0; d < n; ++d) {
-    const int32_t lo = x.lo[d], hi = x.hi[d], w1 = x.weight_hi[d], w0 = kOne - w1;
+    const int64_t lo = x.lo[d], hi = x.hi[d];
+    const int32_t w1 = x.weight_hi[d], w0 = kOne - w1;
     for (int k = 0; k < kRows; ++k) {
       for (int64_t c = 0; c < c_n; ++c) {
         out[k][d * c_n + c] = static_cast<int16_t>((rows[k][lo + c] * w0 + rows[k][hi + c] * w1) >> kRowShift);
@@ -102,7 +104,7 @@ void resize_rows(const uint8_t* const* rows, const Taps& x, int64_t channels, in
   }
 }
 
-// Vertical pass, OpenCV's arithmetic: out = ((r0 * w0) >> 16) + ((r1 * w1) >> 16) + 2) >> 2.
+// Vertical pass, OpenCV's arithmetic: out = (((r0 * w0) >> 16) + ((r1 * w1) >> 16) + 2) >> 2.
 void blend_rows(const int16_t* r0, const int16_t* r1, int32_t w1, int64_t n, uint8_t* out) {
   const int32_t w0 = kOne - w1;
   int64_t i = 0;

@@ -79,7 +79,7 @@ def test_grey_images_without_a_channel_axis():
     assert_within_one_level(result, opencv_reference(images, boxes, (64, 64)))
 
 
-@pytest.mark.parametrize("channels", [2, 4])
+@pytest.mark.parametrize("channels", [2, 4, 5])
 def test_other_channel_counts(channels):
     rng = np.random.default_rng(channels)
     images = random_images(rng, 10, channels)

@@ -1,0 +1,292 @@
+"""The native data path against the obvious Python, NumPy and OpenCV ways, side by side in one run.
+
+(a) Compositing 5-slot MNIST sequences: the original study's per-image loop, a vectorised NumPy
+    version, svhnx on one thread and on all, and ``np.copyto`` of the same output bytes (what the
+    machine's memory can do at best).
+(b) The SVHN recognizer input, per image: union of the digit boxes, grow by 30%, crop, resize to
+    64 x 64, random 54 x 54 crop; a per-image loop with OpenCV against svhnx.
+
+Each timing is the best of 5-20 repeats after a warm-up: CPU time of the calling thread for one-thread
+rows (OpenCV limited to one thread), wall time for multi-thread rows. The load average before and
+after the run is recorded with the results. Writes ``benchmarks/results/ops.json``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from benchmarks.record import print_table, save_result
+from svhnx.ops import composite_sequences, crop_resize, expand_boxes, random_crop, union_boxes
+
+BATCH = 4096  # sequences per compositing batch
+LOOP_IMAGES = 400  # the study's compositing loop runs on fewer images; rates are per image
+SVHN_IMAGES = 2048
+SVHN_BATCH = 256  # images per call of each op on the SVHN path, a training batch
+REPEATS = 5
+BUDGET_S = 1.0  # seconds of repeats per measurement
+CORES = os.cpu_count() or 1
+
+
+def best_time(fn: Callable[[], object], threads: int = 1, repeats: int = REPEATS, budget_s: float = BUDGET_S) -> float:
+    """Seconds of the fastest call, after one warm-up call: at least ``repeats`` calls, more while
+    ``budget_s`` lasts (up to 4x). One-thread work is timed by the calling thread's CPU time, which
+    other processes on a shared machine do not inflate; multi-thread work by the wall clock."""
+    clock = time.thread_time if threads == 1 else time.perf_counter
+    fn()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < repeats or (time.perf_counter() - start < budget_s and len(times) < 4 * repeats):
+        begin = clock()
+        fn()
+        times.append(clock() - begin)
+    return min(times)
+
+
+# ---------------------------------------------------------------------------------------------
+# (a) compositing
+# ---------------------------------------------------------------------------------------------
+
+
+def read_idx(path: Path, header: int) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=header)
+
+
+def digit_bank() -> tuple[np.ndarray, np.ndarray, str]:
+    """Real MNIST training digits from ``$SVHNX_DATA/mnist`` if present, else random ones."""
+    mnist = Path(os.environ.get("SVHNX_DATA", ""), "mnist")
+    images, labels = mnist / "train10k-images-idx3-ubyte.gz", mnist / "train10k-labels-idx1-ubyte.gz"
+    if images.is_file() and labels.is_file():
+        return read_idx(images, 16).reshape(-1, 28, 28), read_idx(labels, 8).astype(np.int64), "MNIST train10k"
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (10000, 28, 28), dtype=np.uint8), rng.integers(0, 10, 10000), "random digits"
+
+
+def study_loop(numbers: np.ndarray, number_labels: np.ndarray, count: int) -> list[np.ndarray]:
+    """The original study's generator (its report's snippet), one image per iteration."""
+    maxlength, digit_sz = 5, numbers.shape[1:]
+    out = []
+    for _ in range(count):
+        img_len = np.random.choice(range(maxlength)) + 1
+        label = np.empty(5, dtype="str")
+        if img_len < maxlength:
+            st_point = np.random.choice(maxlength - img_len)
+        else:
+            st_point = 0
+        charmap = np.zeros(maxlength)
+        charmap[st_point : st_point + img_len] = 1
+        new_img = np.zeros((digit_sz[0], maxlength * digit_sz[1]))
+        for i, b in enumerate(charmap):
+            if b > 0:
+                n = np.random.choice(len(numbers))
+                st_pos = i * digit_sz[1]
+                new_img[:, st_pos : st_pos + digit_sz[1]] = numbers[n]
+                label[i] = str(number_labels[n])
+            else:
+                label[i] = "."
+        out.append(new_img)
+    return out
+
+
+def numpy_vectorised(padded_bank: np.ndarray, labels: np.ndarray, count: int, rng: np.random.Generator):
+    """The same generator with fancy indexing: ``padded_bank`` ends with one black digit."""
+    blank = len(padded_bank) - 1
+    lengths = rng.integers(1, 6, count)
+    starts = rng.integers(0, 6 - lengths)
+    slots = np.arange(5)
+    filled = (slots >= starts[:, None]) & (slots < (starts + lengths)[:, None])
+    picks = np.where(filled, rng.integers(0, blank, (count, 5)), blank)
+    h, w = padded_bank.shape[1:]
+    images = padded_bank[picks].transpose(0, 2, 1, 3).reshape(count, h, 5 * w)
+    targets = np.where(filled, labels[np.minimum(picks, blank - 1)], 10)
+    return images, targets, lengths
+
+
+def bench_compositing() -> dict:
+    digits, labels, source = digit_bank()
+    padded = np.concatenate([digits, np.zeros((1, *digits.shape[1:]), np.uint8)])
+    image_bytes = digits.shape[1] * digits.shape[2] * 5
+    rng = np.random.default_rng(0)
+    seeds = iter(range(1_000_000))
+    methods = [
+        ("study per-image loop", 1, LOOP_IMAGES, lambda: study_loop(digits, labels, LOOP_IMAGES)),
+        ("NumPy vectorised", 1, BATCH, lambda: numpy_vectorised(padded, labels, BATCH, rng)),
+        ("svhnx", 1, BATCH, lambda: composite_sequences(digits, labels, BATCH, seed=next(seeds), threads=1)),
+        ("svhnx", CORES, BATCH, lambda: composite_sequences(digits, labels, BATCH, seed=next(seeds))),
+    ]
+    src, dst = np.ones((BATCH, image_bytes), np.uint8), np.zeros((BATCH, image_bytes), np.uint8)
+    methods.append(("memcpy (np.copyto)", 1, BATCH, lambda: np.copyto(dst, src)))
+    rows = [_rate_row(name, threads, count, best_time(fn, threads), image_bytes) for name, threads, count, fn in methods]
+    reference = rows[3]["images_per_s"]
+    for row in rows:
+        row["svhnx_speedup"] = reference / row["images_per_s"]
+    return {"digit_bank": source, "batch": BATCH, "image_shape": [digits.shape[1], 5 * digits.shape[2]], "rows": rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) the SVHN path
+# ---------------------------------------------------------------------------------------------
+
+
+def svhn_like(count: int, rng: np.random.Generator):
+    """Synthetic SVHN-like scenes: ~50-500 px wide RGB images, each with 1-5 digit boxes in a row
+    (some crossing the border); returns images, boxes (float32 [M, 4]) and counts."""
+    images, boxes, counts = [], [], []
+    for _ in range(count):
+        width = int(np.exp(rng.uniform(np.log(50), np.log(500))))
+        height = max(20, int(width * rng.uniform(0.3, 0.7)))
+        images.append(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+        digits = int(rng.integers(1, 6))
+        digit_h = height * rng.uniform(0.3, 0.8)
+        digit_w = digit_h * rng.uniform(0.35, 0.6)
+        left = rng.uniform(-0.05 * width, max(0.0, width - digits * digit_w))
+        top = rng.uniform(-0.05 * height, height - 0.9 * digit_h)
+        for k in range(digits):
+            boxes.append([left + k * digit_w * 1.05, top + rng.uniform(-2, 2), digit_w, digit_h])
+        counts.append(digits)
+    return images, np.array(boxes, np.float32), np.array(counts, np.int64)
+
+
+def opencv_loop(images, boxes, counts, rng: np.random.Generator) -> np.ndarray:
+    """Union, grow 30%, crop, resize to 64 x 64 and random 54 x 54 crop, one image at a time."""
+    out = np.empty((len(images), 54, 54, 3), np.uint8)
+    start = 0
+    for i, image in enumerate(images):
+        digits = boxes[start : start + counts[i]]
+        start += counts[i]
+        left, top = digits[:, :2].min(axis=0).tolist()
+        right, bottom = (digits[:, :2] + digits[:, 2:]).max(axis=0).tolist()
+        cx, cy, half_w, half_h = (left + right) / 2, (top + bottom) / 2, 0.65 * (right - left), 0.65 * (bottom - top)
+        h, w = image.shape[:2]
+        x0, y0 = min(max(math.floor(cx - half_w), 0), w - 1), min(max(math.floor(cy - half_h), 0), h - 1)
+        x1, y1 = min(max(math.ceil(cx + half_w), x0 + 1), w), min(max(math.ceil(cy + half_h), y0 + 1), h)
+        resized = cv2.resize(image[y0:y1, x0:x1], (64, 64), interpolation=cv2.INTER_LINEAR)
+        top_off, left_off = rng.integers(0, 11, size=2).tolist()
+        out[i] = resized[top_off : top_off + 54, left_off : left_off + 54]
+    return out
+
+
+def svhnx_path(images, boxes, counts, seed: int, threads: int | None) -> np.ndarray:
+    """The same path with svhnx, one batch of ``SVHN_BATCH`` images per call of each op."""
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    out = []
+    for start in range(0, len(images), SVHN_BATCH):
+        end = min(start + SVHN_BATCH, len(images))
+        batch = images[start:end]
+        sizes = np.array([image.shape[:2] for image in batch])
+        unions = union_boxes(boxes[offsets[start] : offsets[end]], counts[start:end], threads=threads)
+        expanded = expand_boxes(unions, sizes, 0.3, threads=threads)
+        resized = crop_resize(batch, expanded, (64, 64), threads=threads)
+        out.append(random_crop(resized, (54, 54), seed=seed + start, threads=threads))
+    return np.concatenate(out)
+
+
+def bench_svhn_path() -> dict:
+    rng = np.random.default_rng(1)
+    images, boxes, counts = svhn_like(SVHN_IMAGES, rng)
+    seeds = iter(range(1_000_000))
+    methods = [
+        ("OpenCV per-image loop", 1, SVHN_IMAGES, lambda: opencv_loop(images, boxes, counts, rng)),
+        ("svhnx", 1, SVHN_IMAGES, lambda: svhnx_path(images, boxes, counts, next(seeds), 1)),
+        ("svhnx", CORES, SVHN_IMAGES, lambda: svhnx_path(images, boxes, counts, next(seeds), None)),
+    ]
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        rows = [_rate_row(name, threads, count, best_time(fn, threads)) for name, threads, count, fn in methods]
+    finally:
+        cv2.setNumThreads(opencv_threads)
+    for row in rows:
+        row["svhnx_1_thread_speedup"] = rows[1]["images_per_s"] / row["images_per_s"]
+    stages = svhnx_stages(images, boxes, counts)
+    widths = [image.shape[1] for image in images]
+    return {
+        "images": SVHN_IMAGES,
+        "batch": SVHN_BATCH,
+        "image_widths": [int(min(widths)), int(np.median(widths)), int(max(widths))],
+        "boxes_per_image": [int(counts.min()), int(counts.max())],
+        "rows": rows,
+        "svhnx_1_thread_stages_us_per_image": stages,
+    }
+
+
+def svhnx_stages(images, boxes, counts) -> dict[str, float]:
+    """Microseconds per image of each svhnx stage on one thread, batch by batch as in svhnx_path."""
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    batches = []
+    for start in range(0, len(images), SVHN_BATCH):
+        end = min(start + SVHN_BATCH, len(images))
+        batch, digits, n = images[start:end], boxes[offsets[start] : offsets[end]], counts[start:end]
+        sizes = np.array([image.shape[:2] for image in batch])
+        unions = union_boxes(digits, n)
+        expanded = expand_boxes(unions, sizes)
+        batches.append((batch, digits, n, sizes, unions, expanded, crop_resize(batch, expanded)))
+    stages = {
+        "image sizes (NumPy)": lambda b: np.array([image.shape[:2] for image in b[0]]),
+        "union_boxes": lambda b: union_boxes(b[1], b[2], threads=1),
+        "expand_boxes": lambda b: expand_boxes(b[4], b[3], threads=1),
+        "crop_resize": lambda b: crop_resize(b[0], b[5], threads=1),
+        "random_crop": lambda b: random_crop(b[6], seed=0, threads=1),
+    }
+    return {name: 1e6 * best_time(lambda: [fn(b) for b in batches]) / len(images) for name, fn in stages.items()}
+
+
+def _rate_row(method: str, threads: int, images: int, seconds: float, image_bytes: int | None = None) -> dict:
+    clock = "thread CPU time" if threads == 1 else "wall"
+    row = {"method": method, "threads": threads, "images": images, "seconds": seconds, "clock": clock,
+           "images_per_s": images / seconds}
+    if image_bytes is not None:
+        row["MB_per_s"] = images * image_bytes / seconds / 1e6
+    return row
+
+
+def targets(compositing: dict, svhn: dict) -> list[dict]:
+    """The issue's targets, each with the measured value and whether it was met."""
+    loop, vectorised, _, svhnx_all, memcpy = compositing["rows"]
+    checks = [
+        ("compositing: svhnx (all threads) vs study loop", ">= 100x", svhnx_all["images_per_s"] / loop["images_per_s"], 100),
+        ("compositing: svhnx (all threads) vs NumPy vectorised", ">= 5x", svhnx_all["images_per_s"] / vectorised["images_per_s"], 5),
+        ("compositing: svhnx (all threads) vs memcpy bandwidth", ">= 0.33", svhnx_all["MB_per_s"] / memcpy["MB_per_s"], 1 / 3),
+        ("SVHN path: svhnx (1 thread) vs OpenCV loop", ">= 5x", svhn["rows"][1]["images_per_s"] / svhn["rows"][0]["images_per_s"], 5),
+    ]
+    return [{"target": t, "required": r, "measured": m, "met": bool(m >= need)} for t, r, m, need in checks]
+
+
+def main() -> None:
+    load_before = os.getloadavg()
+    compositing = bench_compositing()
+    print_table(
+        f"Compositing {compositing['batch']} sequences of {compositing['image_shape']} from {compositing['digit_bank']}",
+        compositing["rows"],
+        ["method", "threads", "clock", "images", "images_per_s", "MB_per_s", "svhnx_speedup"],
+    )
+    svhn = bench_svhn_path()
+    print_table(
+        f"SVHN path (union, expand 30%, crop, resize 64, random 54 crop), {svhn['images']} synthetic images "
+        f"{svhn['image_widths'][0]}-{svhn['image_widths'][2]} px wide, svhnx in batches of {svhn['batch']}",
+        svhn["rows"],
+        ["method", "threads", "clock", "images", "images_per_s", "svhnx_1_thread_speedup"],
+    )
+    print_table(
+        "svhnx stages, 1 thread (us per image)",
+        [{"stage": k, "us_per_image": v} for k, v in svhn["svhnx_1_thread_stages_us_per_image"].items()],
+        ["stage", "us_per_image"],
+    )
+    checks = targets(compositing, svhn)
+    print_table("Targets", checks, ["target", "required", "measured", "met"])
+    load = {"before": [round(v, 2) for v in load_before], "after": [round(v, 2) for v in os.getloadavg()]}
+    print(f"\nload average (1, 5, 15 min) before {load['before']}, after {load['after']}")
+    path = save_result("ops", {"compositing": compositing, "svhn_path": svhn, "targets": checks, "load_average": load})
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
