@@ -4,4 +4,14 @@ from svhnx.labels import BLANK, MAX_DIGITS, format_label, parse_label
 
 __version__ = "0.1.0"
 
-__all__ = ["BLANK", "MAX_DIGITS", "format_label", "parse_label", "__version__"]
+__all__ = ["BLANK", "MAX_DIGITS", "Reading", "format_label", "parse_label", "read", "__version__"]
+
+_LAZY = {"read": "svhnx.reader", "Reading": "svhnx.reader"}  # torch-heavy: imported on first use
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'svhnx' has no attribute {name!r}")

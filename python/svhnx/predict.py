@@ -1,0 +1,138 @@
+"""Read the house number in photos: ``python -m svhnx.predict IMAGE... [--localizer CKPT]
+[--recognizer CKPT] [--save-annotated DIR]``.
+
+Prints one JSON line per image, in the order given, with the keys of :data:`OUTPUT_KEYS`::
+
+    {"image": "door.jpg", "number": "210", "confidence": 0.93, "box": [412.0, 230.5, 96.0, 61.0],
+     "length": 3, "rejected": null, "error": null}
+
+An image that cannot be read (missing, not an image) gets a line whose ``error`` says why (and the
+message goes to stderr too); the others are still read, and the exit status is 1. See
+:class:`svhnx.reader.Reading` for what the other keys mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from svhnx.atomic import atomic_path
+from svhnx.reader import READING_KEYS, Reader, Reading
+from svhnx.runtime import BACKENDS
+
+OUTPUT_KEYS = ("image", *READING_KEYS, "error")
+BOX_COLOUR = (0, 200, 0)  # RGB
+REJECTED_COLOUR = (220, 0, 0)
+
+
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """A photo file as ``uint8 H x W x 3`` RGB (grey is expanded, alpha dropped, 16-bit reduced,
+    EXIF orientation applied), or ``FileNotFoundError``/``ValueError`` saying what is wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if not path.is_file():
+        raise ValueError(f"{path}: not a file")
+    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"{path}: not an image OpenCV can decode (PNG, JPEG, BMP, TIFF, WebP, ...)")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def annotate(image: np.ndarray, reading: Reading) -> np.ndarray:
+    """A copy of the RGB ``image`` with the reading's box and text drawn on it (green when the
+    number was accepted, red with the reason when it was rejected)."""
+    out = image.copy()
+    if reading.box is None:
+        return out
+    left, top, width, height = reading.box
+    colour = BOX_COLOUR if reading.number is not None else REJECTED_COLOUR
+    thickness = max(1, round(max(image.shape[:2]) / 400))
+    cv2.rectangle(out, (round(left), round(top)), (round(left + width), round(top + height)), colour, thickness)
+    text = reading.number if reading.number is not None else f"rejected: {reading.rejected}"
+    text = f"{text} ({reading.confidence:.2f})"
+    scale = max(0.4, max(image.shape[:2]) / 1000)
+    (_, text_height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    y = round(top) - baseline - 2
+    if y - text_height < 0:
+        y = round(top + height) + text_height + 2
+    cv2.putText(out, text, (round(left), y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
+    return out
+
+
+def save_png(path: Path, image: np.ndarray) -> None:
+    """Write an RGB image as PNG, atomically."""
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError(f"{path}: OpenCV could not encode the annotated image")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(encoded.tobytes())
+
+
+def output_line(image: str, reading: Reading | None = None, error: str | None = None) -> str:
+    """One JSON line of the output, keys in the order of :data:`OUTPUT_KEYS`."""
+    fields = reading.to_dict() if reading is not None else Reading.empty().to_dict()
+    record = {"image": image, **fields, "error": error}
+    return json.dumps({key: record[key] for key in OUTPUT_KEYS})
+
+
+def annotated_name(image: Path, taken: set[str]) -> str:
+    """``<stem>.png`` for the annotated copy of ``image``, numbered if the name is taken."""
+    name, n = f"{image.stem}.png", 1
+    while name in taken:
+        n += 1
+        name = f"{image.stem}-{n}.png"
+    taken.add(name)
+    return name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m svhnx.predict", description=__doc__.split("\n\n")[0])
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="photos to read (PNG, JPEG, ...)")
+    parser.add_argument("--localizer", metavar="CKPT", help="U-Net localizer checkpoint (default: $SVHNX_LOCALIZER)")
+    parser.add_argument("--recognizer", metavar="CKPT", help="recognizer checkpoint (default: $SVHNX_RECOGNIZER)")
+    parser.add_argument("--backend", choices=BACKENDS, default="torch",
+                        help="run the checkpoints with PyTorch or their ONNX exports with onnxruntime (default: %(default)s)")
+    parser.add_argument("--save-annotated", metavar="DIR", type=Path, help="write each photo with its box and reading as DIR/<name>.png")
+    parser.add_argument("--min-confidence", type=float, default=None, help="reject readings below this joint probability")
+    parser.add_argument("--no-length-check", action="store_true", help="do not reject readings whose length disagrees with the localizer's length head")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    options = {"check_length": not args.no_length_check, "backend": args.backend}
+    if args.min_confidence is not None:
+        options["min_confidence"] = args.min_confidence
+    try:
+        reader = Reader.from_checkpoints(args.localizer, args.recognizer, **options)
+    except (OSError, ValueError, ImportError) as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    failed = False
+    taken: set[str] = set()
+    for name in args.images:
+        try:
+            image = load_image(name)
+            reading = reader.read(image)
+        except (OSError, ValueError) as error:
+            failed = True
+            message = f"{type(error).__name__}: {error}"
+            print(f"{parser.prog}: {message}", file=sys.stderr)
+            print(output_line(name, error=message), flush=True)
+            continue
+        print(output_line(name, reading), flush=True)
+        if args.save_annotated is not None:
+            save_png(args.save_annotated / annotated_name(Path(name), taken), annotate(image, reading))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

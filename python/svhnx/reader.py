@@ -1,0 +1,215 @@
+"""Read the house number in a whole photo: find it, then read it.
+
+The two-stage reader the original study proposed after its recognizer failed on whole photos:
+
+1. the U-Net localizer finds candidate boxes (:func:`svhnx.localize.localize`, several scales for
+   large photos);
+2. each box is expanded by 30% about its centre, cropped and resized to 64 x 64, and its centre
+   54 x 54 is read by the recognizer (the SVHN input convention);
+3. a reading is rejected when its confidence (joint probability) is below a threshold, or when its
+   length disagrees with the localizer's length head run on the candidate;
+4. the accepted reading with the highest confidence wins.
+
+``svhnx.read(image)`` is the one-call API; :class:`Reader` keeps the models for many photos.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from svhnx.labels import MAX_DIGITS
+from svhnx.localize import DEFAULT_SCALES, Candidate, as_rgb, localize
+from svhnx.models.svhn import most_probable_numbers
+from svhnx.ops import center_crop, crop_resize, expand_boxes
+from svhnx.runtime import load_backend
+
+#: Keys of :meth:`Reading.to_dict`, in order; a stable schema (tests pin it).
+READING_KEYS = ("number", "confidence", "box", "length", "rejected")
+EXPAND = 0.3
+CROP_SIZE = (64, 64)
+INPUT_SIZE = (54, 54)
+LOCALIZER_ENV = "SVHNX_LOCALIZER"
+RECOGNIZER_ENV = "SVHNX_RECOGNIZER"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader found in a photo.
+
+    Attributes:
+        number: the digits read (``"210"``), or ``None`` when no reading was accepted.
+        confidence: joint probability of the reading of the best candidate (its length and each
+            digit), 0.0 when there was no candidate.
+        box: ``(left, top, width, height)`` of the best candidate's number in photo pixels (before
+            the 30% expansion), or ``None`` when the localizer found nothing.
+        length: the number of digits the localizer's length head sees in that box (``None``
+            without a length head or a candidate).
+        rejected: why the best candidate's reading was not accepted: ``"no-candidate"`` (the
+            localizer found nothing), ``"length-mismatch"`` (the recognizer's length is not the
+            localizer's), ``"no-digits"`` (the recognizer read an empty number) or
+            ``"low-confidence"``; ``None`` when ``number`` is set.
+    """
+
+    number: str | None
+    confidence: float
+    box: tuple[float, float, float, float] | None
+    length: int | None = None
+    rejected: str | None = None
+
+    @classmethod
+    def empty(cls) -> Reading:
+        """The reading of a photo where nothing was found."""
+        return cls(None, 0.0, None, None, "no-candidate")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields, keys in the order of :data:`READING_KEYS`."""
+        fields = asdict(self)
+        fields["box"] = None if self.box is None else [round(float(v), 1) for v in self.box]
+        fields["confidence"] = round(float(self.confidence), 4)
+        return {key: fields[key] for key in READING_KEYS}
+
+    def to_json(self) -> str:
+        """One line of JSON with the keys of :data:`READING_KEYS`."""
+        return json.dumps(self.to_dict())
+
+
+class Reader:
+    """A localizer and a recognizer, ready to read photos (see the module docstring).
+
+    Args:
+        localizer: a model like :class:`svhnx.models.unet.UNet` (``uint8 N x H x W x 3`` in,
+            ``{"mask": logits, "length": logits}`` out); without a length head, no length check.
+        recognizer: an SVHN recognizer (``uint8 N x 54 x 54 x 3`` in, ``{"digits": N x 5 x 11,
+            "length": N x 7}`` logits out).
+        scales: long sides at which the localizer looks at the photo.
+        threshold: mask probability above which a pixel belongs to a number.
+        min_confidence: readings with a lower joint probability are rejected.
+        max_candidates: how many boxes (best localizer scores first) are read.
+        check_length: reject readings whose length disagrees with the localizer's length head.
+    """
+
+    def __init__(
+        self,
+        localizer: nn.Module,
+        recognizer: nn.Module,
+        *,
+        scales: Sequence[int] = DEFAULT_SCALES,
+        threshold: float = 0.5,
+        min_confidence: float = 0.5,
+        max_candidates: int = 3,
+        check_length: bool = True,
+    ) -> None:
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence: expected a probability in [0, 1], got {min_confidence}")
+        if max_candidates < 1:
+            raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
+        self.localizer = localizer.eval()
+        self.recognizer = recognizer.eval()
+        self.scales = tuple(scales)
+        self.threshold = threshold
+        self.min_confidence = min_confidence
+        self.max_candidates = max_candidates
+        self.check_length = check_length
+
+    @classmethod
+    def from_checkpoints(
+        cls,
+        localizer: str | os.PathLike[str] | None = None,
+        recognizer: str | os.PathLike[str] | None = None,
+        *,
+        backend: str = "torch",
+        **options: Any,
+    ) -> Reader:
+        """A reader from two training checkpoints (``best.pt``/``last.pt`` of ``python -m
+        svhnx.train``, or their run directories); ``None`` means the path in ``$SVHNX_LOCALIZER`` /
+        ``$SVHNX_RECOGNIZER``. ``backend="onnx"`` runs their ONNX exports (:mod:`svhnx.runtime`)."""
+        models = [
+            load_backend(_checkpoint_path(path, env, what), backend).as_module()
+            for path, env, what in ((localizer, LOCALIZER_ENV, "localizer"), (recognizer, RECOGNIZER_ENV, "recognizer"))
+        ]
+        return cls(*models, **options)
+
+    @torch.inference_mode()
+    def read(self, image: np.ndarray) -> Reading:
+        """Read the number in a ``uint8`` photo, ``H x W`` or ``H x W x C`` (C = 1, 3 or 4, RGB)."""
+        image = as_rgb(image)
+        candidates = localize(
+            self.localizer, image, scales=self.scales, threshold=self.threshold, max_candidates=self.max_candidates
+        )
+        if not candidates:
+            return Reading.empty()
+        crops = self._crops(image, candidates)
+        numbers, read_lengths, confidences = decode_readings(self.recognizer(torch.from_numpy(center_crop(crops, INPUT_SIZE))))
+        lengths = self._localizer_lengths(crops)
+        readings = []
+        for i, candidate in enumerate(candidates):
+            length = None if lengths is None else int(lengths[i])
+            rejected = None
+            if self.check_length and length is not None and length != read_lengths[i]:
+                rejected = "length-mismatch"
+            elif not numbers[i]:
+                rejected = "no-digits"
+            elif confidences[i] < self.min_confidence:
+                rejected = "low-confidence"
+            readings.append(
+                Reading(None if rejected else numbers[i], float(confidences[i]), candidate.box, length, rejected)
+            )
+        return max(readings, key=lambda r: (r.rejected is None, r.confidence))
+
+    def _crops(self, image: np.ndarray, candidates: list[Candidate]) -> np.ndarray:
+        """The 64 x 64 crops of the candidates' boxes expanded by 30%."""
+        boxes = np.array([c.box for c in candidates], dtype=np.float32)
+        sizes = np.tile(np.array(image.shape[:2], dtype=np.int64), (len(boxes), 1))
+        return crop_resize([image] * len(boxes), expand_boxes(boxes, sizes, EXPAND), CROP_SIZE)
+
+    def _localizer_lengths(self, crops: np.ndarray) -> np.ndarray | None:
+        """The localizer length head's answer for each crop, or ``None`` without a length head."""
+        out = self.localizer(torch.from_numpy(crops))
+        if "length" not in out:
+            return None
+        return out["length"].argmax(dim=1).numpy()
+
+
+def decode_readings(output: dict[str, torch.Tensor]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The most probable number of each recognizer output (:func:`svhnx.models.svhn.most_probable_numbers`):
+    ``(numbers as strings, length classes int64 N, joint probabilities float N)``."""
+    digits, lengths, confidence = most_probable_numbers(output)
+    numbers = ["".join(str(d) for d in row[: min(n, MAX_DIGITS)]) for row, n in zip(digits.tolist(), lengths.tolist())]
+    return numbers, lengths.numpy(), confidence.numpy()
+
+
+def _checkpoint_path(path: str | os.PathLike[str] | None, env: str, what: str) -> Path:
+    """The checkpoint given, or the one ``$env`` names; a clear error when there is none."""
+    if path is None:
+        path = os.environ.get(env)
+        if not path:
+            raise ValueError(f"no {what} checkpoint: pass one (--{what} CKPT) or set ${env}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{what} checkpoint {path}: no such file or run directory")
+    return path
+
+
+_default_reader: Reader | None = None
+
+
+def read(image: np.ndarray, **options: Any) -> Reading:
+    """Read the number in a photo (``uint8 H x W`` or ``H x W x C``, RGB) with the checkpoints
+    named by ``$SVHNX_LOCALIZER`` and ``$SVHNX_RECOGNIZER`` (loaded once). Keyword ``options``
+    (those of :class:`Reader`, or ``localizer=``/``recognizer=`` checkpoint paths) build a new
+    reader instead of the shared one."""
+    global _default_reader
+    if options:
+        return Reader.from_checkpoints(**options).read(image)
+    if _default_reader is None:
+        _default_reader = Reader.from_checkpoints()
+    return _default_reader.read(image)

@@ -1,0 +1,198 @@
+"""Reading whole photos: the reader's decisions, ``python -m svhnx.predict`` on good and bad input,
+and its stable JSON schema."""
+
+import json
+import time
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import svhnx
+from svhnx.labels import BLANK
+from svhnx.models import create_model
+from svhnx.predict import OUTPUT_KEYS, load_image, main
+from svhnx.reader import Reader, Reading
+from svhnx.train.run_dir import save_checkpoint
+
+# -- stand-in models: their behaviour is known, so the reader's decisions can be checked ---------
+
+
+class BrightIsNumber(torch.nn.Module):
+    """Mask logits high where the photo is bright; the length head answers ``length``."""
+
+    def __init__(self, length=None):
+        super().__init__()
+        self.length = length
+
+    def forward(self, images):
+        out = {"mask": (images.float().mean(dim=3)[:, None] / 255 - 0.5) * 40}
+        if self.length is not None:
+            out["length"] = torch.nn.functional.one_hot(torch.full((len(images),), self.length), 7).float() * 20
+        return out
+
+
+class Reads(torch.nn.Module):
+    """A recognizer that reads ``number`` in every crop, with the given certainty per slot."""
+
+    def __init__(self, number, certainty=20.0):
+        super().__init__()
+        self.number, self.certainty = number, certainty
+
+    def forward(self, images):
+        assert images.shape[1:] == (54, 54, 3) and images.dtype == torch.uint8
+        n = len(images)
+        digits = torch.zeros(n, 5, 11)
+        for slot in range(5):
+            cls = int(self.number[slot]) if slot < len(self.number) else BLANK
+            digits[:, slot, cls] = self.certainty
+        length = torch.nn.functional.one_hot(torch.full((n,), len(self.number)), 7).float() * self.certainty
+        return {"digits": digits, "length": length}
+
+
+def photo_with_number(height=300, width=500, box=(200, 120, 90, 50)):
+    image = np.full((height, width, 3), 40, np.uint8)
+    left, top, w, h = box
+    image[top : top + h, left : left + w] = 230
+    return image
+
+
+def test_reader_accepts_a_confident_reading_and_reports_its_box():
+    reading = Reader(BrightIsNumber(length=3), Reads("210")).read(photo_with_number())
+    assert reading.number == "210" and reading.rejected is None and reading.length == 3
+    assert reading.confidence > 0.99
+    left, top, w, h = reading.box
+    assert abs(left - 200) < 5 and abs(top - 120) < 5 and abs(w - 90) < 6 and abs(h - 50) < 6
+
+
+def test_reader_rejects_by_length_head_and_by_confidence():
+    photo = photo_with_number()
+    mismatch = Reader(BrightIsNumber(length=2), Reads("210")).read(photo)
+    assert mismatch.number is None and mismatch.rejected == "length-mismatch" and mismatch.box is not None
+    unchecked = Reader(BrightIsNumber(length=2), Reads("210"), check_length=False).read(photo)
+    assert unchecked.number == "210"
+    unsure = Reader(BrightIsNumber(length=3), Reads("210", certainty=1.0)).read(photo)
+    assert unsure.number is None and unsure.rejected == "low-confidence" and unsure.confidence < 0.5
+    assert Reader(BrightIsNumber(length=3), Reads("210", certainty=1.0), min_confidence=0.0).read(photo).number == "210"
+
+
+def test_reader_without_candidates_or_length_head():
+    dark = np.zeros((120, 160, 3), np.uint8)
+    assert Reader(BrightIsNumber(length=1), Reads("7")).read(dark) == Reading.empty()
+    reading = Reader(BrightIsNumber(), Reads("7")).read(photo_with_number())
+    assert reading.number == "7" and reading.length is None
+
+
+def test_reading_json_schema_is_stable():
+    reading = Reading("42", 0.912345, (1.0, 2.25, 30.0, 15.5), 2, None)
+    assert json.loads(reading.to_json()) == {
+        "number": "42", "confidence": 0.9123, "box": [1.0, 2.2, 30.0, 15.5], "length": 2, "rejected": None,
+    }
+    assert list(json.loads(Reading.empty().to_json())) == ["number", "confidence", "box", "length", "rejected"]
+
+
+# -- the command line, with untrained checkpoints in the framework's format -----------------------
+
+
+def write_checkpoint(path, name, kwargs):
+    torch.manual_seed(0)
+    model = create_model(name, **kwargs)
+    save_checkpoint(path, {"format": 1, "task": "test", "config": {}, "model": {"name": name, "kwargs": kwargs},
+                           "model_state": model.state_dict()})
+    return path
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("checkpoints")
+    localizer = write_checkpoint(folder / "unet.pt", "unet", {"widths": [8, 16, 32, 64, 128], "length_head": True})
+    recognizer = write_checkpoint(folder / "svhn.pt", "svhn-goodfellow", {"width": 0.25, "dense": 64})
+    return ["--localizer", str(localizer), "--recognizer", str(recognizer)]
+
+
+def write_png(path, image):
+    assert cv2.imwrite(str(path), image)
+    return str(path)
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_predict_prints_one_line_per_image_with_the_exact_keys(checkpoints, tmp_path, capsys):
+    rgb = write_png(tmp_path / "rgb.png", photo_with_number())
+    grey = write_png(tmp_path / "grey.png", photo_with_number()[:, :, 0])
+    rgba = write_png(tmp_path / "rgba.png", np.dstack([photo_with_number(), np.full((300, 500), 255, np.uint8)]))
+    status, lines, _ = run(capsys, *checkpoints, rgb, grey, rgba, "--save-annotated", str(tmp_path / "out"))
+    assert status == 0
+    assert [line["image"] for line in lines] == [rgb, grey, rgba]
+    for line in lines:
+        assert list(line) == list(OUTPUT_KEYS) == ["image", "number", "confidence", "box", "length", "rejected", "error"]
+        assert line["error"] is None and 0.0 <= line["confidence"] <= 1.0
+        assert (line["number"] is None) == (line["rejected"] is not None)
+    # grey and RGBA files decode to the same RGB photo, so they read the same
+    assert lines[0] | {"image": None} == lines[1] | {"image": None} == lines[2] | {"image": None}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grey.png", "rgb.png", "rgba.png"]
+
+
+def test_predict_reports_a_missing_file_and_a_non_image_and_goes_on(checkpoints, tmp_path, capsys):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    good = write_png(tmp_path / "good.png", photo_with_number())
+    status, lines, err = run(capsys, *checkpoints, str(tmp_path / "missing.jpg"), str(text), good)
+    assert status == 1
+    assert lines[0]["error"].startswith("FileNotFoundError") and "missing.jpg" in lines[0]["error"]
+    assert lines[1]["error"].startswith("ValueError") and "not an image" in lines[1]["error"]
+    assert lines[2]["error"] is None
+    assert all(list(line) == list(OUTPUT_KEYS) for line in lines)
+    assert "missing.jpg" in err and "notes.png" in err
+
+
+def test_predict_reads_a_huge_photo(checkpoints, tmp_path, capsys):
+    huge = np.full((4000, 6000, 3), 90, np.uint8)
+    huge[1800:2100, 2500:3100] = 250
+    path = write_png(tmp_path / "huge.png", huge)
+    start = time.perf_counter()
+    status, [line], _ = run(capsys, *checkpoints, path)
+    assert status == 0 and line["error"] is None
+    assert time.perf_counter() - start < 20
+    if line["box"] is not None:
+        left, top, width, height = line["box"]
+        assert 0 <= left and 0 <= top and left + width <= 6000 + 0.5 and top + height <= 4000 + 0.5
+
+
+def test_predict_needs_its_checkpoints(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("SVHNX_LOCALIZER", raising=False)
+    image = write_png(tmp_path / "a.png", photo_with_number())
+    with pytest.raises(SystemExit) as exit_info:
+        main([image])
+    assert exit_info.value.code == 2 and "--localizer" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([image, "--localizer", str(tmp_path / "nope.pt"), "--recognizer", str(tmp_path / "nope.pt")])
+    assert "no such file" in capsys.readouterr().err
+    (tmp_path / "junk.pt").write_text("junk")
+    with pytest.raises(SystemExit):
+        main([image, "--localizer", str(tmp_path / "junk.pt"), "--recognizer", str(tmp_path / "junk.pt")])
+    err = capsys.readouterr().err
+    assert "junk.pt" in err and "checkpoint" in err
+
+
+def test_load_image_converts_to_rgb(tmp_path):
+    bgr = np.zeros((4, 6, 3), np.uint8)
+    bgr[..., 2] = 200  # red in OpenCV's order
+    image = load_image(write_png(tmp_path / "red.png", bgr))
+    assert image.shape == (4, 6, 3) and (image[..., 0] == 200).all() and not image[..., 2].any()
+    with pytest.raises(ValueError, match="not a file"):
+        load_image(tmp_path)
+
+
+def test_svhnx_read_uses_the_checkpoints_in_the_environment(checkpoints, monkeypatch):
+    monkeypatch.setenv("SVHNX_LOCALIZER", checkpoints[1])
+    monkeypatch.setenv("SVHNX_RECOGNIZER", checkpoints[3])
+    monkeypatch.setattr("svhnx.reader._default_reader", None)
+    reading = svhnx.read(photo_with_number())
+    assert isinstance(reading, svhnx.Reading)
+    assert svhnx.read(photo_with_number()) == reading
