@@ -6,8 +6,9 @@
 (b) The SVHN recognizer input, per image: union of the digit boxes, grow by 30%, crop, resize to
     64 x 64, random 54 x 54 crop; a per-image loop with OpenCV against svhnx.
 
-Each timing is the best of 5-20 repeats after a warm-up: CPU time of the calling thread for one-thread
-rows (OpenCV limited to one thread), wall time for multi-thread rows. The load average before and
+Each timing is the best of two passes over a table's methods, each pass calling a method 5 times
+back to back after a warm-up call: CPU time of the calling thread for one-thread rows (OpenCV limited
+to one thread), wall time for multi-thread rows. The load average before and
 after the run is recorded with the results. Writes ``benchmarks/results/ops.json``.
 """
 
@@ -17,7 +18,7 @@ import gzip
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -30,24 +31,27 @@ BATCH = 4096  # sequences per compositing batch
 LOOP_IMAGES = 400  # the study's compositing loop runs on fewer images; rates are per image
 SVHN_IMAGES = 2048
 SVHN_BATCH = 256  # images per call of each op on the SVHN path, a training batch
-REPEATS = 5
-BUDGET_S = 1.0  # seconds of repeats per measurement
+PASSES, REPEATS = 2, 5  # timing: the best of 2 passes of 5 back-to-back calls
 CORES = os.cpu_count() or 1
 
 
-def best_time(fn: Callable[[], object], threads: int = 1, repeats: int = REPEATS, budget_s: float = BUDGET_S) -> float:
-    """Seconds of the fastest call, after one warm-up call: at least ``repeats`` calls, more while
-    ``budget_s`` lasts (up to 4x). One-thread work is timed by the calling thread's CPU time, which
-    other processes on a shared machine do not inflate; multi-thread work by the wall clock."""
-    clock = time.thread_time if threads == 1 else time.perf_counter
-    fn()
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < repeats or (time.perf_counter() - start < budget_s and len(times) < 4 * repeats):
-        begin = clock()
-        fn()
-        times.append(clock() - begin)
-    return min(times)
+def best_times(fns: Sequence[Callable[[], object]], threads: Sequence[int], passes: int = PASSES,
+               repeats: int = REPEATS) -> list[float]:
+    """Seconds of the fastest call of each function: ``passes`` passes over the functions, each
+    running one function ``repeats`` times back to back after a warm-up call, so that a busy
+    moment of a shared machine does not land on one function alone. One-thread work is timed by
+    the calling thread's CPU time, which other processes do not inflate; multi-thread work by the
+    wall clock."""
+    clocks = [time.thread_time if t == 1 else time.perf_counter for t in threads]
+    best = [float("inf")] * len(fns)
+    for _ in range(passes):
+        for i, (fn, clock) in enumerate(zip(fns, clocks)):
+            fn()
+            for _ in range(repeats):
+                begin = clock()
+                fn()
+                best[i] = min(best[i], clock() - begin)
+    return best
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,7 +128,8 @@ def bench_compositing() -> dict:
     ]
     src, dst = np.ones((BATCH, image_bytes), np.uint8), np.zeros((BATCH, image_bytes), np.uint8)
     methods.append(("memcpy (np.copyto)", 1, BATCH, lambda: np.copyto(dst, src)))
-    rows = [_rate_row(name, threads, count, best_time(fn, threads), image_bytes) for name, threads, count, fn in methods]
+    seconds = best_times([m[3] for m in methods], [m[1] for m in methods])
+    rows = [_rate_row(name, threads, count, t, image_bytes) for (name, threads, count, _), t in zip(methods, seconds)]
     reference = rows[3]["images_per_s"]
     for row in rows:
         row["svhnx_speedup"] = reference / row["images_per_s"]
@@ -174,8 +179,9 @@ def opencv_loop(images, boxes, counts, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def svhnx_path(images, boxes, counts, seed: int, threads: int | None) -> np.ndarray:
-    """The same path with svhnx, one batch of ``SVHN_BATCH`` images per call of each op."""
+def svhnx_path(images, boxes, counts, seed: int, threads: int | None) -> list[np.ndarray]:
+    """The same path with svhnx, one batch of ``SVHN_BATCH`` images per call of each op; returns
+    the batches (uint8 [SVHN_BATCH, 54, 54, 3]) as a data loader would hand them on."""
     offsets = np.concatenate([[0], np.cumsum(counts)])
     out = []
     for start in range(0, len(images), SVHN_BATCH):
@@ -186,7 +192,7 @@ def svhnx_path(images, boxes, counts, seed: int, threads: int | None) -> np.ndar
         expanded = expand_boxes(unions, sizes, 0.3, threads=threads)
         resized = crop_resize(batch, expanded, (64, 64), threads=threads)
         out.append(random_crop(resized, (54, 54), seed=seed + start, threads=threads))
-    return np.concatenate(out)
+    return out
 
 
 def bench_svhn_path() -> dict:
@@ -201,7 +207,8 @@ def bench_svhn_path() -> dict:
     opencv_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        rows = [_rate_row(name, threads, count, best_time(fn, threads)) for name, threads, count, fn in methods]
+        seconds = best_times([m[3] for m in methods], [m[1] for m in methods])
+        rows = [_rate_row(name, threads, count, t) for (name, threads, count, _), t in zip(methods, seconds)]
     finally:
         cv2.setNumThreads(opencv_threads)
     for row in rows:
@@ -236,7 +243,9 @@ def svhnx_stages(images, boxes, counts) -> dict[str, float]:
         "crop_resize": lambda b: crop_resize(b[0], b[5], threads=1),
         "random_crop": lambda b: random_crop(b[6], seed=0, threads=1),
     }
-    return {name: 1e6 * best_time(lambda: [fn(b) for b in batches]) / len(images) for name, fn in stages.items()}
+    runs = [lambda fn=fn: [fn(b) for b in batches] for fn in stages.values()]
+    seconds = best_times(runs, [1] * len(runs))
+    return {name: 1e6 * t / len(images) for name, t in zip(stages, seconds)}
 
 
 def _rate_row(method: str, threads: int, images: int, seconds: float, image_bytes: int | None = None) -> dict:
