@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,13 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     """A checkpoint written by :func:`save_checkpoint` (it holds RNG states and plain Python data)."""
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location=map_location, weights_only=False)
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        raise ValueError(f"{path} is not a readable checkpoint ({exc})") from None
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"{path} is not an svhnx checkpoint (holds a {type(checkpoint).__name__})")
+    return checkpoint
 
 
 def read_metrics(path: Path) -> list[dict[str, float]]:

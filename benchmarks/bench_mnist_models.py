@@ -1,0 +1,80 @@
+"""Per-step training speed of the MNIST sequence recognizers: the study's model against the lean one.
+
+Full optimiser steps (forward, the mnist-seq loss, backward, AdamW) on one batch of real synthetic
+sequences, on the CPU with torch's default threads, each rate the best of a few timed runs after
+warm-up; forward FLOPs per image counted with ``torch.utils.flop_counter``. Writes
+``benchmarks/results/mnist_models.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from benchmarks.record import print_table, save_result
+from svhnx.data.download import default_root
+from svhnx.data.mnist import load_mnist
+from svhnx.data.sequences import SequenceStream
+from svhnx.models import create_model
+from svhnx.train.mnist_seq import MnistSequenceTask
+
+MODELS = ("mnist-study", "mnist-lean")
+BATCH = 64
+REPEATS = 3
+
+
+def forward_flops(model: torch.nn.Module, images: torch.Tensor) -> float:
+    """Forward FLOPs per image (multiply-adds count two)."""
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(images)
+    return counter.get_total_flops() / len(images)
+
+
+def steps_per_second(name: str, batch: dict[str, torch.Tensor], steps: int) -> float:
+    torch.manual_seed(0)
+    model = create_model(name)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    task = MnistSequenceTask(argparse.Namespace(label_smoothing=0.0))
+
+    def step() -> None:
+        loss = task.loss(model(batch["images"]), batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    step()
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        best = min(best, time.perf_counter() - start)
+    return steps / best
+
+
+def main() -> None:
+    digits, labels = load_mnist("train", default_root())
+    batch = SequenceStream(digits, labels, BATCH, seed=0).batch(0)
+    rows, results = [], {"batch_size": BATCH, "threads": torch.get_num_threads(), "models": {}}
+    for name, steps in zip(MODELS, (2, 10)):
+        model = create_model(name).eval()
+        flops = forward_flops(model, batch["images"][:8])
+        params = sum(p.numel() for p in model.parameters())
+        rate = steps_per_second(name, batch, steps) * BATCH
+        rows.append({"model": name, "parameters": params, "forward MFLOP/image": flops / 1e6, "train images/s": rate})
+        results["models"][name] = {"parameters": params, "forward_mflops_per_image": round(flops / 1e6, 1),
+                                   "train_images_per_s": round(rate, 1)}
+    speedup = results["models"]["mnist-lean"]["train_images_per_s"] / results["models"]["mnist-study"]["train_images_per_s"]
+    results["lean_speedup"] = round(speedup, 1)
+    print_table(f"MNIST recognizers, training steps on the CPU (batch {BATCH}, {torch.get_num_threads()} threads)", rows,
+                ["model", "parameters", "forward MFLOP/image", "train images/s"])
+    print(f"mnist-lean trains {speedup:.1f}x more images per second")
+    print(f"\nwrote {save_result('mnist_models', results)}")
+
+
+if __name__ == "__main__":
+    main()
