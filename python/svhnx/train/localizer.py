@@ -22,9 +22,12 @@ import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from svhnx.atomic import atomic_path
 from svhnx.data.svhn_preprocess import train_validation_split
 from svhnx.localize import mask_to_boxes
+from svhnx.models.unet import DEFAULT_WIDTHS
 from svhnx.ops import box_masks, pixel_windows
 from svhnx.segmentation_metrics import box_iou, dice_coefficient, dice_loss
 from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_int
@@ -119,23 +122,36 @@ class LocalizerMetrics(MetricAccumulator):
         return out
 
 
+def unet_predictions(output: Any) -> tuple[np.ndarray, np.ndarray]:
+    """U-Net output -> ``(probabilities float N x 64 x 64, best candidate boxes float32 N x 4)``;
+    a view without a candidate gets an all-zero box (IoU 0)."""
+    probability = torch.sigmoid(output["mask"].float())[:, 0].cpu().numpy()
+    boxes = np.zeros((len(probability), 4), dtype=np.float32)
+    for i, p in enumerate(probability):
+        candidates = mask_to_boxes(p, max_candidates=1)
+        if candidates:
+            boxes[i] = candidates[0].box
+    return probability, boxes
+
+
+def boxreg_predictions(output: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Box-regressor output -> ``(the box drawn as a 0/1 mask N x 64 x 64, boxes float32 N x 4)``."""
+    boxes = (output["box"].float() * VIEW_SIZE).cpu().numpy().astype(np.float32)
+    masks = box_masks(boxes, np.ones(len(boxes), dtype=np.int64), (VIEW_SIZE, VIEW_SIZE))
+    return masks.astype(np.float32), boxes
+
+
 class UnetMetrics(LocalizerMetrics):
     def update(self, output: Any, batch: Batch) -> None:
-        probability = torch.sigmoid(output["mask"].float())[:, 0].cpu().numpy()
-        boxes = np.zeros((len(probability), 4), dtype=np.float32)
-        for i, p in enumerate(probability):
-            candidates = mask_to_boxes(p, max_candidates=1)
-            if candidates:
-                boxes[i] = candidates[0].box
-        self.add(torch.sigmoid(output["mask"]) > 0.5, boxes, batch)
+        probability, boxes = unet_predictions(output)
+        self.add(torch.from_numpy(probability > 0.5).unsqueeze(1), boxes, batch)
         if "length" in output:
             self.add_lengths(output["length"], batch["lengths"])
 
 
 class BoxMetrics(LocalizerMetrics):
     def update(self, output: Any, batch: Batch) -> None:
-        boxes = (output["box"].float() * VIEW_SIZE).cpu().numpy()
-        masks = box_masks(boxes, np.ones(len(boxes), dtype=np.int64), (VIEW_SIZE, VIEW_SIZE))
+        masks, boxes = boxreg_predictions(output)
         self.add(torch.from_numpy(masks).unsqueeze(1), boxes, batch)
 
 
@@ -188,6 +204,18 @@ class LocalizerTask(Task):
             yield views_to_batch(LocalizerViews(*(np.ascontiguousarray(a[rows]) for a in
                                                    (views.images, views.masks, views.boxes, views.lengths))))
 
+    def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(predicted masks or probabilities N x 64 x 64, predicted boxes N x 4)`` of a batch's output."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def plot_predictions(self, model: nn.Module, batches: Iterable[Batch], device: torch.device, path: Any) -> None:
+        """Views with the predicted mask (red tint), the predicted box (red) and the true box (green)."""
+        model.eval()
+        batch = next(iter(batches))
+        masks, boxes = self.predictions(model(batch["images"].to(device)))
+        plot_localizations(batch["images"].numpy(), masks, boxes, batch["boxes"].numpy(), path)
+
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
         key = (size or self.args.val_size, self.args.val_seed if seed is None else seed)
         cache = self.__dict__.setdefault("_validation", {})
@@ -207,6 +235,16 @@ class LocalizerTask(Task):
         return LocalizerViews(*(np.concatenate(x) for x in zip(*((p.images, p.masks, p.boxes, p.lengths) for p in parts))))
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated channel counts, got {text!r}") from None
+    if len(widths) < 2 or any(w <= 0 for w in widths):
+        raise argparse.ArgumentTypeError(f"expected at least two positive channel counts, got {text!r}")
+    return widths
+
+
 def _count_from(start: int) -> Iterator[int]:
     step = start
     while True:
@@ -222,6 +260,8 @@ class UnetTask(LocalizerTask):
 
     @classmethod
     def add_model_arguments(cls, group: argparse._ArgumentGroup) -> None:
+        group.add_argument("--widths", type=_widths, default=DEFAULT_WIDTHS,
+                           help="channels of the U-Net levels, comma-separated (default: 32,64,128,256,512, half the original's)")
         group.add_argument("--bce", type=non_negative_float, default=1.0, help="weight of the BCE term added to the Dice loss (default: %(default)s)")
         group.add_argument("--length-head", action=argparse.BooleanOptionalAction, default=True,
                            help="the 7-way length classifier on the bottleneck and its loss (default: on)")
@@ -229,7 +269,7 @@ class UnetTask(LocalizerTask):
                            help="weight of the length head's cross-entropy (default: %(default)s)")
 
     def model_kwargs(self) -> dict[str, Any]:
-        return {"length_head": self.args.length_head}
+        return {"widths": list(self.args.widths), "length_head": self.args.length_head}
 
     def loss(self, output: Any, batch: Batch) -> torch.Tensor:
         loss = dice_loss(output["mask"].float(), batch["masks"], bce_weight=self.args.bce)
@@ -239,6 +279,9 @@ class UnetTask(LocalizerTask):
 
     def new_metrics(self) -> MetricAccumulator:
         return UnetMetrics()
+
+    def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
+        return unet_predictions(output)
 
 
 @register_task
@@ -252,3 +295,35 @@ class BoxRegressionTask(LocalizerTask):
 
     def new_metrics(self) -> MetricAccumulator:
         return BoxMetrics()
+
+    def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
+        return boxreg_predictions(output)
+
+
+def plot_localizations(
+    images: np.ndarray, masks: np.ndarray, boxes: np.ndarray, true_boxes: np.ndarray, path: Any, *, count: int = 32, columns: int = 8
+) -> None:
+    """A grid of views: predicted mask as a red tint, predicted box in red, true box in green."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    count = min(count, len(images))
+    rows = max(1, -(-count // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.6, rows * 1.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, ax in enumerate(axes.flat[:count]):
+        tinted = images[i].astype(np.float32)
+        tinted[..., 0] = tinted[..., 0] * (1 - 0.5 * masks[i]) + 255 * 0.5 * masks[i]
+        ax.imshow(tinted.astype(np.uint8))
+        for box, colour in ((true_boxes[i], "lime"), (boxes[i], "red")):
+            if box[2] > 0 and box[3] > 0:
+                ax.add_patch(Rectangle((box[0] - 0.5, box[1] - 0.5), box[2], box[3], fill=False, edgecolor=colour, linewidth=1.2))
+        ax.set_title(f"IoU {float(box_iou(boxes[i], true_boxes[i])):.2f}", fontsize=7)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)

@@ -1,0 +1,73 @@
+"""``python -m svhnx.train unet`` and ``boxreg``: short runs on synthetic scenes and on SVHN crops
+(narrow U-Nets, so that the runs take seconds)."""
+
+import pytest
+import torch
+
+from svhnx.data.svhn_preprocess import preprocess_split
+from svhnx.models.unet import UNet
+from svhnx.reader import Reader
+from svhnx.runtime import load_model
+from svhnx.train import cli
+from svhnx.train.run_dir import read_metrics
+
+TINY = ["--batch-size", "4", "--steps", "2", "--eval-every", "2", "--val-size", "16", "--no-progress", "--threads", "2"]
+NARROW = ["--widths", "4,8,16,32,64"]
+
+
+@pytest.fixture(scope="module")
+def unet_run(data_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "unet"
+    assert cli.main(["unet", "--data-root", str(data_root), "--out", str(out), *TINY, *NARROW]) == 0
+    return out
+
+
+def test_a_unet_run_on_synthetic_scenes(unet_run):
+    [row] = read_metrics(unet_run / "metrics.csv")
+    assert {"dice", "box_iou", "length_accuracy", "val_loss"} <= set(row)
+    assert 0 <= row["dice"] <= 1 and 0 <= row["box_iou"] <= 1 and 0 <= row["length_accuracy"] <= 1
+    assert (unet_run / "predictions.png").read_bytes()[:4] == b"\x89PNG"
+    model = load_model(unet_run / "best.pt")
+    assert isinstance(model, UNet) and model.widths == (4, 8, 16, 32, 64)
+
+
+def test_a_boxreg_run_on_synthetic_scenes(data_root, tmp_path):
+    out = tmp_path / "boxreg"
+    assert cli.main(["boxreg", "--data-root", str(data_root), "--out", str(out), *TINY]) == 0
+    [row] = read_metrics(out / "metrics.csv")
+    assert {"dice", "box_iou"} <= set(row) and "length_accuracy" not in row
+    assert type(load_model(out / "best.pt")).__name__ == "BoxRegressor"
+
+
+def test_unet_checkpoint_drives_the_reader(unet_run):
+    localizer = load_model(unet_run / "best.pt")
+
+    class ReadsSeven(torch.nn.Module):
+        def forward(self, images):
+            digits = torch.zeros(len(images), 5, 11)
+            digits[:, 0, 7] = 20
+            digits[:, 1:, 10] = 20
+            return {"digits": digits, "length": torch.eye(7)[[1] * len(images)] * 20}
+
+    image = torch.randint(0, 256, (90, 120, 3), dtype=torch.uint8).numpy()
+    reading = Reader(localizer, ReadsSeven(), check_length=False, min_confidence=0.0).read(image)
+    assert (reading.number, reading.rejected) in (("7", None), (None, "no-candidate"))
+
+
+def test_a_short_run_on_svhn_crops(data_root, tmp_path):
+    with pytest.warns(UserWarning, match="missing"):  # the sample has 3 of the 39 annotated images
+        crops = preprocess_split(data_root / "svhn-sample" / "train", tmp_path / "train.h5", progress=False)
+    out = tmp_path / "unet-svhn"
+    flags = ["--svhn-crops", str(crops), "--val-fraction", "0.34"]
+    assert cli.main(["unet", "--data-root", str(data_root), "--out", str(out), *TINY, *NARROW, *flags]) == 0
+    [row] = read_metrics(out / "metrics.csv")
+    assert 0 <= row["dice"] <= 1
+
+
+def test_flag_errors(data_root, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["unet", "--data-root", str(data_root), "--out", str(tmp_path / "x"), "--seed", "1234", *TINY])
+    assert "--val-seed" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["unet", "--data-root", str(data_root), "--out", str(tmp_path / "x"), "--widths", "8,-1", *TINY])
+    assert "--widths" in capsys.readouterr().err
