@@ -31,7 +31,7 @@ class SceneGenerator {
  public:
   SceneGenerator(const py::array& fields, const py::array& labels, const py::array& styles, const py::array& ink,
                  const py::array& scales, const py::array& style_weights, const py::array& layouts,
-                 const py::array& digit_probs) {
+                 const py::array& digit_probs, const py::array& digit_aspects) {
     require_array<uint8_t>(fields, "fields", {3});
     require_array<int64_t>(labels, "labels", {1});
     require_array<int64_t>(styles, "styles", {1});
@@ -40,6 +40,7 @@ class SceneGenerator {
     require_array<double>(style_weights, "style_weights", {1});
     require_array<float>(layouts, "layouts", {2});
     require_array<double>(digit_probs, "digit_probs", {3});
+    require_array<double>(digit_aspects, "digit_aspects", {1});
     const int64_t n = fields.shape(0);
     if (n == 0) throw py::value_error("fields: the glyph atlas is empty");
     require_shape(fields, "fields", 1, kCell, "the atlas cell height");
@@ -53,12 +54,13 @@ class SceneGenerator {
     if (layouts.shape(0) == 0) throw py::value_error("layouts: expected at least one layout row");
     require_shape(layouts, "layouts", 1, scenes::kLayoutColumns, "layout columns");
     for (int d = 0; d < 3; ++d) require_shape(digit_probs, "digit_probs", d, d < 2 ? kMaxDigits : 10, "lengths, positions, digits [5, 5, 10]");
+    require_shape(digit_aspects, "digit_aspects", 0, 10, "one aspect ratio per digit");
     tables_ = scenes::make_tables(
         static_cast<const uint8_t*>(fields.data()), static_cast<const int64_t*>(labels.data()),
         static_cast<const int64_t*>(styles.data()), static_cast<const float*>(ink.data()),
         static_cast<const float*>(scales.data()), n, static_cast<const double*>(style_weights.data()),
         style_weights.shape(0), static_cast<const float*>(layouts.data()), layouts.shape(0),
-        static_cast<const double*>(digit_probs.data()));
+        static_cast<const double*>(digit_probs.data()), static_cast<const double*>(digit_aspects.data()));
   }
 
   // Whole scenes: (list of uint8 H x W x 3 images, boxes float32 [B, 5, 4], digits int64 [B, 5], lengths int64 [B]).
@@ -163,9 +165,9 @@ class SceneGenerator {
 void register_scenes(py::module_& m) {
   py::class_<SceneGenerator>(m, "SceneGenerator", "Street-number scene generator (use svhnx.synth.SceneGenerator).")
       .def(py::init<const py::array&, const py::array&, const py::array&, const py::array&, const py::array&,
-                    const py::array&, const py::array&, const py::array&>(),
+                    const py::array&, const py::array&, const py::array&, const py::array&>(),
            py::arg("fields"), py::arg("labels"), py::arg("styles"), py::arg("ink"), py::arg("scales"),
-           py::arg("style_weights"), py::arg("layouts"), py::arg("digit_probs"))
+           py::arg("style_weights"), py::arg("layouts"), py::arg("digit_probs"), py::arg("digit_aspects"))
       .def("scenes", &SceneGenerator::scenes, py::arg("count"), py::arg("seed"), py::arg("first"),
            py::arg("background"), py::arg("style"), py::arg("distortion"), py::arg("degradation"), py::arg("threads"),
            "Whole scenes: (images list, boxes [B,5,4], digits [B,5], lengths [B]).")

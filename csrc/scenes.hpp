@@ -36,11 +36,11 @@ struct Tables {
   std::vector<std::array<float, 4>> ink;  // per glyph: ink box left, top, width, height (cell px)
   std::vector<float> scales;              // per glyph: cell px per style unit
   std::vector<double> style_cdf;          // cumulative style weights
-  std::vector<float> style_aspect;        // per style: median ink width / height of its digits except 1
   std::vector<std::vector<int>> by_style_digit;  // [style * 10 + digit] -> glyph indices
   std::vector<int> clutter;               // every clutter glyph
   std::vector<float> layouts;             // n_layouts * kLayoutColumns
   double digit_cdf[kMaxDigits][kMaxDigits][10];  // cumulative P(digit | length, position)
+  double digit_aspect[10];                // median box width / height of each digit in SVHN
 };
 
 // How much of each kind of variation to use, each in [0, 1]. All zero: one flat background
@@ -109,7 +109,7 @@ struct Plan {
 // scenes_plan.cpp
 Tables make_tables(const uint8_t* fields, const int64_t* labels, const int64_t* styles, const float* ink,
                    const float* scales, int64_t n_glyphs, const double* style_weights, int64_t n_styles,
-                   const float* layouts, int64_t n_layouts, const double* digit_probs);
+                   const float* layouts, int64_t n_layouts, const double* digit_probs, const double* digit_aspects);
 // A scene (crop_size == 0: the whole image) or the crop of its expanded number box, resized to
 // crop_size x crop_size.
 Plan plan_scene(const Tables& t, const Realism& realism, Rng& rng, int crop_size);

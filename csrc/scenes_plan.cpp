@@ -240,7 +240,7 @@ bool horizon_clear(const Mat3& to_plate, double w, double h) {
 
 Tables make_tables(const uint8_t* fields, const int64_t* labels, const int64_t* styles, const float* ink,
                    const float* scales, int64_t n_glyphs, const double* style_weights, int64_t n_styles,
-                   const float* layouts, int64_t n_layouts, const double* digit_probs) {
+                   const float* layouts, int64_t n_layouts, const double* digit_probs, const double* digit_aspects) {
   Tables t;
   t.n_glyphs = static_cast<int>(n_glyphs);
   t.n_styles = static_cast<int>(n_styles);
@@ -283,18 +283,17 @@ Tables make_tables(const uint8_t* fields, const int64_t* labels, const int64_t* 
     }
     total += style_weights[s];
     t.style_cdf.push_back(total);
-    std::vector<float> aspects;
     for (int d = 0; d < 10; ++d) {
-      const auto& list = t.by_style_digit[s * 10 + d];
-      if (list.empty() && style_weights[s] > 0) {
+      if (t.by_style_digit[s * 10 + d].empty() && style_weights[s] > 0) {
         throw py::value_error("atlas: style " + std::to_string(s) + " has no glyph for digit " + std::to_string(d));
       }
-      if (d == 1) continue;
-      for (int g : list) aspects.push_back(t.ink[g][2] / t.ink[g][3]);
     }
-    if (aspects.empty()) aspects.push_back(0.5f);
-    std::nth_element(aspects.begin(), aspects.begin() + aspects.size() / 2, aspects.end());
-    t.style_aspect.push_back(aspects[aspects.size() / 2]);
+  }
+  for (int d = 0; d < 10; ++d) {
+    if (!(digit_aspects[d] > 0 && std::isfinite(digit_aspects[d]))) {
+      throw py::value_error("digit_aspects: expected positive finite aspect ratios");
+    }
+    t.digit_aspect[d] = digit_aspects[d];
   }
   if (!(total > 0)) throw py::value_error("style_weights: at least one weight must be positive");
 
@@ -342,12 +341,11 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   const double center_x = row[3] * W, center_y = row[4] * H;
   const double target_h = std::max(4.0, row[5] * H);
   const double gap = row[6], slope = clamp(row[7], -0.6, 0.6);
-  const double aspect = std::isfinite(row[8]) ? row[8] : 0.5;
+  const double aspect = std::isfinite(row[8]) && row[8] > 0 ? row[8] : 1.0;  // relative to each digit's median
 
   // Digits and typeface.
   for (int i = 0; i < p.length; ++i) p.labels[i] = draw_cdf(rng, t.digit_cdf[p.length - 1][i], 10);
   const int style = draw_cdf(rng, t.style_cdf.data(), t.n_styles);
-  const double width_factor = clamp(aspect / t.style_aspect[style] * std::exp(0.05 * normal(rng)), 0.55, 1.8);
 
   // Ink style first: the boxes depend on the stroke weight.
   p.weight = static_cast<float>(r.style * clamp(0.3 + 0.7 * normal(rng), -0.6, 2.2));
@@ -360,39 +358,64 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   const float box_weight = p.weight + (p.ink == Ink::kOutlined || p.ink == Ink::kOutlineOnly ? p.outline_width : 0.f);
 
   // Glyphs in plate space ("design" units: one unit is a scene pixel before the size correction).
+  // Each digit is stretched to the width the layout asks of it (its box aspect ratio).
   const double unit = target_h / kDigitHeight;
-  double cursor = 0;
+  int ids[kMaxDigits];
+  double jitter_y[kMaxDigits], gap_target[kMaxDigits], gap_plate[kMaxDigits];
+  double aspect_target[kMaxDigits], widen[kMaxDigits];
+  // Each digit's box aspect varies about the number's (by ~0.13 in log in SVHN), so that the
+  // number's median stays the layout's.
+  double spread[kMaxDigits], sorted[kMaxDigits];
+  for (int i = 0; i < p.length; ++i) sorted[i] = spread[i] = 0.13 * normal(rng);
+  std::sort(sorted, sorted + p.length);
+  const double median_spread = p.length % 2 ? sorted[p.length / 2] : (sorted[p.length / 2 - 1] + sorted[p.length / 2]) / 2;
   for (int i = 0; i < p.length; ++i) {
-    const int g = pick(rng, t.by_style_digit[style * 10 + p.labels[i]]);
-    const double uy = unit / t.scales[g], ux = uy * width_factor;
-    const double jitter_y = 0.015 * target_h * r.distortion * normal(rng);
-    p.glyphs[i] = place(t, g, cursor, jitter_y, ux, uy);
-    const double g_i = std::max(-0.08, gap + 0.04 * normal(rng));
-    cursor += t.ink[g][2] * ux + (i + 1 < p.length ? g_i * target_h : 0);
+    ids[i] = pick(rng, t.by_style_digit[style * 10 + p.labels[i]]);
+    jitter_y[i] = 0.015 * target_h * r.distortion * normal(rng);
+    gap_target[i] = gap == 0 ? 0.0 : gap + 0.03 * normal(rng);  // 0: the annotator's boxes touched
+    gap_plate[i] = std::max(-0.1, gap_target[i]) * target_h;
+    aspect_target[i] = aspect * t.digit_aspect[p.labels[i]] * std::exp(spread[i] - median_spread);
+    const auto& ink = t.ink[ids[i]];
+    widen[i] = clamp(aspect_target[i] / (ink[2] / ink[3]), 0.35, 2.2);
   }
-  for (int i = 0; i < p.length; ++i) {  // centre the number on the plate origin
-    Glyph& g = p.glyphs[i];
-    g.a[2] += cursor / 2 * g.a[0];
-    g.bounds[0] -= cursor / 2, g.bounds[2] -= cursor / 2;
-  }
+  double half_w = 0;
+  const auto layout = [&]() {  // left to right, then centred on the plate origin
+    double cursor = 0;
+    for (int i = 0; i < p.length; ++i) {
+      const double uy = unit / t.scales[ids[i]], ux = uy * widen[i];
+      p.glyphs[i] = place(t, ids[i], cursor, jitter_y[i], ux, uy);
+      cursor += t.ink[ids[i]][2] * ux + (i + 1 < p.length ? gap_plate[i] : 0);
+    }
+    half_w = cursor / 2;
+    for (int i = 0; i < p.length; ++i) {
+      Glyph& g = p.glyphs[i];
+      g.a[2] += half_w * g.a[0];
+      g.bounds[0] -= half_w, g.bounds[2] -= half_w;
+    }
+  };
   p.n_glyphs = p.length;
-  const double half_w = cursor / 2, half_h = target_h / 2;
+  layout();
+  const double half_h = target_h / 2;
+  double width_factor = 0;  // mean stretch, for the clutter characters
+  for (int i = 0; i < p.length; ++i) width_factor += widen[i] / p.length;
 
   // Camera: rotation from the real number's slope, plus shear and perspective.
   const double angle = r.distortion * (std::atan(slope) + 0.03 * normal(rng));
-  const double shear = r.distortion * clamp(0.12 * normal(rng), -0.35, 0.35);
+  // Shear widens boxes; a number whose real boxes were narrow cannot have had much of it.
+  const double max_shear = std::min(0.35, 0.5 * aspect * t.digit_aspect[0]);
+  const double shear = r.distortion * clamp(0.12 * normal(rng), -max_shear, max_shear);
   double persp_x = r.distortion * clamp(0.2 * normal(rng), -0.4, 0.4) / (half_w + target_h);
   double persp_y = r.distortion * clamp(0.1 * normal(rng), -0.25, 0.25) / (half_h + target_h);
   const Mat3 rotate = {std::cos(angle), -std::sin(angle), 0, std::sin(angle), std::cos(angle), 0, 0, 0, 1};
   const Mat3 skew = {1, shear, 0, 0, 1, 0, 0, 0, 1};
 
-  // Scale so the boxes come out as tall as the real layout's, then centre them where it had them.
-  // A perspective whose horizon would come near the image is dropped.
+  // Fit the camera so the boxes come out as tall as the real layout's and centred where it had
+  // them; then correct each glyph's width and spacing so the boxes' aspect ratios and gaps match
+  // the layout's too (the camera's shear and rotation widen boxes), and fit again. A perspective
+  // whose horizon would come near the image is dropped.
   double boxes[kMaxDigits][4], u[4];
   Mat3 m;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const Mat3 project = {1, 0, 0, 0, 1, 0, persp_x, persp_y, 1};
-    const Mat3 shape = mul(rotate, mul(skew, project));
+  const auto fit = [&](const Mat3& shape) {
     m = mul(translation(center_x, center_y), shape);
     digit_boxes(t, p, box_weight, m, boxes);
     const double f = target_h / std::max(1e-6, boxes[0][3]);
@@ -400,10 +423,37 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
     digit_boxes(t, p, box_weight, m, boxes);
     union_box(boxes, p.length, u);
     m = mul(translation(center_x - (u[0] + u[2] / 2), center_y - (u[1] + u[3] / 2)), m);
+    digit_boxes(t, p, box_weight, m, boxes);
+  };
+  const auto correct = [&]() {  // widths and gaps towards the layout's, from the boxes as drawn
+    const double scene_per_plate = local_scale(m);
+    for (int i = 0; i < p.length; ++i) {
+      // Box width = stretch * the glyph's ink width + what shear and rotation add: solve for the stretch.
+      const double ink_w = t.ink[ids[i]][2] * unit / t.scales[ids[i]] * scene_per_plate;
+      widen[i] = clamp(widen[i] + (aspect_target[i] * boxes[i][3] - boxes[i][2]) / ink_w, 0.35, 2.2);
+      if (i + 1 < p.length) {
+        const double measured = (boxes[i + 1][0] - boxes[i][0] - boxes[i][2]) / boxes[i][3];
+        gap_plate[i] = std::max(gap_plate[i] + (gap_target[i] - measured) * boxes[i][3] / scene_per_plate, -0.12 * target_h);
+      }
+    }
+  };
+  const double widen_first[kMaxDigits] = {widen[0], widen[1], widen[2], widen[3], widen[4]};
+  const double gap_first[kMaxDigits] = {gap_plate[0], gap_plate[1], gap_plate[2], gap_plate[3], gap_plate[4]};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const Mat3 project = {1, 0, 0, 0, 1, 0, persp_x, persp_y, 1};
+    const Mat3 shape = mul(rotate, mul(skew, project));
+    std::copy(widen_first, widen_first + kMaxDigits, widen);
+    std::copy(gap_first, gap_first + kMaxDigits, gap_plate);
+    layout();
+    fit(shape);
+    for (int step = 0; step < 2; ++step) {  // two Newton-like steps: the camera's effect is not quite linear
+      correct();
+      layout();
+      fit(shape);
+    }
     if (horizon_clear(inverse(m), W, H)) break;
     persp_x = persp_y = 0;
   }
-  digit_boxes(t, p, box_weight, m, boxes);
   const double f = local_scale(m);  // scene px per plate unit at the number
   const Mat3 to_plate = inverse(m);
   std::memcpy(p.to_plate, to_plate.data(), sizeof(p.to_plate));

@@ -115,6 +115,7 @@ class SceneGenerator:
         self._native = _core.SceneGenerator(
             atlas.fields, atlas.labels, atlas.styles, atlas.ink, atlas.scales, atlas.style_weights,
             np.ascontiguousarray(tables.layouts, np.float32), np.ascontiguousarray(tables.digit_probs, np.float64),
+            np.ascontiguousarray(tables.digit_aspects, np.float64),
         )
 
     @classmethod
@@ -168,16 +169,16 @@ def cached_layout_tables(root: str | os.PathLike[str], split: str, cache_dir: st
     """:func:`load_layout_tables`, cached in ``cache_dir`` by the annotation file's path, size and date."""
     path = annotations_path(root)
     stat = path.stat()
-    key = hashlib.sha1(f"v1|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{split}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"v2|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{split}".encode()).hexdigest()[:16]
     cached = Path(cache_dir) / f"layouts-{key}.npz"
     if cached.is_file():
         try:
             with np.load(cached) as z:
-                return LayoutTables(layouts=z["layouts"], digit_probs=z["digit_probs"])
+                return LayoutTables(layouts=z["layouts"], digit_probs=z["digit_probs"], digit_aspects=z["digit_aspects"])
         except (OSError, ValueError, KeyError):
             pass  # rebuilt below
     tables = load_layout_tables(root, split)
     with atomic_path(cached) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, layouts=tables.layouts, digit_probs=tables.digit_probs)
+            np.savez(f, layouts=tables.layouts, digit_probs=tables.digit_probs, digit_aspects=tables.digit_aspects)
     return tables

@@ -31,7 +31,7 @@ LAYOUT_COLUMNS = (
     "height",  # mean digit box height / image height
     "gap",  # mean gap between consecutive digit boxes / digit height (0 for one digit)
     "slope",  # vertical drift of the box centres per unit of horizontal distance
-    "aspect",  # median width / height of the digit boxes other than "1" (NaN: none)
+    "aspect",  # median over the digits of (box width / height) / the split's median for that digit
 )
 
 
@@ -96,10 +96,12 @@ class LayoutTables:
 
     ``layouts``: float32 ``[M, len(LAYOUT_COLUMNS)]``, one row per real image of up to five digits.
     ``digit_probs``: float64 ``[5, 5, 10]``, P(digit | number length, position).
+    ``digit_aspects``: float64 ``[10]``, the median box width / height of each digit.
     """
 
     layouts: np.ndarray
     digit_probs: np.ndarray
+    digit_aspects: np.ndarray
 
     def column(self, name: str) -> np.ndarray:
         """One column of :attr:`layouts` by name."""
@@ -110,7 +112,11 @@ def layout_tables(annotations: Annotations, split: str = "train") -> LayoutTable
     """Reduce the annotations of ``split`` to layout rows and positional digit frequencies."""
     rows = []
     counts = np.zeros((MAX_DIGITS, MAX_DIGITS, 10), dtype=np.float64)
-    for idx in annotations.numbers(split):
+    numbers = annotations.numbers(split)
+    every = np.concatenate(numbers)
+    ratio = annotations.box[every, 2].astype(np.float64) / annotations.box[every, 3]
+    digit_aspects = np.array([np.median(ratio[annotations.label[every] == d]) for d in range(10)])
+    for idx in numbers:
         n = len(idx)
         if n > MAX_DIGITS:
             continue
@@ -127,15 +133,14 @@ def layout_tables(annotations: Annotations, split: str = "train") -> LayoutTable
         centers_x, centers_y = left + box[:, 2] / 2, top + heights / 2
         span = centers_x[-1] - centers_x[0]
         slope = float(np.polyfit(centers_x, centers_y, 1)[0]) if n > 1 and span > 0.25 * mean_h else 0.0
-        not_one = label != 1
-        aspect = float(np.median(box[not_one, 2] / heights[not_one])) if not_one.any() else np.nan
+        aspect = float(np.median(box[:, 2] / heights / digit_aspects[label]))
         rows.append((w, h, n, cx / w, cy / h, mean_h / h, gap, slope, aspect))
         counts[n - 1, np.arange(n), label] += 1
     layouts = np.asarray(rows, dtype=np.float32)
     totals = counts.sum(axis=2, keepdims=True)
     # Positions no real number of that length fills get uniform digits (never drawn anyway).
     probs = np.where(totals > 0, counts / np.maximum(totals, 1), 0.1)
-    return LayoutTables(layouts=layouts, digit_probs=probs)
+    return LayoutTables(layouts=layouts, digit_probs=probs, digit_aspects=digit_aspects)
 
 
 def load_layout_tables(root: str | os.PathLike[str], split: str = "train") -> LayoutTables:
