@@ -107,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_dir.write_config(_config(args, trainer, argv))
     elif distributed.is_main():
         run_dir.truncate_metrics(trainer.state.step)
+        run_dir.remove_partial_files()
         print(f"resuming {run_dir.path} at step {trainer.state.step}/{trainer.steps}", file=sys.stderr)
     try:
         trainer.run()

@@ -91,6 +91,14 @@ class RunDirectory:
         if rows and len(kept) != len(rows):
             self._write_metrics(kept, list(rows[0]))
 
+    def remove_partial_files(self) -> list[Path]:
+        """Delete the temporary files of atomic writes that a killed run left half-written
+        (``.NAME.*.tmp``, see :func:`svhnx.atomic.atomic_path`); returns what was removed."""
+        partial = sorted(self.path.glob(".*.tmp"))
+        for path in partial:
+            path.unlink(missing_ok=True)
+        return partial
+
     def _write_metrics(self, rows: list[dict[str, Any]], columns: list[str]) -> None:
         with atomic_path(self.path / METRICS) as tmp:
             with open(tmp, "w", newline="") as f:
