@@ -27,6 +27,7 @@ import h5py
 import numpy as np
 from h5py import h5d, h5g, h5p, h5r, h5s, h5t
 
+from svhnx.atomic import atomic_path
 from svhnx.data.svhn_compact_values import FLOAT64, REFERENCE, UINT16, decode_compact, gather, ranges
 
 BOX_FIELDS = ("left", "top", "width", "height")
@@ -276,11 +277,12 @@ def write_digit_struct(path: str | os.PathLike[str], entries: Iterable[DigitStru
     """
     path = Path(path)
     entries = list(entries)
-    with h5py.File(path, "w", userblock_size=_USERBLOCK, libver="earliest") as f:
-        _Writer(f).write(entries)
-    header = _MATLAB_HEADER.format(date=dt.datetime.now().strftime("%a %b %d %H:%M:%S %Y")).encode()
-    with open(path, "r+b") as raw:
-        raw.write(header.ljust(_USERBLOCK - 4, b" ") + b"\x00\x02IM")  # version 0x0200, little-endian marker
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w", userblock_size=_USERBLOCK, libver="earliest") as f:
+            _Writer(f).write(entries)
+        text = _MATLAB_HEADER.format(date=dt.datetime.now().strftime("%a %b %d %H:%M:%S %Y")).encode()
+        with open(tmp, "r+b") as raw:  # MAT-file header: text, subsystem offset, version 0x0200, "IM"
+            raw.write(text[:116].ljust(116) + bytes(8) + b"\x00\x02IM")
     return path
 
 
