@@ -57,7 +57,7 @@ def test_bad_model_arguments(kwargs):
 
 def test_a_tiny_model_overfits_one_batch():
     torch.manual_seed(0)
-    model = create_model("mnist-lean", channels=(8, 16, 16, 16), dense=64, dropout=0.0, length_head=True)
+    model = create_model("mnist-lean", channels=(8, 16, 16, 16), hidden=64, dropout=0.0, length_head=True)
     generator = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (8, 28, 140, 1), dtype=torch.uint8, generator=generator)
     digits = torch.randint(0, 11, (8, 5), generator=generator)

@@ -86,15 +86,25 @@ def test_workers_draw_distinct_batches_in_the_same_order_as_one_process(train_di
     assert torch.equal(single[0]["images"], stream.batch(5)["images"]), "start=5 begins at batch 5 (resume)"
 
 
-def test_slot_warp_moves_digits_and_keeps_blanks_black():
+@pytest.mark.parametrize("warp", [SlotWarp(), SlotWarp(elastic_px=2.0)])
+def test_slot_warp_moves_digits_and_keeps_blanks_black(warp):
     rng = np.random.default_rng(0)
     images = torch.zeros(6, 28, 140, 1, dtype=torch.uint8)
     images[:, 4:24, 28 + 4 : 28 + 24] = torch.from_numpy(rng.integers(50, 256, (6, 20, 20, 1), dtype=np.uint8))
-    warped = SlotWarp()(images, torch.Generator().manual_seed(0))
+    warped = warp(images, torch.Generator().manual_seed(0))
     assert warped.shape == images.shape and warped.dtype == torch.uint8
     assert not warped[:, :, :28].any() and not warped[:, :, 56:].any(), "blank slots stay black"
     assert not torch.equal(warped, images)
-    assert torch.equal(warped, SlotWarp()(images, torch.Generator().manual_seed(0)))
+    assert torch.equal(warped, warp(images, torch.Generator().manual_seed(0)))
+
+
+def test_elastic_field_adds_to_the_affine_warp():
+    images = torch.zeros(4, 28, 140, 1, dtype=torch.uint8)
+    images[:, 6:22, 6:22] = 200
+    plain = SlotWarp(rotate_deg=0, scale=(1, 1), shear=0, shift_px=0, elastic_px=1.5)
+    warped = plain(images, torch.Generator().manual_seed(3))
+    changed = (warped != images).float().mean()
+    assert 0 < changed < 0.05, "a small smooth displacement moves the edges only"
     unchanged = SlotWarp(rotate_deg=0, scale=(1, 1), shear=0, shift_px=0)(images, torch.Generator().manual_seed(0))
     assert torch.equal(unchanged, images)
 

@@ -26,6 +26,7 @@ from svhnx.data.mnist import load_mnist
 from svhnx.ops import composite_sequences
 
 Batch = dict[str, torch.Tensor]
+ELASTIC_GRID = 4  # control points per side of the elastic displacement field
 
 
 def batch_seed(seed: int, rank: int, index: int) -> int:
@@ -46,7 +47,8 @@ def distributed_rank() -> int:
 class SlotWarp:
     """Random affine distortion of each digit slot (28 x 28 cell) of a sequence image.
 
-    Every slot gets its own rotation, scale, shear and shift; blank slots stay black. This multiplies
+    Every slot gets its own rotation, scale, shear and shift (and, with ``elastic_px``, a smooth
+    random displacement field); blank slots stay black. This multiplies
     the variety of a small digit bank (e.g. 10,000 training digits) at the cost of one
     ``grid_sample`` per batch.
     """
@@ -55,6 +57,8 @@ class SlotWarp:
     scale: tuple[float, float] = (0.9, 1.1)
     shear: float = 0.15
     shift_px: float = 2.0
+    #: Largest displacement (pixels) of a smooth random elastic field on top of the affine map; 0 = none.
+    elastic_px: float = 0.0
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Warp ``images`` (``uint8[B, H, 5W, 1]``, slots of width ``H``) and return a new uint8 tensor."""
@@ -79,6 +83,10 @@ class SlotWarp:
             dim=1,
         )
         grid = F.affine_grid(theta, [n, c, h, h], align_corners=False)
+        if self.elastic_px > 0:
+            coarse = torch.rand(n, 2, ELASTIC_GRID, ELASTIC_GRID, generator=generator) * 2 - 1
+            field = F.interpolate(coarse, size=(h, h), mode="bicubic", align_corners=True)
+            grid = grid + field.permute(0, 2, 3, 1) * (2 * self.elastic_px / h)
         warped = F.grid_sample(cells.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         warped = warped.round_().clamp_(0, 255).to(torch.uint8)
         return warped.reshape(b, slots, c, h, h).permute(0, 3, 1, 4, 2).reshape(b, h, w, c).contiguous()

@@ -20,7 +20,7 @@ from svhnx.data.mnist import load_mnist
 from svhnx.data.sequences import SequenceStream, SlotWarp, iterate_batches, mnist_validation_set
 from svhnx.labels import NUM_DIGIT_CLASSES
 from svhnx.metrics import SequenceAccuracy
-from svhnx.train.arguments import fraction, non_negative_int, positive_int
+from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_int
 from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
 
 SEQUENCES_PER_EPOCH = 100_000  # the study's epoch
@@ -63,6 +63,8 @@ class MnistSequenceTask(Task):
                            help="seed of the validation sequences, independent of --seed (default: %(default)s)")
         group.add_argument("--warp", action=argparse.BooleanOptionalAction, default=True,
                            help="random affine warp of every digit slot of the training sequences (default: on)")
+        group.add_argument("--elastic", type=non_negative_float, default=0.0,
+                           help="with --warp, largest elastic displacement in pixels (default: %(default)s, none)")
         group.add_argument("--length-head", action=argparse.BooleanOptionalAction, default=False,
                            help="add the 7-way length classifier and its loss (default: off)")
         group.add_argument("--label-smoothing", type=fraction, default=0.0, help="of the digit losses (default: %(default)s)")
@@ -74,7 +76,7 @@ class MnistSequenceTask(Task):
         digits, labels = load_mnist("train", self.args.data_root, download=self.args.download)
         stream = SequenceStream(
             digits, labels, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
-            warp=SlotWarp() if self.args.warp else None,
+            warp=SlotWarp(elastic_px=self.args.elastic) if self.args.warp else None,
         )
         workers = self.args.workers
         return DataLoader(
