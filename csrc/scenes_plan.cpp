@@ -54,9 +54,18 @@ int draw_cdf(Rng& rng, const double* cdf, int n) {
 
 int pick(Rng& rng, const std::vector<int>& v) { return v[rng.below(v.size())]; }
 
+// A hue (in sextants, [0, 6)) as paint and building materials have them: mostly warm (brick,
+// wood, beige), then blue and green, sometimes anything.
+double draw_hue(Rng& rng) {
+  const double u = rng.uniform();
+  const double h = u < 0.45 ? uniform(rng, 0.0, 0.13) : u < 0.65 ? uniform(rng, 0.52, 0.66)
+                 : u < 0.8 ? uniform(rng, 0.2, 0.42) : rng.uniform();
+  return 6.0 * h;
+}
+
 // A colour of relative luminance `lum` (Rec. 601 weights) with saturation about `sat`.
 Rgb color_with_luminance(Rng& rng, double lum, double sat) {
-  const double hue = rng.uniform() * 6.0;
+  const double hue = draw_hue(rng);
   const int sector = static_cast<int>(hue) % 6;
   const double f = hue - std::floor(hue);
   const double p = 1 - sat, q = 1 - sat * f, t = 1 - sat * (1 - f);
@@ -132,27 +141,36 @@ Extent ink_extent(const Tables& t, const Glyph& g, float weight, const Mat3& pla
   };
   // Crossing between samples at positions p (value vp, inside) and q (value vq, outside).
   const auto cross = [](double p, double q, float vp, float vq) { return p + (q - p) * vp / (vp - vq); };
-  for (int y = 0; y < kCell; ++y) {
-    int first = -1, last = -1;
-    for (int x = 0; x < kCell; ++x) {
-      if (v(x, y) > 0) {
-        if (first < 0) first = x;
-        last = x;
+  // One pass over the ink box grown by the stroke offset (ink can reach no further): the first and
+  // last inked sample of every row and column.
+  const auto& ink = t.ink[g.index];
+  const int grow = static_cast<int>(std::ceil(std::max(0.f, weight))) + 2;
+  const int x0 = std::max(0, static_cast<int>(ink[0]) - grow), x1 = std::min(kCell, static_cast<int>(ink[0] + ink[2]) + grow + 1);
+  const int y0 = std::max(0, static_cast<int>(ink[1]) - grow), y1 = std::min(kCell, static_cast<int>(ink[1] + ink[3]) + grow + 1);
+  const float threshold = 128.0f - kFieldScale * weight;  // inked: field value above this
+  int row_first[kCell], row_last[kCell], col_first[kCell], col_last[kCell];
+  std::fill(row_first, row_first + kCell, -1);
+  std::fill(col_first, col_first + kCell, -1);
+  for (int y = y0; y < y1; ++y) {
+    const uint8_t* line = f + y * kCell;
+    for (int x = x0; x < x1; ++x) {
+      if (line[x] > threshold) {
+        if (row_first[y] < 0) row_first[y] = x;
+        row_last[y] = x;
+        if (col_first[x] < 0) col_first[x] = y;
+        col_last[x] = y;
       }
     }
+  }
+  for (int y = y0; y < y1; ++y) {
+    const int first = row_first[y], last = row_last[y];
     if (first < 0) continue;
     const double cy = y + 0.5;
     add(first > 0 ? cross(first + 0.5, first - 0.5, v(first, y), v(first - 1, y)) : 0.0, cy);
     add(last < kCell - 1 ? cross(last + 0.5, last + 1.5, v(last, y), v(last + 1, y)) : double(kCell), cy);
   }
-  for (int x = 0; x < kCell; ++x) {
-    int first = -1, last = -1;
-    for (int y = 0; y < kCell; ++y) {
-      if (v(x, y) > 0) {
-        if (first < 0) first = y;
-        last = y;
-      }
-    }
+  for (int x = x0; x < x1; ++x) {
+    const int first = col_first[x], last = col_last[x];
     if (first < 0) continue;
     const double cx = x + 0.5;
     add(cx, first > 0 ? cross(first + 0.5, first - 0.5, v(x, first), v(x, first - 1)) : 0.0);
@@ -460,7 +478,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
 
   // Colours. The digits contrast with the surface they are painted on (a plate, or the wall).
   const double wall_lum = 0.08 + 0.87 * std::pow(rng.uniform(), 0.7);
-  const double wall_sat = chance(rng, 0.7) ? 0.3 * rng.uniform() : uniform(rng, 0.3, 0.8);
+  const double wall_sat = chance(rng, 0.8) ? 0.2 * rng.uniform() : uniform(rng, 0.2, 0.6);  // walls are mostly muted
   p.wall = color_with_luminance(rng, wall_lum, wall_sat);
   p.wall2 = color_with_luminance(rng, clamp(wall_lum + 0.25 * normal(rng), 0.03, 0.97), wall_sat);
   double surface = wall_lum;
@@ -475,9 +493,9 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
     p.plate_radius = std::min(mx, my) * (chance(rng, 0.5) ? uniform(rng, 0.2, 1.0) : 0.0);
     p.plate_border = chance(rng, 0.4) ? hd * uniform(rng, 0.04, 0.12) : 0;
   }
-  const double contrast = 0.1 + 0.65 * std::pow(rng.uniform(), 0.8);
+  const double contrast = 0.15 + 0.6 * std::pow(rng.uniform(), 0.8);
   const double fg_lum = ink_luminance(rng, surface, contrast);
-  p.fg = color_with_luminance(rng, fg_lum, chance(rng, 0.7) ? 0.25 * rng.uniform() : uniform(rng, 0.3, 0.9));
+  p.fg = color_with_luminance(rng, fg_lum, chance(rng, 0.75) ? 0.2 * rng.uniform() : uniform(rng, 0.2, 0.7));
   p.border_color = chance(rng, 0.6) ? p.fg : color_with_luminance(rng, fg_lum, rng.uniform());
   p.outline = color_with_luminance(rng, ink_luminance(rng, fg_lum, uniform(rng, 0.3, 0.7)), 0.3 * rng.uniform());
   p.shadow = color_with_luminance(rng, std::min(fg_lum, surface) * uniform(rng, 0.2, 0.6), 0.2 * rng.uniform());
@@ -599,8 +617,8 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   }
 
   // Degradations, in drawing pixels.
-  p.blur = r.degradation * (std::pow(rng.uniform(), 2.0) * 0.07 * digit_render_h + uniform(rng, 0.0, 0.5));
-  p.noise = r.degradation * uniform(rng, 0.0, 0.04);
+  p.blur = r.degradation * (std::pow(rng.uniform(), 2.5) * 0.06 * digit_render_h + uniform(rng, 0.0, 0.45));
+  p.noise = r.degradation * uniform(rng, 0.0, 0.03);
   p.jpeg_quality = chance(rng, 0.6 * r.degradation) ? static_cast<int>(rng.between(25, 90)) : 0;
   p.noise_seed = rng.next();
 

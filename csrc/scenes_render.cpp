@@ -11,8 +11,11 @@ namespace scenes {
 namespace {
 
 constexpr double kPi = 3.141592653589793;
+constexpr int kCurve = 1024;  // steps of the gamma table
 
 float clampf(float v, float lo, float hi) { return std::min(hi, std::max(lo, v)); }
+// Round to the nearest integer, halves away from zero (inline; std::nearbyint is a libm call).
+float round_half_away(float v) { return static_cast<float>(static_cast<int>(v + (v >= 0 ? 0.5f : -0.5f))); }
 Rgb lerp(const Rgb& a, const Rgb& b, float t) {
   return {a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t};
 }
@@ -79,10 +82,10 @@ float glyph_field(const uint8_t* f, double cx, double cy) {
 struct Shader {
   const Tables& t;
   const Plan& p;
+  const double ca = std::cos(p.tex_angle), sa = std::sin(p.tex_angle);
 
   Rgb wall(double px, double py) const {
     const double s = p.tex_scale;
-    const double ca = std::cos(p.tex_angle), sa = std::sin(p.tex_angle);
     const double u = ca * px + sa * py, v = -sa * px + ca * py;  // texture axes
     Rgb c = p.wall;
     switch (p.texture) {
@@ -187,34 +190,41 @@ struct Shader {
 // Degradations
 // ---------------------------------------------------------------------------------------
 
+// One pass of a separable blur: out[i] = sum_k k[k] * in[clamp(i + k - radius)] along lines of
+// `n` pixels (`stride` floats apart) for `lines` lines (`line_stride` apart), 3 channels.
+void blur_pass(const float* in, float* out, int n, int stride, int lines, int line_stride, const float* k, int radius) {
+  for (int l = 0; l < lines; ++l) {
+    const float* src = in + static_cast<size_t>(l) * line_stride;
+    float* dst = out + static_cast<size_t>(l) * line_stride;
+    for (int i = 0; i < n; ++i) {
+      float acc[3] = {0, 0, 0};
+      if (i >= radius && i + radius < n) {  // interior: no clamping
+        const float* s = src + static_cast<size_t>(i - radius) * stride;
+        for (int t = 0; t <= 2 * radius; ++t, s += stride) {
+          acc[0] += k[t] * s[0], acc[1] += k[t] * s[1], acc[2] += k[t] * s[2];
+        }
+      } else {
+        for (int t = -radius; t <= radius; ++t) {
+          const float* s = src + static_cast<size_t>(std::min(n - 1, std::max(0, i + t))) * stride;
+          acc[0] += k[t + radius] * s[0], acc[1] += k[t + radius] * s[1], acc[2] += k[t + radius] * s[2];
+        }
+      }
+      float* d = dst + static_cast<size_t>(i) * stride;
+      d[0] = acc[0], d[1] = acc[1], d[2] = acc[2];
+    }
+  }
+}
+
 // Separable Gaussian blur of an h x w x 3 float image, edges clamped; `tmp` is working memory.
 void gaussian_blur(float* img, int w, int h, double sigma, float* tmp) {
   const int radius = std::min(25, static_cast<int>(std::ceil(3 * sigma)));
   if (radius < 1) return;
-  std::vector<float> k(2 * radius + 1);
+  float k[51];
   float sum = 0;
   for (int i = -radius; i <= radius; ++i) sum += k[i + radius] = static_cast<float>(std::exp(-0.5 * i * i / (sigma * sigma)));
-  for (float& v : k) v /= sum;
-  for (int y = 0; y < h; ++y) {  // horizontal: img -> tmp
-    for (int x = 0; x < w; ++x) {
-      float acc[3] = {0, 0, 0};
-      for (int i = -radius; i <= radius; ++i) {
-        const float* s = img + (static_cast<size_t>(y) * w + std::min(w - 1, std::max(0, x + i))) * 3;
-        for (int ch = 0; ch < 3; ++ch) acc[ch] += k[i + radius] * s[ch];
-      }
-      std::memcpy(tmp + (static_cast<size_t>(y) * w + x) * 3, acc, sizeof(acc));
-    }
-  }
-  for (int y = 0; y < h; ++y) {  // vertical: tmp -> img
-    for (int x = 0; x < w; ++x) {
-      float acc[3] = {0, 0, 0};
-      for (int i = -radius; i <= radius; ++i) {
-        const float* s = tmp + (static_cast<size_t>(std::min(h - 1, std::max(0, y + i))) * w + x) * 3;
-        for (int ch = 0; ch < 3; ++ch) acc[ch] += k[i + radius] * s[ch];
-      }
-      std::memcpy(img + (static_cast<size_t>(y) * w + x) * 3, acc, sizeof(acc));
-    }
-  }
+  for (int i = 0; i <= 2 * radius; ++i) k[i] /= sum;
+  blur_pass(img, tmp, w, 3, h, 3 * w, k, radius);  // rows
+  blur_pass(tmp, img, h, 3 * w, w, 3, k, radius);  // columns
 }
 
 // The JPEG baseline quantisation tables (ITU T.81, Annex K).
@@ -255,7 +265,7 @@ void quantise_plane(float* plane, int w, int h, const float* q) {
         for (int u = 0; u < 8; ++u) {
           float s = 0;
           for (int y = 0; y < 8; ++y) s += dct.c[v][y] * tmp[y][u];
-          block[v][u] = std::nearbyint(s / q[v * 8 + u]) * q[v * 8 + u];
+          block[v][u] = round_half_away(s / q[v * 8 + u]) * q[v * 8 + u];
         }
       for (int y = 0; y < 8; ++y)  // inverse: C^T F C
         for (int u = 0; u < 8; ++u) {
@@ -313,20 +323,32 @@ void jpeg_artefacts(float* img, int w, int h, int quality, float* work) {
 
 // Bilinear resampling of a float RGB image (values 0..255) to uint8, pixel centres aligned.
 void resample(const float* src, int sw, int sh, uint8_t* dst, int dw, int dh) {
+  if (sw == dw && sh == dh) {
+    for (size_t i = 0; i < static_cast<size_t>(sw) * sh * 3; ++i) dst[i] = static_cast<uint8_t>(clampf(src[i], 0.f, 255.f) + 0.5f);
+    return;
+  }
+  std::vector<int> x0(dw), x1(dw);
+  std::vector<float> tx(dw);
   const double fx = static_cast<double>(sw) / dw, fy = static_cast<double>(sh) / dh;
+  for (int x = 0; x < dw; ++x) {
+    const double sx = std::min(sw - 1.0, std::max(0.0, (x + 0.5) * fx - 0.5));
+    x0[x] = static_cast<int>(sx), x1[x] = std::min(sw - 1, x0[x] + 1), tx[x] = static_cast<float>(sx - x0[x]);
+  }
   for (int y = 0; y < dh; ++y) {
     const double sy = std::min(sh - 1.0, std::max(0.0, (y + 0.5) * fy - 0.5));
     const int y0 = static_cast<int>(sy), y1 = std::min(sh - 1, y0 + 1);
     const float ty = static_cast<float>(sy - y0);
+    const float* r0 = src + static_cast<size_t>(y0) * sw * 3;
+    const float* r1 = src + static_cast<size_t>(y1) * sw * 3;
+    uint8_t* out = dst + static_cast<size_t>(y) * dw * 3;
     for (int x = 0; x < dw; ++x) {
-      const double sx = std::min(sw - 1.0, std::max(0.0, (x + 0.5) * fx - 0.5));
-      const int x0 = static_cast<int>(sx), x1 = std::min(sw - 1, x0 + 1);
-      const float tx = static_cast<float>(sx - x0);
+      const float* a = r0 + 3 * x0[x];
+      const float* b = r0 + 3 * x1[x];
+      const float* e = r1 + 3 * x0[x];
+      const float* f = r1 + 3 * x1[x];
       for (int c = 0; c < 3; ++c) {
-        const float a = src[(static_cast<size_t>(y0) * sw + x0) * 3 + c], b = src[(static_cast<size_t>(y0) * sw + x1) * 3 + c];
-        const float e = src[(static_cast<size_t>(y1) * sw + x0) * 3 + c], f = src[(static_cast<size_t>(y1) * sw + x1) * 3 + c];
-        const float v = (a + (b - a) * tx) + ((e + (f - e) * tx) - (a + (b - a) * tx)) * ty;
-        dst[(static_cast<size_t>(y) * dw + x) * 3 + c] = static_cast<uint8_t>(clampf(std::nearbyint(v), 0.f, 255.f));
+        const float top = a[c] + (b[c] - a[c]) * tx[x], bottom = e[c] + (f[c] - e[c]) * tx[x];
+        out[3 * x + c] = static_cast<uint8_t>(clampf(top + (bottom - top) * ty, 0.f, 255.f) + 0.5f);
       }
     }
   }
@@ -361,14 +383,20 @@ void render_scene(const Tables& t, const Plan& p, uint8_t* out, std::vector<floa
     }
   }
   if (p.blur > 0.3) gaussian_blur(img, w, h, p.blur, tmp);
-  const float inv_gamma = static_cast<float>(1.0 / p.gamma), noise = static_cast<float>(p.noise);
+  // Gamma through a table (linear interpolation between 1024 steps), then sensor noise.
+  float curve[kCurve + 2];
+  for (int k = 0; k <= kCurve; ++k) curve[k] = static_cast<float>(std::pow(static_cast<double>(k) / kCurve, 1.0 / p.gamma));
+  curve[kCurve + 1] = curve[kCurve];
+  const float noise = static_cast<float>(p.noise);
   for (size_t i = 0; i < n; i += 3) {
     float luma = 0;
     if (noise > 0) luma = noise * hash_normal(hash3(static_cast<int64_t>(i), 0, p.noise_seed));
     for (int ch = 0; ch < 3; ++ch) {
-      float v = std::pow(clampf(img[i + ch], 0.f, 1.f), inv_gamma);
+      const float x = clampf(img[i + ch], 0.f, 1.f) * kCurve;
+      const int k = static_cast<int>(x);
+      float v = curve[k] + (curve[k + 1] - curve[k]) * (x - k);
       if (noise > 0) v += luma + 0.3f * noise * hash_normal(hash3(static_cast<int64_t>(i), ch + 1, p.noise_seed));
-      img[i + ch] = std::nearbyint(clampf(v, 0.f, 1.f) * 255.f);
+      img[i + ch] = static_cast<float>(static_cast<int>(clampf(v, 0.f, 1.f) * 255.f + 0.5f));
     }
   }
   if (p.jpeg_quality > 0) jpeg_artefacts(img, w, h, p.jpeg_quality, tmp);  // tmp: 3wh >= what it needs
