@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -157,10 +156,7 @@ def load_model(path: str | os.PathLike[str]) -> nn.Module:
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A checkpoint file's contents; ``FileNotFoundError``/``ValueError`` for a missing or foreign file."""
-    try:
-        return load_checkpoint(Path(path))
-    except (RuntimeError, pickle.UnpicklingError, EOFError) as error:
-        raise ValueError(f"{path}: not a PyTorch checkpoint ({error})") from None
+    return load_checkpoint(Path(path))
 
 
 def model_from_checkpoint(checkpoint: Any, source: str | os.PathLike[str] = "checkpoint") -> nn.Module:
