@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
-LIBRARIES = ("svhnx", "numpy", "torch", "opencv-python-headless", "h5py")
+LIBRARIES = ("svhnx", "numpy", "torch", "opencv-python-headless", "h5py", "onnxruntime", "onnx")
 
 
 def cpu_model() -> str:
