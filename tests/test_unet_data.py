@@ -5,7 +5,7 @@ import pytest
 
 from svhnx.ops import union_boxes
 from svhnx.segmentation_metrics import box_iou
-from svhnx.train.localizer_data import make_views, random_views, sample_windows
+from svhnx.train.localizer_data import make_views, mixed_views, random_views, sample_windows, whole_views
 
 
 def scene(height, width, boxes):
@@ -93,3 +93,27 @@ def test_random_views_are_reproducible_and_consistent():
         rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
         mask_box = [cols[0], rows[0], cols[-1] + 1 - cols[0], rows[-1] + 1 - rows[0]]
         assert box_iou(box, mask_box) > 0.8
+
+
+def test_whole_views_keep_the_aspect_and_pad_with_the_edges():
+    image, boxes = scene(100, 200, [(50, 30, 10, 20), (62, 30, 10, 20)])
+    views = whole_views([image], boxes, [2], np.random.default_rng(3))
+    view, mask = views.images[0], views.masks[0]
+    assert view.shape == (64, 64, 3) and views.lengths[0] == 2
+    # the photo is 2:1, so it spans at most 64 x 32 of the view; the rest repeats its grey edge
+    rows = np.flatnonzero((view[:, :, 0] == 255).any(axis=1))
+    assert 0 < len(rows) <= 8
+    bright = view[:, :, 0] > 150
+    assert mask.sum() > 0 and (mask == bright).mean() > 0.99  # up to the blurred edges of the resize
+    left, top, width, height = views.boxes[0]
+    assert width / height == pytest.approx(22 / 20, rel=0.15)
+
+
+def test_mixed_views_split_the_batch():
+    images, boxes = zip(*(scene(80, 120, [(30, 20, 12, 30)]) for _ in range(6)))
+    views = mixed_views(list(images), np.concatenate(boxes), [1] * 6, np.random.default_rng(0), whole_fraction=0.5)
+    assert views.images.shape == (6, 64, 64, 3)
+    areas = views.masks.reshape(6, -1).sum(1)
+    assert (areas[:3] < areas[3:].min()).all()  # whole scenes show the number smaller than windows do
+    with pytest.raises(ValueError, match="whole_fraction"):
+        mixed_views(list(images), np.concatenate(boxes), [1] * 6, np.random.default_rng(0), whole_fraction=1.5)

@@ -6,8 +6,8 @@ between the predicted and the true union box of the digits in view (for ``unet``
 candidate of :func:`svhnx.localize.mask_to_boxes`).
 
 Data: synthetic street scenes (:class:`svhnx.synth.SceneGenerator`, an endless stream; square
-windows around the number, :mod:`svhnx.train.localizer_data`) validated on a held-out stream of
-scenes; or, with ``--svhn-crops FILE``, the 64 x 64 crops of a preprocessed SVHN split
+windows around the number and whole scenes shown small, :mod:`svhnx.train.localizer_data`)
+validated on a held-out stream of scenes; or, with ``--svhn-crops FILE``, the 64 x 64 crops of a preprocessed SVHN split
 (:mod:`svhnx.data.svhn_preprocess`), a seeded 80/20 split.
 """
 
@@ -31,7 +31,7 @@ from svhnx.models.unet import DEFAULT_WIDTHS
 from svhnx.ops import box_masks, pixel_windows
 from svhnx.segmentation_metrics import box_iou, dice_coefficient, dice_loss
 from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_int
-from svhnx.train.localizer_data import VIEW_SIZE, LocalizerViews, random_views, visible_unions
+from svhnx.train.localizer_data import VIEW_SIZE, LocalizerViews, mixed_views, visible_unions
 from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
 
 VIEWS_PER_EPOCH = 26_722  # as many as the SVHN training images (80% of train): what --epochs 1 means
@@ -52,20 +52,22 @@ def views_to_batch(views: LocalizerViews) -> Batch:
 
 # -- data sources ----------------------------------------------------------------------------
 class SceneViews:
-    """Views of synthetic scenes: scene ``i`` of stream ``seed`` with a window drawn from ``(seed, i)``."""
+    """Views of synthetic scenes (:func:`svhnx.train.localizer_data.mixed_views`): scenes
+    ``first ..`` of stream ``seed``, their views drawn from ``(seed, first)``."""
 
-    def __init__(self, root: Path | None, seed: int) -> None:
+    def __init__(self, root: Path | None, seed: int, whole_fraction: float) -> None:
         from svhnx.synth import SceneGenerator  # builds its glyph atlas on first use
 
         self.generator = SceneGenerator.from_data(root)
         self.seed = seed
+        self.whole_fraction = whole_fraction
 
     def views(self, first: int, count: int) -> LocalizerViews:
         scenes = self.generator.scenes(count, seed=self.seed, first=first)
         counts = scenes.lengths
         boxes = np.concatenate([scenes.boxes[i, :k] for i, k in enumerate(counts.tolist())])
         rng = np.random.default_rng([self.seed, first])
-        return random_views(scenes.images, boxes, counts, rng)
+        return mixed_views(scenes.images, boxes, counts, rng, self.whole_fraction)
 
 
 def read_svhn_views(path: Path, rows: np.ndarray) -> LocalizerViews:
@@ -169,6 +171,9 @@ class LocalizerTask(Task):
         group.add_argument("--svhn-crops", type=Path, default=None,
                            help="train on this preprocessed SVHN crops file (svhnx.data.svhn_preprocess) instead of synthetic scenes")
         group.add_argument("--val-fraction", type=fraction, default=0.2, help="of --svhn-crops held out for validation (default: %(default)s)")
+        group.add_argument("--whole-fraction", type=fraction, default=0.5,
+                           help="share of synthetic views that show the whole scene small, padded, rather than a "
+                                "window around the number (default: %(default)s)")
         group.add_argument("--val-size", type=positive_int, default=1024, help="synthetic validation scenes (default: %(default)s)")
         group.add_argument("--val-seed", type=non_negative_int, default=1234,
                            help="seed of the synthetic validation scenes, a stream training never draws from unless --seed equals it (default: %(default)s)")
@@ -194,7 +199,7 @@ class LocalizerTask(Task):
         if self.args.svhn_crops is not None:
             views = read_svhn_views(self.args.svhn_crops, self._svhn_rows()[0])
             return self._svhn_stream(views, start_step, rank)
-        scenes = SceneViews(self.args.data_root, self.args.seed + 7919 * rank)
+        scenes = SceneViews(self.args.data_root, self.args.seed + 7919 * rank, self.args.whole_fraction)
         return (views_to_batch(scenes.views(step * size, size)) for step in _count_from(start_step))
 
     def _svhn_stream(self, views: LocalizerViews, start_step: int, rank: int) -> Iterator[Batch]:
@@ -230,7 +235,7 @@ class LocalizerTask(Task):
         if self.args.svhn_crops is not None:
             rows = self._svhn_rows()[1]
             return read_svhn_views(self.args.svhn_crops, rows[:size])
-        scenes = SceneViews(self.args.data_root, seed)
+        scenes = SceneViews(self.args.data_root, seed, self.args.whole_fraction)
         parts = [scenes.views(a, min(SCENE_CHUNK, size - a)) for a in range(0, size, SCENE_CHUNK)]
         return LocalizerViews(*(np.concatenate(x) for x in zip(*((p.images, p.masks, p.boxes, p.lengths) for p in parts))))
 

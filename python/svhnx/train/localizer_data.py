@@ -1,11 +1,14 @@
-"""Training views for the localizers: square windows of a photo around its number, resized to
-64 x 64, with the mask of the digit boxes, the union box and the number of digits in view.
+"""Training views for the localizers, 64 x 64, with the mask of the digit boxes, the union box and
+the number of digits in view. Two kinds, mixed in each batch:
 
-A window's side is drawn log-uniformly between the number's size grown by 30% and the photo's
-short side, and placed so that it holds the whole number when it can, so the localizer sees
-numbers from "fills the view" to "small in a large photo". Windows stay inside the photo and are
-square, so nothing is stretched: the same geometry as a photo resized with its aspect kept, which
-is how :func:`svhnx.localize.localize` looks at photos.
+* windows (:func:`random_views`): a square window of the photo around its number, its side drawn
+  log-uniformly between the number's size grown by 30% and the photo's short side, placed so that
+  it holds the whole number when it can: the number seen up close;
+* whole photos (:func:`whole_views`): the photo resized with its aspect kept to a long side of 40
+  to 64 pixels, placed at random in the view and padded by repeating its edge pixels, which is how
+  :func:`svhnx.localize.localize` pads a photo: the number seen small, with all the photo around it.
+
+Nothing is stretched: both keep the photo's aspect, as :func:`svhnx.localize.localize` does.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from svhnx.ops import box_masks, crop_resize, pixel_windows, union_boxes
 
 VIEW_SIZE = 64
 MARGIN = 1.3  # the smallest window is the number's larger side grown by 30%
+WHOLE_SMALLEST = 40  # long side of a whole photo in its view: 40 to 64 pixels
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,56 @@ def make_views(
     in_view = (cx >= 0) & (cx < size) & (cy >= 0) & (cy < size)
     lengths = np.bincount(owner, weights=in_view, minlength=len(images)).astype(np.int64)
     return LocalizerViews(crops, masks, visible_unions(mapped, counts, size), lengths)
+
+
+def whole_views(
+    images: Sequence[np.ndarray], boxes: np.ndarray, counts: np.ndarray, rng: np.random.Generator, size: int = VIEW_SIZE
+) -> LocalizerViews:
+    """Each photo whole, resized (aspect kept, long side drawn from 40 to ``size``), placed at a
+    random offset in a ``size`` x ``size`` view and padded by edge replication; its digit ``boxes``
+    (``counts[i]`` per photo) mapped along."""
+    counts = np.asarray(counts, dtype=np.int64)
+    views = np.empty((len(images), size, size, 3), dtype=np.uint8)
+    placement = np.empty((len(images), 4), dtype=np.float64)  # x scale, y scale, left, top
+    for i, image in enumerate(images):
+        height, width = image.shape[:2]
+        scale = rng.uniform(min(WHOLE_SMALLEST, size), size) / max(height, width)
+        h, w = max(1, round(height * scale)), max(1, round(width * scale))
+        top, left = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+        resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA).reshape(h, w, -1)
+        views[i] = cv2.copyMakeBorder(resized, top, size - h - top, left, size - w - left, cv2.BORDER_REPLICATE).reshape(size, size, -1)
+        placement[i] = (w / width, h / height, left, top)
+    sx, sy, dx, dy = placement[np.repeat(np.arange(len(images)), counts)].T
+    b = boxes.astype(np.float64)
+    mapped = np.stack([b[:, 0] * sx + dx, b[:, 1] * sy + dy, b[:, 2] * sx, b[:, 3] * sy], axis=1).astype(np.float32)
+    masks = box_masks(mapped, counts, (size, size))
+    cx, cy = mapped[:, 0] + mapped[:, 2] / 2, mapped[:, 1] + mapped[:, 3] / 2
+    in_view = (cx >= 0) & (cx < size) & (cy >= 0) & (cy < size)
+    lengths = np.bincount(np.repeat(np.arange(len(images)), counts), weights=in_view, minlength=len(images)).astype(np.int64)
+    return LocalizerViews(views, masks, visible_unions(mapped, counts, size), lengths)
+
+
+def mixed_views(
+    images: Sequence[np.ndarray],
+    boxes: np.ndarray,
+    counts: np.ndarray,
+    rng: np.random.Generator,
+    whole_fraction: float = 0.5,
+    size: int = VIEW_SIZE,
+) -> LocalizerViews:
+    """The first ``round(whole_fraction * N)`` photos as :func:`whole_views`, the rest as
+    :func:`random_views` (the photos come in random order, so the split is random too)."""
+    if not 0.0 <= whole_fraction <= 1.0:
+        raise ValueError(f"whole_fraction: expected a fraction in [0, 1], got {whole_fraction}")
+    counts = np.asarray(counts, dtype=np.int64)
+    k = int(round(whole_fraction * len(images)))
+    split = int(counts[:k].sum())
+    parts = []
+    if k:
+        parts.append(whole_views(images[:k], boxes[:split], counts[:k], rng, size))
+    if k < len(images):
+        parts.append(random_views(images[k:], boxes[split:], counts[k:], rng, size))
+    return LocalizerViews(*(np.concatenate(x) for x in zip(*((p.images, p.masks, p.boxes, p.lengths) for p in parts))))
 
 
 def visible_unions(boxes: np.ndarray, counts: np.ndarray, size: int) -> np.ndarray:

@@ -1,0 +1,219 @@
+"""Reading whole photos: latency of ``python -m svhnx.predict`` on an 1100 x 1100 photo, and the
+two-stage reader's accuracy on the whole images of ``svhn-sample``.
+
+Latency, per photo, after the models are loaded (what each further image of a ``predict`` call
+costs): decode the PNG, localize (U-Net at the long sides 64, 128 and 256, fused), crop the
+candidates and read them, with PyTorch and with the ONNX exports on onnxruntime (``--backend
+onnx``), on every core (2 here) and on one. Side by side with the obvious fully convolutional way:
+the U-Net once on the whole photo at full resolution (1104 x 1104), then the same reading. Each is
+the best and the median of several runs, wall clock; the load average before and after is
+recorded, since the machine is shared.
+
+Accuracy: each of the nine ``svhn-sample`` images (three per split, labels from ``digitStruct.mat``)
+read whole; a reading is right when it is the true number. Also the IoU of the reader's box with
+the true union box.
+
+Checkpoints: ``$SVHNX_LOCALIZER`` and ``$SVHNX_RECOGNIZER`` (or ``--localizer/--recognizer``); without
+them, randomly initialised models of the default shapes (latency only; accuracy is then meaningless
+and is not recorded). Writes ``benchmarks/results/predict.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from benchmarks.record import print_table, save_result
+from svhnx.data.svhn import split_entries
+from svhnx.localize import pad_to_multiple
+from svhnx.models import create_model
+from svhnx.ops import union_boxes
+from svhnx.predict import load_image
+from svhnx.reader import Reader
+from svhnx.export import export_checkpoint
+from svhnx.runtime import load_backend, load_model, read_checkpoint
+from svhnx.segmentation_metrics import box_iou
+from svhnx.train.run_dir import save_checkpoint
+
+PHOTO_SIDE = 1100
+RUNS = 7
+FULL_RES_RUNS = 2
+
+
+def data_root() -> Path:
+    return Path(os.environ.get("SVHNX_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def make_photo(root: Path, folder: Path) -> Path:
+    """An 1100 x 1100 PNG: the real SVHN image train/1.png ("19", 741 x 350) scaled to 1100 wide
+    in the middle of the photo, the rest filled by repeating its top and bottom rows."""
+    image = cv2.imread(str(root / "svhn-sample" / "train" / "1.png"), cv2.IMREAD_COLOR)
+    if image is None:
+        raise FileNotFoundError(f"{root / 'svhn-sample/train/1.png'}: the benchmark photo's source is missing")
+    scaled = cv2.resize(image, (PHOTO_SIDE, round(image.shape[0] * PHOTO_SIDE / image.shape[1])), interpolation=cv2.INTER_CUBIC)
+    top = (PHOTO_SIDE - scaled.shape[0]) // 2
+    photo = cv2.copyMakeBorder(scaled, top, PHOTO_SIDE - scaled.shape[0] - top, 0, 0, cv2.BORDER_REPLICATE)
+    path = folder / "photo-1100.png"
+    cv2.imwrite(str(path), photo)
+    return path
+
+
+def save_untrained(folder: Path) -> tuple[Path, Path]:
+    """Checkpoints of randomly initialised models of the default shapes (latency only)."""
+    paths = []
+    for name, kwargs in (("unet", {"length_head": True}), ("svhn-goodfellow", {})):
+        torch.manual_seed(0)
+        model = create_model(name, **kwargs)
+        path = folder / f"{name}.pt"
+        save_checkpoint(path, {"format": 1, "task": "untrained", "config": {}, "model": {"name": name, "kwargs": kwargs},
+                               "model_state": model.state_dict()})
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def backends(localizer: Path, recognizer: Path, folder: Path) -> dict[str, Callable[[int], tuple[torch.nn.Module, torch.nn.Module]]]:
+    """Ways to run the two checkpoints, by name: each takes a thread count and gives the two models.
+    ``onnx`` (their exports, onnxruntime) only when onnxruntime is installed."""
+    def torch_models(threads: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+        torch.set_num_threads(threads)
+        return load_model(localizer), load_model(recognizer)
+
+    found = {"torch": torch_models}
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return found
+    exported = [export_checkpoint(path, folder / f"{path.stem}-{i}.onnx").path for i, path in enumerate((localizer, recognizer))]
+
+    def onnx_models(threads: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+        torch.set_num_threads(threads)
+        return tuple(load_backend(path, "onnx", threads=threads).as_module() for path in exported)  # type: ignore[return-value]
+
+    found["onnx"] = onnx_models
+    return found
+
+
+def describe(path: str | None) -> dict[str, Any] | None:
+    """What a checkpoint is: its path, task, model, training step and validation metrics."""
+    if path is None:
+        return None
+    checkpoint = read_checkpoint(Path(path) / "best.pt" if Path(path).is_dir() else path)
+    return {
+        "path": str(path),
+        "task": checkpoint.get("task"),
+        "model": checkpoint.get("model"),
+        "step": checkpoint.get("progress", {}).get("step"),
+        "data": {k: checkpoint.get("config", {}).get(k) for k in ("svhn_crops", "svhn_dir", "val_seed") if k in checkpoint.get("config", {})},
+        "metrics": checkpoint.get("metrics"),
+    }
+
+
+class FullResolutionReader(Reader):
+    """The obvious way: the U-Net once on the whole photo at full resolution."""
+
+    def read(self, image):
+        self.scales = (int(max(pad_to_multiple(image).shape[:2])),)
+        return super().read(image)
+
+
+def latency(reader: Reader, photo: Path, runs: int) -> dict[str, float]:
+    """Seconds per photo of decode + read: best and median of ``runs`` runs after a warm-up, and the
+    median of each part."""
+    reader.read(load_image(photo))  # warm-up
+    decode, read = [], []
+    for _ in range(runs):
+        begin = time.perf_counter()
+        image = load_image(photo)
+        decoded = time.perf_counter()
+        reader.read(image)
+        decode.append(decoded - begin)
+        read.append(time.perf_counter() - decoded)
+    total = [d + r for d, r in zip(decode, read)]
+    return {"best_s": min(total), "median_s": statistics.median(total), "decode_median_s": statistics.median(decode),
+            "read_median_s": statistics.median(read), "runs": runs}
+
+
+def sample_accuracy(reader: Reader, root: Path) -> dict[str, Any]:
+    """The reader on each whole image of svhn-sample: reading, truth, box IoU."""
+    rows = []
+    for split in ("train", "test", "extra"):
+        folder = root / "svhn-sample" / split
+        for entry in split_entries(folder):
+            image = load_image(folder / entry.name)
+            reading = reader.read(image)
+            truth = "".join(str(d) for d in entry.labels.tolist())
+            union = union_boxes(entry.boxes, np.array([len(entry.boxes)]))[0]
+            iou = float(box_iou(np.array(reading.box), union)) if reading.box is not None else 0.0
+            rows.append({"image": f"{split}/{entry.name}", "size": f"{image.shape[1]} x {image.shape[0]}", "truth": truth,
+                         "number": reading.number, "confidence": round(reading.confidence, 3), "rejected": reading.rejected,
+                         "box_iou": round(iou, 3), "right": reading.number == truth})
+    return {
+        "images": len(rows),
+        "right": sum(r["right"] for r in rows),
+        "accuracy": sum(r["right"] for r in rows) / max(1, len(rows)),
+        "mean_box_iou": float(np.mean([r["box_iou"] for r in rows])),
+        "located_iou_0.5": sum(r["box_iou"] >= 0.5 for r in rows),
+        "rows": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks predict", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--localizer", default=os.environ.get("SVHNX_LOCALIZER"))
+    parser.add_argument("--recognizer", default=os.environ.get("SVHNX_RECOGNIZER"))
+    args = parser.parse_args(argv if argv is not None else [])
+    root = data_root()
+    trained = args.localizer is not None and args.recognizer is not None
+    load_before = os.getloadavg()
+    results: dict[str, Any] = {
+        "photo": f"{PHOTO_SIDE} x {PHOTO_SIDE} PNG: svhn-sample train/1.png scaled to 1100 wide, top and bottom rows repeated",
+        "localizer": describe(args.localizer) if trained else "untrained (random weights): latency only",
+        "recognizer": describe(args.recognizer) if trained else "untrained (random weights): latency only",
+    }
+    table = []
+    cores = torch.get_num_threads()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        photo = make_photo(root, folder)
+        localizer_path, recognizer_path = (Path(args.localizer), Path(args.recognizer)) if trained else save_untrained(folder)
+        ways = backends(localizer_path, recognizer_path, folder)
+        plan = [("multi-scale 64/128/256 (svhnx)", Reader, backend, threads, RUNS)
+                for backend in ways for threads in sorted({cores, 1}, reverse=True)]
+        plan.append(("full resolution 1104 (obvious)", FullResolutionReader, "torch", cores, FULL_RES_RUNS))
+        for name, cls, backend, threads, runs in plan:
+            localizer, recognizer = ways[backend](threads)
+            # never reject, so every run reads the same candidates whatever the weights
+            reader = cls(localizer, recognizer, check_length=False, min_confidence=0.0)
+            table.append({"method": name, "backend": backend, "threads": threads, **latency(reader, photo, runs)})
+        torch.set_num_threads(cores)
+    for row in table:
+        row["vs_svhnx_torch"] = row["best_s"] / table[0]["best_s"]
+    results["latency"] = table
+    print_table("predict latency per 1100 x 1100 photo (decode + localize + read), seconds", table,
+                ["method", "backend", "threads", "best_s", "median_s", "decode_median_s", "read_median_s", "vs_svhnx_torch"])
+    if trained:
+        accuracy = sample_accuracy(Reader(load_model(args.localizer), load_model(args.recognizer)), root)
+        results["svhn_sample"] = accuracy
+        print_table(f"svhn-sample whole images: {accuracy['right']} of {accuracy['images']} right", accuracy["rows"],
+                    ["image", "size", "truth", "number", "confidence", "rejected", "box_iou"])
+    results["load_average"] = {"before": load_before, "after": os.getloadavg()}
+    command = ["python", "-m", "benchmarks", "predict"]
+    if trained:
+        command += ["--localizer", str(args.localizer), "--recognizer", str(args.recognizer)]
+    path = save_result("predict", results, command)
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
