@@ -12,7 +12,7 @@ from svhnx.synth.layouts import LAYOUT_COLUMNS
 
 @pytest.fixture(scope="module")
 def generator(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> SceneGenerator:
-    return SceneGenerator.from_data(data_root, cache_dir=tmp_path_factory.mktemp("synth-cache"))
+    return SceneGenerator.from_data(data_root, cache_dir=tmp_path_factory.getbasetemp() / "synth-cache")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from svhnx.synth.export import export_scenes, sample_grid
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("synth-cache")
+    return tmp_path_factory.getbasetemp() / "synth-cache"  # one atlas build per test session
 
 
 @pytest.fixture(scope="module")

@@ -118,6 +118,11 @@ class SceneGenerator:
             np.ascontiguousarray(tables.digit_aspects, np.float64),
         )
 
+    def __reduce__(self) -> tuple:
+        """Pickle by the atlas, tables and realism (the native generator is rebuilt from them),
+        so a generator travels to DataLoader worker processes."""
+        return (SceneGenerator, (self.atlas, self.tables, self.realism))
+
     @classmethod
     def from_data(
         cls,

@@ -19,6 +19,7 @@ TASK_MODULES: dict[str, str] = {
     "svhn": "svhnx.train.svhn",
     "unet": "svhnx.train.localizer",
     "boxreg": "svhnx.train.localizer",
+    "synth": "svhnx.train.synth",
 }
 
 _TASKS: dict[str, type[Task]] = {}

@@ -1,0 +1,86 @@
+"""``synth``: the SVHN recognizer trained only on synthetic street-number crops (:mod:`svhnx.synth`).
+
+Training: an endless stream of generated 64 x 64 number crops (the SVHN crop rule applied to
+synthetic scenes), random 54 x 54 crops (:class:`svhnx.synth.dataset.SynthCropStream`).
+Validation during training: a fixed set of ``--val-size`` synthetic crops from a stream training
+never draws. ``python -m svhnx.evaluate`` scores the model on *real* photos: the ``test`` split of
+``--svhn-dir`` (or ``<data root>/svhn``), as the ``svhn`` task does, which is the transfer the
+original study's synthetic data failed. Model, loss and metrics are the ``svhn`` task's.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from svhnx.synth import Realism, SceneGenerator
+from svhnx.synth.dataset import SynthCropStream
+from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
+from svhnx.train.arguments import fraction, positive_float, positive_int
+from svhnx.train.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnTask
+from svhnx.train.task import Batch, register_task
+
+
+def unit_interval(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
+    return value
+
+
+@register_task
+class SynthTask(SvhnTask):
+    name = "synth"
+    description = "the SVHN recognizer on synthetic street-number crops (svhnx.synth); evaluated on real SVHN"
+    defaults = {**SvhnTask.defaults}
+    metric = "sequence_accuracy"
+    images_per_epoch = TRAIN_IMAGES  # an "epoch" is as many crops as the real SVHN training set has
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("synth")
+        group.add_argument("--val-size", type=positive_int, default=2048, help="synthetic validation crops (default: %(default)s)")
+        group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
+                           help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
+        for name, what in [("background", "textures, plates, edges, clutter, lighting"), ("style", "stroke weight, outlines, shadows"),
+                           ("distortion", "rotation, shear, perspective"), ("degradation", "low resolution, blur, noise, JPEG")]:
+            group.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {what}, 0..1 (default: 1)")
+        real = parser.add_argument_group("real SVHN (for python -m svhnx.evaluate)")
+        real.add_argument("--svhn-dir", type=Path, default=None,
+                          help="folder with test/digitStruct.mat and its images (default: <data root>/svhn)")
+        real.add_argument("--crops-dir", type=Path, default=None,
+                          help="cache of the preprocessed 64 x 64 crops (default: $SVHNX_CACHE/svhn or ~/.cache/svhnx/svhn)")
+        model = parser.add_argument_group("model")
+        model.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
+        model.add_argument("--dense", type=positive_int, default=3072, help="units of each dense layer (default: %(default)s)")
+        model.add_argument("--dropout", type=fraction, default=0.2, help="(default: %(default)s)")
+
+    @classmethod
+    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+        if args.svhn_dir is not None and not args.svhn_dir.is_dir():
+            parser.error(f"--svhn-dir {args.svhn_dir}: no such folder")
+
+    @cached_property
+    def generator(self) -> SceneGenerator:
+        """The scene generator of this run's flags (its glyph atlas is cached on disk)."""
+        realism = Realism(self.args.background, self.args.style, self.args.distortion, self.args.degradation)
+        return SceneGenerator.from_data(self.args.data_root, realism=realism, handwriting=self.args.handwriting)
+
+    def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
+        stream = SynthCropStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank)
+        workers = self.args.workers
+        return DataLoader(
+            stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
+            persistent_workers=False, prefetch_factor=4 if workers else None,
+        )
+
+    def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
+        """Synthetic crops during training (``seed`` is ``None``); real SVHN test images otherwise."""
+        if seed is not None:
+            return super().validation_batches(size=size, seed=seed)
+        return synthetic_validation_batches(self.generator, size or self.args.val_size, seed=self.args.seed, batch_size=EVAL_BATCH)

@@ -1,0 +1,69 @@
+"""Training the SVHN recognizer on synthetic crops: the batch stream, and the ``synth`` task end to end."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from svhnx.evaluate import evaluate_run, load_run
+from svhnx.synth import SceneGenerator
+from svhnx.synth.dataset import SynthCropStream, validation_crops
+from svhnx.train import cli
+from svhnx.train.run_dir import read_metrics
+
+
+@pytest.fixture(scope="module")
+def generator(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> SceneGenerator:
+    return SceneGenerator.from_data(data_root, handwriting=False, cache_dir=tmp_path_factory.getbasetemp() / "synth-cache")
+
+
+def test_stream_batches_are_a_function_of_seed_rank_and_index(generator: SceneGenerator) -> None:
+    stream = SynthCropStream(generator, 6, seed=1)
+    batch = stream.batch(3)
+    assert batch["images"].shape == (6, 54, 54, 3) and batch["images"].dtype == torch.uint8
+    assert batch["digits"].shape == (6, 5) and batch["lengths"].shape == (6,)
+    resumed = next(iter(SynthCropStream(generator, 6, seed=1, start=3)))
+    for key in batch:
+        assert torch.equal(batch[key], resumed[key])
+    assert not torch.equal(batch["images"], stream.batch(4)["images"])
+    assert not torch.equal(batch["images"], SynthCropStream(generator, 6, seed=1, rank=1).batch(3)["images"])
+    # Labels follow the generator's crops of the same scenes.
+    crops = generator.crops(6, seed=SynthCropStream(generator, 6, seed=1).generator_seed, first=18)
+    assert torch.equal(batch["digits"], torch.from_numpy(crops.digits))
+
+
+def test_validation_crops_come_from_a_stream_training_never_draws(generator: SceneGenerator) -> None:
+    validation = validation_crops(generator, 8, seed=1)
+    training = generator.crops(64, seed=SynthCropStream(generator, 8, seed=1).generator_seed)
+    assert validation.images.shape == (8, 64, 64, 3)
+    assert not any(np.array_equal(v, t) for v in validation.images for t in training.images)
+
+
+def test_generator_pickles_for_loader_workers(generator: SceneGenerator) -> None:
+    copy = pickle.loads(pickle.dumps(generator))
+    np.testing.assert_array_equal(copy.crops(4, seed=2).images, generator.crops(4, seed=2).images)
+
+
+def test_synth_task_trains_and_is_evaluated_on_real_svhn(data_root: Path, tmp_path: Path,
+                                                        tmp_path_factory: pytest.TempPathFactory,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SVHNX_CACHE", str(tmp_path_factory.getbasetemp() / "synth-cache"))
+    run = tmp_path / "run"
+    assert cli.main(["synth", "--steps", "4", "--batch-size", "8", "--eval-every", "2", "--val-size", "16",
+                     "--width", "0.25", "--dense", "32", "--no-handwriting", "--data-root", str(data_root),
+                     "--svhn-dir", str(data_root / "svhn-sample"), "--crops-dir", str(tmp_path / "crops"),
+                     "--out", str(run), "--no-progress"]) == 0
+    rows = read_metrics(run / "metrics.csv")
+    assert [int(r["step"]) for r in rows] == [2, 4]
+    assert all(0.0 <= float(r["sequence_accuracy"]) <= 1.0 for r in rows)
+    # The evaluator reads the real SVHN test images of the sample (3 of them have pixels).
+    loaded = load_run(run, device="cpu")
+    real = list(loaded.task.validation_batches(seed=1))
+    digits = torch.cat([b["digits"] for b in real])
+    assert len(digits) == 3
+    assert digits[0].tolist() == [5, 10, 10, 10, 10] and digits[1].tolist() == [2, 1, 0, 10, 10]  # "5", "210"
+    metrics = evaluate_run(loaded, seed=1, figure=tmp_path / "evaluation.png")
+    assert 0.0 <= metrics["sequence_accuracy"] <= 1.0
+    assert (tmp_path / "evaluation.png").is_file()
