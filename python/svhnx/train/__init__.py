@@ -22,6 +22,15 @@ cosine / constant LR, AMP and channels-last on CUDA, a tqdm bar with loss and im
 evaluation every ``--eval-every`` steps, the run directory (``config.json``, ``metrics.csv``,
 ``last.pt``, ``best.pt``, ``curves.png``) and ``--resume`` from ``last.pt`` (model, optimiser,
 scheduler, scaler, step, RNG states; the data stream restarts at the saved step).
+
+Several processes: ``torchrun --nproc-per-node N -m svhnx.train TASK ...`` (one process per GPU;
+add ``--nnodes``/``--rdzv-endpoint`` for several machines) trains with DistributedDataParallel,
+NCCL on CUDA and Gloo on the CPU (:mod:`svhnx.train.distributed`). ``--batch-size`` is per process
+(a step takes N times as many images; the learning rate is not rescaled); ``train_batches`` gets
+the process's ``rank``, so no two ranks draw the same samples; rank 0 alone writes the run
+directory and the progress bar; the logged train loss is the mean over the ranks and validation
+runs on rank 0 over the whole validation set, its metrics broadcast to every rank. Batch norm
+statistics stay per process (no SyncBatchNorm).
 """
 
 from svhnx.train.task import MetricAccumulator, Task, get_task, list_tasks, register_task
