@@ -31,8 +31,8 @@ from torch import nn
 
 import svhnx
 from svhnx.atomic import atomic_path
+from svhnx.evaluate import checkpoint_path
 from svhnx.runtime import INPUT_NAME, METADATA_KEY, InputShape, OnnxBackend, TorchBackend, model_from_checkpoint, model_input_shape, read_checkpoint
-from svhnx.train.run_dir import BEST, LAST
 
 FORMATS = ("onnx",)
 DEFAULT_OPSET = 17
@@ -178,16 +178,6 @@ def _add_metadata(path: Path, values: dict) -> None:
     onnx.save(proto, str(path))
 
 
-def checkpoint_file(run: str | Path, which: str = "best") -> Path:
-    """``run`` itself if it is a file, else its ``best.pt`` (or ``last.pt``)."""
-    path = Path(run)
-    if path.is_dir():
-        path = path / (BEST if which == "best" else LAST)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path} (give a run directory or a .pt file)")
-    return path
-
-
 def export_checkpoint(
     run: str | Path,
     out: str | Path | None = None,
@@ -198,7 +188,7 @@ def export_checkpoint(
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> ExportReport:
     """Export the model of a run's checkpoint to ONNX (default: beside it, ``.onnx`` suffix)."""
-    file = checkpoint_file(run, which)
+    file = checkpoint_path(run, which)
     checkpoint = read_checkpoint(file)
     model = model_from_checkpoint(checkpoint, file)
     shape = model_input_shape(model) if input_size is None else (*input_size, model_input_shape(model)[2])
