@@ -171,3 +171,7 @@ def test_bad_requests_get_clear_errors(tmp_path, capsys):
     assert "junk.pt" in err and "not a readable checkpoint" in err
     assert export.main([str(tmp_path / "missing")]) == 1
     assert "no checkpoint at" in capsys.readouterr().err
+    other, _ = make_run(tmp_path, "unet", **SMALL_UNET)  # weights of another model under this name
+    save_checkpoint(tmp_path / "stale.pt", {"model": {"name": "mnist-lean", "kwargs": {}}, "model_state": torch.load(other / "best.pt")["model_state"]})
+    with pytest.raises(ValueError, match="do not fit today's 'mnist-lean' model"):
+        load_backend(tmp_path / "stale.pt")

@@ -16,12 +16,12 @@ maximum absolute difference of every output is printed, and a difference above `
 from __future__ import annotations
 
 import argparse
-import io
 import json
+import os
 import sys
 import warnings
-from collections.abc import Sequence
-from contextlib import redirect_stdout
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +76,21 @@ class ExportReport:
         return (f"{self.path}: {self.model}, input uint8 N x {' x '.join('?' if d is None else str(d) for d in self.input_shape)}; "
                 f"onnxruntime vs torch on random uint8 {shapes}: max abs difference {diffs} "
                 f"(tolerance {self.tolerance:g}, {verdict})")
+
+
+@contextmanager
+def silenced_stdout() -> Iterator[None]:
+    """Discard what is written to standard output, by Python and by native code (the TorchScript
+    exporter prints its whole graph there when it fails)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null, redirect_stdout(null):
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def trace_shape(model: nn.Module, input_shape: InputShape) -> tuple[int, int, int]:
@@ -150,7 +165,7 @@ def export_onnx(
     with atomic_path(out) as tmp:
         wrapper = _NamedOutputs(model, names).eval()
         try:
-            with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
+            with warnings.catch_warnings(), silenced_stdout():
                 warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
                 torch.onnx.export(
                     wrapper, (example,), str(tmp), input_names=[INPUT_NAME], output_names=names,
@@ -158,7 +173,8 @@ def export_onnx(
                 )
         except Exception as error:  # the exporter raises many types; say what failed and what helps
             hint = " (a model that is not fully convolutional needs a fixed size: --input-size H W)" if len(image_axes) > 1 else ""
-            raise ValueError(f"torch.onnx.export failed for {report.model}: {str(error).splitlines()[0]}{hint}") from error
+            reason = str(error).splitlines()[0].split(" [Caused by")[0]
+            raise ValueError(f"torch.onnx.export failed for {report.model}: {reason}{hint}") from error
         finally:
             model.eval()  # export restores the wrapper's (train) mode on the way out
         _add_metadata(tmp, {"svhnx": svhnx.__version__, "input": "uint8 N x H x W x C", **(metadata or {})})

@@ -163,8 +163,13 @@ def model_from_checkpoint(checkpoint: Any, source: str | os.PathLike[str] = "che
     """The model a loaded training checkpoint describes, with its weights, in eval mode."""
     if not isinstance(checkpoint, dict) or not {"model", "model_state"} <= checkpoint.keys():
         raise ValueError(f"{source}: not an svhnx training checkpoint (no 'model' and 'model_state')")
-    model = create_model(checkpoint["model"]["name"], **checkpoint["model"]["kwargs"])
-    model.load_state_dict(checkpoint["model_state"])
+    name, kwargs = checkpoint["model"]["name"], checkpoint["model"]["kwargs"]
+    model = create_model(name, **kwargs)
+    try:
+        model.load_state_dict(checkpoint["model_state"])
+    except RuntimeError as error:  # the model's code changed since the checkpoint was written
+        first = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
+        raise ValueError(f"{source}: its weights do not fit today's {name!r} model ({first})") from None
     return model.eval()
 
 
