@@ -9,6 +9,7 @@ warm-up; forward FLOPs per image counted with ``torch.utils.flop_counter``. Writ
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -70,6 +71,7 @@ def main() -> None:
                                    "train_images_per_s": round(rate, 1)}
     speedup = results["models"]["mnist-lean"]["train_images_per_s"] / results["models"]["mnist-study"]["train_images_per_s"]
     results["lean_speedup"] = round(speedup, 1)
+    results["load_average_1min"] = round(os.getloadavg()[0], 2)  # the CPU is shared: other jobs slow both models
     print_table(f"MNIST recognizers, training steps on the CPU (batch {BATCH}, {torch.get_num_threads()} threads)", rows,
                 ["model", "parameters", "forward MFLOP/image", "train images/s"])
     print(f"mnist-lean trains {speedup:.1f}x more images per second")

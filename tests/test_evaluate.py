@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from svhnx.evaluate import __main__ as evaluate_cli
 from svhnx.evaluate import evaluate_run, load_run
@@ -14,8 +15,10 @@ from svhnx.train import cli
 @pytest.fixture(scope="module")
 def run_dir(data_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "tiny"
-    flags = ["--steps", "10", "--batch-size", "16", "--val-size", "100", "--no-progress"]
+    flags = ["--steps", "10", "--batch-size", "16", "--val-size", "100", "--no-progress", "--threads", "1"]
+    threads = torch.get_num_threads()
     assert cli.main(["mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(out), *flags]) == 0
+    torch.set_num_threads(threads)
     return out
 
 

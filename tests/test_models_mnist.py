@@ -55,7 +55,16 @@ def test_bad_model_arguments(kwargs):
         create_model("mnist-lean", **kwargs)
 
 
-def test_a_tiny_model_overfits_one_batch():
+@pytest.fixture
+def one_thread():
+    """Small tensors: one thread is faster, and unaffected by other jobs on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_a_tiny_model_overfits_one_batch(one_thread):
     torch.manual_seed(0)
     model = create_model("mnist-lean", channels=(8, 16, 16, 16), hidden=64, dropout=0.0, length_head=True)
     generator = torch.Generator().manual_seed(0)

@@ -13,7 +13,15 @@ from svhnx.train import cli
 from svhnx.train.loop import Trainer
 from svhnx.train.run_dir import read_metrics
 
-TINY = ["--batch-size", "16", "--val-size", "200", "--eval-every", "10", "--no-progress"]
+# One thread: on a shared 2-core machine two OpenMP threads spin against other jobs (4x slower).
+TINY = ["--batch-size", "16", "--val-size", "200", "--eval-every", "10", "--no-progress", "--threads", "1"]
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
 
 
 def train(data_root, out, *extra):
@@ -57,7 +65,7 @@ def test_ctrl_c_stops_at_a_step_and_resume_continues_exactly(data_root, tmp_path
     assert "stopped at step 13/20; last.pt saved" in capsys.readouterr().err
     assert torch.load(tmp_path / "stopped" / "last.pt", weights_only=False)["progress"]["step"] == 13
 
-    assert cli.main(["mnist-seq", "--out", str(tmp_path / "stopped"), "--resume", "--no-progress"]) == 0
+    assert cli.main(["mnist-seq", "--out", str(tmp_path / "stopped"), "--resume", "--no-progress", "--threads", "1"]) == 0
     assert "at step 13/20" in capsys.readouterr().err
     straight, resumed = weights(tmp_path / "straight"), weights(tmp_path / "stopped")
     for name in straight:

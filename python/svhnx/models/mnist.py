@@ -2,10 +2,10 @@
 
 * ``mnist-study``: the original study's network, six 5 x 5 conv blocks (48-64-128-160-192-192
   channels, batch norm, max-pooling alternating stride 2 and 1, dropout), two 1024-unit dense
-  layers, five 11-way heads and an optional length head. About 1 GFLOP per image.
+  layers, five 11-way heads and an optional length head. About 1.35 GFLOP per image.
 * ``mnist-lean``: sized for CPU time-to-accuracy: an early strided 5 x 5 convolution, 3 x 3
   convolutions with narrow channels, and one digit classifier shared by the five slots instead of
-  dense layers over the whole image (:class:`SlotNet`). About 30x fewer FLOPs per image.
+  dense layers over the whole image (:class:`SlotNet`). About 16x fewer FLOPs per image.
 
 Both take the images as they come from the data path and convert them at the door
 (:func:`svhnx.models.heads.image_input`).
