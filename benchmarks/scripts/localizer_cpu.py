@@ -27,7 +27,7 @@ from svhnx.evaluate import evaluate_run, fresh_seed, load_run
 from svhnx.segmentation_metrics import box_iou, dice_coefficient
 from svhnx.train.run_dir import RunDirectory
 
-COMMON = ["--batch-size", "16", "--eval-every", "80", "--val-size", "256", "--seed", "0", "--threads", "2", "--no-progress"]
+COMMON = ["--batch-size", "16", "--eval-every", "80", "--val-size", "256", "--seed", "0", "--threads", "1", "--no-progress"]
 RECIPES = {
     "unet": ["--steps", "160", "--lr", "2e-3", *COMMON],
     "boxreg": ["--steps", "400", "--lr", "2e-3", *COMMON],

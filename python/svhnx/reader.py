@@ -6,9 +6,11 @@ The two-stage reader the original study proposed after its recognizer failed on 
    large photos);
 2. each box is expanded by 30% about its centre, cropped and resized to 64 x 64, and its centre
    54 x 54 is read by the recognizer (the SVHN input convention);
-3. a reading is rejected when its confidence (joint probability) is below a threshold, or when its
-   length disagrees with the localizer's length head run on the candidate;
-4. the accepted reading with the highest confidence wins.
+3. the readings are taken in order of confidence (joint probability); one is rejected when its
+   confidence is below a threshold, or when its length disagrees with the localizer's length head
+   run on its crop (only run for readings confident enough, which saves time);
+4. the first reading not rejected wins; if all are, the most confident one is returned with
+   ``number=None`` and the reason.
 
 ``svhnx.read(image)`` is the one-call API; :class:`Reader` keeps the models for many photos.
 """
@@ -52,7 +54,7 @@ class Reading:
         box: ``(left, top, width, height)`` of the best candidate's number in photo pixels (before
             the 30% expansion), or ``None`` when the localizer found nothing.
         length: the number of digits the localizer's length head sees in that box (``None``
-            without a length head or a candidate).
+            without a length head, without a candidate, or when the length check is off).
         rejected: why the best candidate's reading was not accepted: ``"no-candidate"`` (the
             localizer found nothing), ``"length-mismatch"`` (the recognizer's length is not the
             localizer's), ``"no-digits"`` (the recognizer read an empty number) or
@@ -149,21 +151,26 @@ class Reader:
             return Reading.empty()
         crops = self._crops(image, candidates)
         numbers, read_lengths, confidences = decode_readings(self.recognizer(torch.from_numpy(center_crop(crops, INPUT_SIZE))))
-        lengths = self._localizer_lengths(crops)
-        readings = []
-        for i, candidate in enumerate(candidates):
-            length = None if lengths is None else int(lengths[i])
-            rejected = None
-            if self.check_length and length is not None and length != read_lengths[i]:
-                rejected = "length-mismatch"
-            elif not numbers[i]:
+        best_rejected: Reading | None = None
+        for i in np.argsort(-confidences, kind="stable"):
+            rejected, length = None, None
+            if not numbers[i]:
                 rejected = "no-digits"
             elif confidences[i] < self.min_confidence:
                 rejected = "low-confidence"
-            readings.append(
-                Reading(None if rejected else numbers[i], float(confidences[i]), candidate.box, length, rejected)
-            )
-        return max(readings, key=lambda r: (r.rejected is None, r.confidence))
+            elif self.check_length:
+                # the localizer's length head on this crop, only for readings that passed so far
+                length = self._localizer_length(crops[i : i + 1])
+                if length is not None and length != read_lengths[i]:
+                    rejected = "length-mismatch"
+            if rejected is None:
+                return Reading(numbers[i], float(confidences[i]), candidates[i].box, length, None)
+            if best_rejected is None:
+                if length is None and self.check_length:
+                    length = self._localizer_length(crops[i : i + 1])
+                best_rejected = Reading(None, float(confidences[i]), candidates[i].box, length, rejected)
+        assert best_rejected is not None
+        return best_rejected
 
     def _crops(self, image: np.ndarray, candidates: list[Candidate]) -> np.ndarray:
         """The 64 x 64 crops of the candidates' boxes expanded by 30%."""
@@ -171,12 +178,10 @@ class Reader:
         sizes = np.tile(np.array(image.shape[:2], dtype=np.int64), (len(boxes), 1))
         return crop_resize([image] * len(boxes), expand_boxes(boxes, sizes, EXPAND), CROP_SIZE)
 
-    def _localizer_lengths(self, crops: np.ndarray) -> np.ndarray | None:
-        """The localizer length head's answer for each crop, or ``None`` without a length head."""
-        out = self.localizer(torch.from_numpy(crops))
-        if "length" not in out:
-            return None
-        return out["length"].argmax(dim=1).numpy()
+    def _localizer_length(self, crop: np.ndarray) -> int | None:
+        """The localizer length head's answer for one 64 x 64 crop, or ``None`` without a length head."""
+        out = self.localizer(torch.from_numpy(np.ascontiguousarray(crop)))
+        return int(out["length"].argmax(dim=1)[0]) if "length" in out else None
 
 
 def decode_readings(output: dict[str, torch.Tensor]) -> tuple[list[str], np.ndarray, np.ndarray]:
