@@ -24,8 +24,8 @@ from svhnx.evaluate import evaluate_run, fresh_seed, load_run
 from svhnx.train.run_dir import RunDirectory
 
 RECIPE = [
-    "--model", "mnist-lean", "--batch-size", "128", "--steps", "4000", "--lr", "3e-3", "--schedule", "onecycle",
-    "--warmup", "0.1", "--eval-every", "250", "--val-size", "10000", "--seed", "0",
+    "--model", "mnist-lean", "--batch-size", "128", "--steps", "3000", "--lr", "3e-3", "--schedule", "onecycle",
+    "--warmup", "0.1", "--elastic", "2", "--eval-every", "200", "--val-size", "10000", "--seed", "0",
 ]
 VALIDATION = 10_000
 
