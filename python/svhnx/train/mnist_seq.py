@@ -1,7 +1,7 @@
 """``mnist-seq``: read 1-5 digit synthetic MNIST sequences (28 x 140 grey, the study's first problem).
 
-Training sequences are composited from MNIST's training split (an endless stream, optionally with
-per-slot affine warps); validation sequences from the test split only.
+Training sequences are composited from MNIST's training split (an endless stream; by default every
+digit slot gets a random affine and elastic warp); validation sequences from the test split only.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ class MnistSequenceTask(Task):
         "batch_size": 128,
         "steps": 3000,
         "lr": 3e-3,
-        "eval_every": 500,
+        "warmup": 0.1,
+        "eval_every": 200,
         "weight_decay": 5e-4,
     }
     metric = "sequence_accuracy"
@@ -63,8 +64,8 @@ class MnistSequenceTask(Task):
                            help="seed of the validation sequences, independent of --seed (default: %(default)s)")
         group.add_argument("--warp", action=argparse.BooleanOptionalAction, default=True,
                            help="random affine warp of every digit slot of the training sequences (default: on)")
-        group.add_argument("--elastic", type=non_negative_float, default=0.0,
-                           help="with --warp, largest elastic displacement in pixels (default: %(default)s, none)")
+        group.add_argument("--elastic", type=non_negative_float, default=2.0,
+                           help="with --warp, largest elastic displacement in pixels, 0 for none (default: %(default)s)")
         group.add_argument("--length-head", action=argparse.BooleanOptionalAction, default=False,
                            help="add the 7-way length classifier and its loss (default: off)")
         group.add_argument("--label-smoothing", type=fraction, default=0.0, help="of the digit losses (default: %(default)s)")
