@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from svhnx.models import create_model
+from svhnx.train.cli import build_parser
 from svhnx.train.loop import evaluate_model, select_device
 from svhnx.train.run_dir import BEST, LAST, load_checkpoint
 from svhnx.train.task import Task, get_task
@@ -51,7 +52,11 @@ def load_run(path: str | Path, *, which: str = "best", device: str = "auto", dat
     for key in ("task", "config", "model", "model_state"):
         if key not in checkpoint:
             raise ValueError(f"{file} is not an svhnx training checkpoint (no {key!r})")
-    args = argparse.Namespace(**checkpoint["config"])
+    _, parsers = build_parser()
+    if checkpoint["task"] not in parsers:
+        raise ValueError(f"{file}: unknown task {checkpoint['task']!r}")
+    defaults = vars(parsers[checkpoint["task"]].parse_args([]))  # for flags added since the run
+    args = argparse.Namespace(**{**defaults, **checkpoint["config"]})
     if data_root is not None:
         args.data_root = data_root
     args.download = False

@@ -72,7 +72,8 @@ def _resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser, arg
     if conflicts:
         flags = ", ".join(f"--{k.replace('_', '-')} (run has {saved[k]!r})" for k in conflicts)
         parser.error(f"--resume continues a run as it was configured; these flags differ: {flags}")
-    merged = {**saved, **{k: getattr(args, k) for k in RUNTIME_FLAGS}}
+    # This call's values stand in for flags added since the run began; the run's own come next.
+    merged = {**vars(args), **saved, **{k: getattr(args, k) for k in RUNTIME_FLAGS}}
     return argparse.Namespace(**merged), checkpoint
 
 
