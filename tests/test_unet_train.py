@@ -9,6 +9,7 @@ from svhnx.models.unet import UNet
 from svhnx.reader import Reader
 from svhnx.runtime import load_model
 from svhnx.train import cli
+from svhnx.train.localizer import UnetTask
 from svhnx.train.run_dir import read_metrics
 
 TINY = ["--batch-size", "4", "--steps", "2", "--eval-every", "2", "--val-size", "16", "--no-progress", "--threads", "2"]
@@ -64,10 +65,30 @@ def test_a_short_run_on_svhn_crops(data_root, tmp_path):
     assert 0 <= row["dice"] <= 1
 
 
+def unet_task(data_root, *flags):
+    parser, _ = cli.build_parser()
+    return UnetTask(parser.parse_args(["unet", "--data-root", str(data_root), *TINY, *flags]))
+
+
+def first_images(task, rank):
+    return next(iter(task.train_batches(0, rank=rank)))["images"]
+
+
+def test_every_rank_draws_its_own_scenes_and_seed_rank_pairs_do_not_collide(data_root):
+    task = unet_task(data_root)
+    rank0, rank1 = first_images(task, 0), first_images(task, 1)
+    assert not torch.equal(rank0, rank1)
+    torch.testing.assert_close(first_images(task, 1), rank1, rtol=0, atol=0)  # a pure function of (seed, rank, step)
+    # the old rule, seed + 7919 * rank, made --seed 7919 on rank 0 the stream of rank 1 of seed 0
+    assert not torch.equal(first_images(unet_task(data_root, "--seed", "7919"), 0), rank1)
+    assert not torch.equal(first_images(unet_task(data_root, "--seed", "1"), 0), rank1)
+    # validation is a stream of its own, even when --seed equals --val-seed
+    same_seed = unet_task(data_root, "--seed", "1234", "--val-seed", "1234")
+    validation = next(iter(same_seed.validation_batches()))["images"][: len(rank0)]
+    assert not torch.equal(first_images(same_seed, 0), validation)
+
+
 def test_flag_errors(data_root, tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["unet", "--data-root", str(data_root), "--out", str(tmp_path / "x"), "--seed", "1234", *TINY])
-    assert "--val-seed" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["unet", "--data-root", str(data_root), "--out", str(tmp_path / "x"), "--widths", "8,-1", *TINY])
     assert "--widths" in capsys.readouterr().err

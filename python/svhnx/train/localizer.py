@@ -6,8 +6,10 @@ between the predicted and the true union box of the digits in view (for ``unet``
 candidate of :func:`svhnx.localize.mask_to_boxes`).
 
 Data: synthetic street scenes (:class:`svhnx.synth.SceneGenerator`, an endless stream; square
-windows around the number and whole scenes shown small, :mod:`svhnx.train.localizer_data`)
-validated on a held-out stream of scenes; or, with ``--svhn-crops FILE``, the 64 x 64 crops of a preprocessed SVHN split
+windows around the number and whole scenes shown small, :mod:`svhnx.train.localizer_data`), each
+rank drawing from the stream of its ``(seed, rank)`` pair as the other tasks do
+(:func:`svhnx.synth.dataset.stream_seed`), validated on the scenes of the validation stream of
+``--val-seed``, which no training rank draws from; or, with ``--svhn-crops FILE``, the 64 x 64 crops of a preprocessed SVHN split
 (:mod:`svhnx.data.svhn_preprocess`), a seeded 80/20 split.
 """
 
@@ -30,6 +32,8 @@ from svhnx.localize import mask_to_boxes
 from svhnx.models.unet import DEFAULT_WIDTHS
 from svhnx.ops import box_masks, pixel_windows
 from svhnx.segmentation_metrics import box_iou, dice_coefficient, dice_loss
+from svhnx.synth import SceneGenerator
+from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
 from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_int
 from svhnx.train.localizer_data import VIEW_SIZE, LocalizerViews, mixed_views, visible_unions
 from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
@@ -53,20 +57,21 @@ def views_to_batch(views: LocalizerViews) -> Batch:
 # -- data sources ----------------------------------------------------------------------------
 class SceneViews:
     """Views of synthetic scenes (:func:`svhnx.train.localizer_data.mixed_views`): scenes
-    ``first ..`` of stream ``seed``, their views drawn from ``(seed, first)``."""
+    ``first ..`` of the stream of ``(seed, rank)``, their views drawn from ``(seed, rank, first)``.
+    Every pair is its own stream; validation is the pair ``(val_seed, VALIDATION_STREAM)``."""
 
-    def __init__(self, root: Path | None, seed: int, whole_fraction: float) -> None:
-        from svhnx.synth import SceneGenerator  # builds its glyph atlas on first use
-
+    def __init__(self, root: Path | None, seed: int, rank: int, whole_fraction: float) -> None:
         self.generator = SceneGenerator.from_data(root)
         self.seed = seed
+        self.rank = rank
+        self.generator_seed = stream_seed(seed, rank)
         self.whole_fraction = whole_fraction
 
     def views(self, first: int, count: int) -> LocalizerViews:
-        scenes = self.generator.scenes(count, seed=self.seed, first=first)
+        scenes = self.generator.scenes(count, seed=self.generator_seed, first=first)
         counts = scenes.lengths
         boxes = np.concatenate([scenes.boxes[i, :k] for i, k in enumerate(counts.tolist())])
-        rng = np.random.default_rng([self.seed, first])
+        rng = np.random.default_rng([self.seed, self.rank, first])
         return mixed_views(scenes.images, boxes, counts, rng, self.whole_fraction)
 
 
@@ -176,7 +181,7 @@ class LocalizerTask(Task):
                                 "window around the number (default: %(default)s)")
         group.add_argument("--val-size", type=positive_int, default=1024, help="synthetic validation scenes (default: %(default)s)")
         group.add_argument("--val-seed", type=non_negative_int, default=1234,
-                           help="seed of the synthetic validation scenes, a stream training never draws from unless --seed equals it (default: %(default)s)")
+                           help="seed of the synthetic validation scenes, a stream no training rank draws from (default: %(default)s)")
 
     @classmethod
     def add_model_arguments(cls, group: argparse._ArgumentGroup) -> None:
@@ -184,8 +189,6 @@ class LocalizerTask(Task):
 
     @classmethod
     def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-        if args.svhn_crops is None and args.seed == args.val_seed:
-            parser.error("--seed must differ from --val-seed: the validation scenes would be training scenes")
         if args.svhn_crops is not None and not args.val_fraction > 0:
             parser.error("--val-fraction: expected a fraction in (0, 1) with --svhn-crops")
 
@@ -199,7 +202,7 @@ class LocalizerTask(Task):
         if self.args.svhn_crops is not None:
             views = read_svhn_views(self.args.svhn_crops, self._svhn_rows()[0])
             return self._svhn_stream(views, start_step, rank)
-        scenes = SceneViews(self.args.data_root, self.args.seed + 7919 * rank, self.args.whole_fraction)
+        scenes = SceneViews(self.args.data_root, self.args.seed, rank, self.args.whole_fraction)
         return (views_to_batch(scenes.views(step * size, size)) for step in _count_from(start_step))
 
     def _svhn_stream(self, views: LocalizerViews, start_step: int, rank: int) -> Iterator[Batch]:
@@ -235,7 +238,7 @@ class LocalizerTask(Task):
         if self.args.svhn_crops is not None:
             rows = self._svhn_rows()[1]
             return read_svhn_views(self.args.svhn_crops, rows[:size])
-        scenes = SceneViews(self.args.data_root, seed, self.args.whole_fraction)
+        scenes = SceneViews(self.args.data_root, seed, VALIDATION_STREAM, self.args.whole_fraction)
         parts = [scenes.views(a, min(SCENE_CHUNK, size - a)) for a in range(0, size, SCENE_CHUNK)]
         return LocalizerViews(*(np.concatenate(x) for x in zip(*((p.images, p.masks, p.boxes, p.lengths) for p in parts))))
 
