@@ -1,5 +1,6 @@
 """``python -m svhnx.train mnist-seq``: the run directory, exact resume, and flag errors."""
 
+import argparse
 import json
 import os
 import signal
@@ -10,7 +11,8 @@ import pytest
 import torch
 
 from svhnx.train import cli
-from svhnx.train.loop import Trainer
+from svhnx.train.loop import Trainer, lr_factor, total_steps
+from svhnx.train.mnist_seq import MnistSequenceTask
 from svhnx.train.run_dir import read_metrics
 
 # One thread: on a shared 2-core machine two OpenMP threads spin against other jobs (4x slower).
@@ -122,3 +124,18 @@ def test_missing_data_is_a_clear_message_not_a_traceback(tmp_path, capsys):
     assert train(tmp_path.parent / "nowhere", tmp_path / "run", "--steps", "2") == 2
     err = capsys.readouterr().err
     assert "train-images-idx3-ubyte.gz" in err and "Traceback" not in err
+
+
+def test_epochs_count_the_tasks_images():
+    args = argparse.Namespace(epochs=0.5, steps=7, batch_size=100)
+    assert total_steps(args, MnistSequenceTask) == 500  # an mnist-seq epoch is the study's 100,000 sequences
+    assert total_steps(argparse.Namespace(epochs=None, steps=7, batch_size=100), MnistSequenceTask) == 7
+
+
+def test_learning_rate_schedules():
+    onecycle = [lr_factor("onecycle", step, 100, 0.1) for step in range(100)]
+    assert onecycle[0] == pytest.approx(1 / 25) and onecycle[10] == 1.0
+    assert all(a <= b for a, b in zip(onecycle[:10], onecycle[1:11])), "warms up"
+    assert all(a >= b for a, b in zip(onecycle[10:], onecycle[11:])) and onecycle[-1] < 0.01, "then anneals"
+    assert lr_factor("cosine", 0, 100, 0.1) == 1.0 and lr_factor("cosine", 50, 100, 0.1) == pytest.approx(0.5)
+    assert lr_factor("constant", 99, 100, 0.1) == 1.0
