@@ -3,13 +3,13 @@ two-stage reader's accuracy on the whole images of ``svhn-sample``.
 
 Latency, per photo, after the models are loaded (what each further image of a ``predict`` call
 costs): decode the PNG, localize (U-Net at the long sides 64, 128 and 256, fused), crop the
-candidates and read them, with PyTorch and with the ONNX exports on onnxruntime (``--backend
-onnx``), on every core (2 here) and on one. Side by side with the obvious fully convolutional way:
-the U-Net once on the whole photo at full resolution (1104 x 1104), then the same reading. Each is
-the best and the median of several runs, wall clock, and on one thread also the calling thread's
-CPU time (the latency on an idle core: on a shared, oversubscribed machine the wall clock of
-multi-threaded torch can be many times its CPU time). The load average before and after is
-recorded.
+candidates and read them, with PyTorch (the localizer in float32, and in bfloat16 as ``--precision
+auto`` runs it on CPUs with AMX) and with the ONNX exports on onnxruntime (``--backend onnx``), on
+every core (2 here) and on one. Side by side with the obvious fully convolutional way: the U-Net
+once on the whole photo at full resolution (1104 x 1104), then the same reading. Each is the best
+and the median of several runs, wall clock and the process's CPU time (on one thread, the latency
+on an idle core: on a shared, oversubscribed machine the wall clock can be many times the CPU
+time). The 1-minute load average is recorded with each row, and before and after.
 
 Accuracy: each of the nine ``svhn-sample`` images (three per split, labels from ``digitStruct.mat``)
 read whole; a reading is right when it is the true number. Also the IoU of the reader's box with
@@ -39,7 +39,7 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx.data.svhn import split_entries
-from svhnx.localize import pad_to_multiple
+from svhnx.localize import amx_available, pad_to_multiple, resolve_precision
 from svhnx.models import create_model
 from svhnx.ops import union_boxes
 from svhnx.predict import load_image
@@ -135,23 +135,24 @@ class FullResolutionReader(Reader):
         return super().read(image)
 
 
-def latency(reader: Reader, photo: Path, runs: int, threads: int) -> dict[str, float | None]:
+def latency(reader: Reader, photo: Path, runs: int) -> dict[str, float]:
     """Seconds per photo of decode + read: best and median wall clock of ``runs`` runs after a
-    warm-up, the median of each part, and for one thread the best CPU time of the calling thread,
-    which does all the work then and which other processes on a busy machine do not inflate."""
+    warm-up, the median of each part, and the best and median CPU time of the process (all its
+    threads), which other processes on a busy machine do not inflate."""
     reader.read(load_image(photo))  # warm-up
     decode, read, cpu = [], [], []
     for _ in range(runs):
-        cpu_begin, begin = time.thread_time(), time.perf_counter()
+        cpu_begin, begin = time.process_time(), time.perf_counter()
         image = load_image(photo)
         decoded = time.perf_counter()
         reader.read(image)
         decode.append(decoded - begin)
         read.append(time.perf_counter() - decoded)
-        cpu.append(time.thread_time() - cpu_begin)
+        cpu.append(time.process_time() - cpu_begin)
     total = [d + r for d, r in zip(decode, read)]
-    return {"best_s": min(total), "median_s": statistics.median(total), "decode_median_s": statistics.median(decode),
-            "read_median_s": statistics.median(read), "cpu_best_s": min(cpu) if threads == 1 else None, "runs": runs}
+    return {"best_s": min(total), "median_s": statistics.median(total), "cpu_best_s": min(cpu), "cpu_median_s": statistics.median(cpu),
+            "decode_median_s": statistics.median(decode), "read_median_s": statistics.median(read), "runs": runs,
+            "load_1min": os.getloadavg()[0]}
 
 
 def sample_accuracy(reader: Reader, root: Path) -> dict[str, Any]:
@@ -190,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
         "photo": f"{PHOTO_SIDE} x {PHOTO_SIDE} PNG: svhn-sample train/1.png scaled to 1100 wide, top and bottom rows repeated",
         "localizer": describe(args.localizer) or untrained,
         "recognizer": describe(args.recognizer) or untrained,
+        "amx": amx_available(),
+        "auto_precision": resolve_precision("auto"),
     }
     table = []
     cores = torch.get_num_threads()
@@ -200,20 +203,25 @@ def main(argv: list[str] | None = None) -> None:
         localizer_path = Path(args.localizer) if args.localizer else random_localizer
         recognizer_path = Path(args.recognizer) if args.recognizer else random_recognizer
         ways = backends(localizer_path, recognizer_path, folder)
-        plan = [("multi-scale 64/128/256 (svhnx)", Reader, backend, threads, RUNS)
-                for backend in ways for threads in sorted({cores, 1}, reverse=True)]
-        plan.append(("full resolution 1104 (obvious)", FullResolutionReader, "torch", 1, FULL_RES_RUNS))
-        for name, cls, backend, threads, runs in plan:
+        thread_counts = sorted({cores, 1}, reverse=True)
+        plan = [("multi-scale 64/128/256 (svhnx)", Reader, "torch", precision, threads, RUNS)
+                for precision in ("float32", "bfloat16") for threads in thread_counts]
+        plan += [("multi-scale 64/128/256 (svhnx)", Reader, backend, "float32", threads, RUNS)
+                 for backend in ways if backend != "torch" for threads in thread_counts]
+        plan.append(("full resolution 1104 (obvious)", FullResolutionReader, "torch", "float32", 1, FULL_RES_RUNS))
+        for name, cls, backend, precision, threads, runs in plan:
             localizer, recognizer = ways[backend](threads)
             # never reject, so every run reads the same candidates whatever the weights
-            reader = cls(localizer, recognizer, check_length=False, min_confidence=0.0)
-            table.append({"method": name, "backend": backend, "threads": threads, **latency(reader, photo, runs, threads)})
+            reader = cls(localizer, recognizer, check_length=False, min_confidence=0.0, precision=precision)
+            table.append({"method": name, "backend": backend, "precision": precision, "threads": threads, **latency(reader, photo, runs)})
         torch.set_num_threads(cores)
+    reference = next(r for r in table if (r["backend"], r["precision"], r["threads"]) == ("torch", "float32", 1))
     for row in table:
-        row["vs_svhnx_torch"] = row["best_s"] / table[0]["best_s"]
+        row["cpu_vs_torch_float32_1_thread"] = row["cpu_best_s"] / reference["cpu_best_s"]
     results["latency"] = table
     print_table("predict latency per 1100 x 1100 photo (decode + localize + read), seconds", table,
-                ["method", "backend", "threads", "best_s", "median_s", "cpu_best_s", "decode_median_s", "read_median_s", "vs_svhnx_torch"])
+                ["method", "backend", "precision", "threads", "best_s", "median_s", "cpu_best_s", "cpu_median_s", "decode_median_s",
+                 "read_median_s", "load_1min", "cpu_vs_torch_float32_1_thread"])
     if args.localizer:
         # without a trained recognizer only the boxes mean something: read everything, report IoU
         recognizer = load_model(args.recognizer) if args.recognizer else untrained_recognizer()
@@ -230,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
                  else "svhn-sample whole images: localizer boxes (no trained recognizer)")
         print_table(title, accuracy["rows"], ["image", "size", "truth", "number", "confidence", "rejected", "box_iou"])
     results["load_average"] = {"before": load_before, "after": os.getloadavg()}
-    command = ["python", "-m", "benchmarks", "predict"]
+    command = ["python", "-m", "benchmarks.bench_predict"]
     for flag in ("localizer", "recognizer"):
         if getattr(args, flag):
             command += [f"--{flag}", str(getattr(args, flag))]

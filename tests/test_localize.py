@@ -5,14 +5,17 @@ import pytest
 import torch
 
 from svhnx.localize import (
+    PRECISIONS,
     Candidate,
     as_rgb,
     localize,
     mask_to_boxes,
     pad_to_multiple,
     probability_map,
+    resolve_precision,
     scale_sizes,
 )
+from svhnx.models.unet import UNet
 
 
 class BrightIsNumber(torch.nn.Module):
@@ -98,3 +101,24 @@ def test_probability_map_fuses_scales_by_maximum():
     assert single.shape == (64, 64) and fused.shape == (256, 256)
     assert fused.max() > 0.99
     assert fused[100:105, 100:130].mean() > 0.9
+
+
+def test_precision_names_are_checked_and_auto_picks_one():
+    assert resolve_precision("auto") in ("float32", "bfloat16")
+    assert [resolve_precision(p) for p in PRECISIONS[1:]] == ["float32", "bfloat16"]
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("half")
+    with pytest.raises(ValueError, match="precision"):
+        localize(BrightIsNumber(), np.zeros((32, 32, 3), np.uint8), precision="fp16")
+
+
+def test_bfloat16_localizer_gives_nearly_the_float32_probabilities():
+    torch.manual_seed(0)
+    model = UNet(widths=(8, 16, 32, 64, 128)).eval()
+    photo = np.random.default_rng(0).integers(0, 256, (90, 200, 3), dtype=np.uint8)
+    photo[30:60, 80:120] = 255
+    exact = probability_map(model, photo, scales=(64, 128), precision="float32")
+    fast = probability_map(model, photo, scales=(64, 128), precision="bfloat16")
+    assert exact.shape == fast.shape == (58, 128)
+    assert np.abs(exact - fast).max() < 0.05
+    assert not np.array_equal(exact, fast)  # bfloat16 did run

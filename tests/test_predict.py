@@ -196,3 +196,20 @@ def test_svhnx_read_uses_the_checkpoints_in_the_environment(checkpoints, monkeyp
     reading = svhnx.read(photo_with_number())
     assert isinstance(reading, svhnx.Reading)
     assert svhnx.read(photo_with_number()) == reading
+
+
+def test_predict_precision_and_threads_flags(checkpoints, tmp_path, capsys):
+    photo = write_png(tmp_path / "rgb.png", photo_with_number())
+    threads = torch.get_num_threads()
+    try:
+        lines = [run(capsys, *checkpoints, photo, "--threads", "1", "--precision", p)[1][0] for p in ("float32", "bfloat16")]
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
+    assert all(line["error"] is None for line in lines)
+    for bad in (["--threads", "0"], ["--precision", "half"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([photo, *checkpoints, *bad])
+        assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "threads" in err and "precision" in err

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from svhnx.atomic import atomic_path
+from svhnx.localize import PRECISIONS
 from svhnx.reader import READING_KEYS, Reader, Reading
 from svhnx.runtime import BACKENDS
 
@@ -102,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the checkpoints with PyTorch or their ONNX exports with onnxruntime (default: %(default)s)")
     parser.add_argument("--save-annotated", metavar="DIR", type=Path, help="write each photo with its box and reading as DIR/<name>.png")
     parser.add_argument("--min-confidence", type=float, default=None, help="reject readings below this joint probability")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX, float32 elsewhere (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="intra-op threads of torch or onnxruntime (default: one per core; 1 is the fastest per photo on a busy machine)")
     parser.add_argument("--no-length-check", action="store_true", help="do not reject readings whose length disagrees with the localizer's length head")
     return parser
 
@@ -109,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    options = {"check_length": not args.no_length_check, "backend": args.backend}
+    options = {"check_length": not args.no_length_check, "backend": args.backend, "precision": args.precision,
+               "threads": args.threads}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
     try:

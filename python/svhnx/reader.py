@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from svhnx.labels import MAX_DIGITS
-from svhnx.localize import DEFAULT_SCALES, Candidate, as_rgb, localize
+from svhnx.localize import DEFAULT_SCALES, Candidate, as_rgb, localize, resolve_precision, run_localizer
 from svhnx.models.svhn import most_probable_numbers
 from svhnx.ops import center_crop, crop_resize, expand_boxes
 from svhnx.runtime import load_backend
@@ -97,6 +97,11 @@ class Reader:
         min_confidence: readings with a lower joint probability are rejected.
         max_candidates: how many boxes (best localizer scores first) are read.
         check_length: reject readings whose length disagrees with the localizer's length head.
+        precision: how the localizer computes, one of :data:`svhnx.localize.PRECISIONS`
+            (``"auto"``: bfloat16 on CPUs with AMX, float32 elsewhere); the recognizer is float32.
+
+    A torch localizer is put in eval mode and in channels-last memory format (faster convolutions
+    on the CPU), in place.
     """
 
     def __init__(
@@ -109,12 +114,14 @@ class Reader:
         min_confidence: float = 0.5,
         max_candidates: int = 3,
         check_length: bool = True,
+        precision: str = "auto",
     ) -> None:
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence: expected a probability in [0, 1], got {min_confidence}")
         if max_candidates < 1:
             raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
-        self.localizer = localizer.eval()
+        self.precision = resolve_precision(precision)
+        self.localizer = localizer.eval().to(memory_format=torch.channels_last)
         self.recognizer = recognizer.eval()
         self.scales = tuple(scales)
         self.threshold = threshold
@@ -129,13 +136,20 @@ class Reader:
         recognizer: str | os.PathLike[str] | None = None,
         *,
         backend: str = "torch",
+        threads: int | None = None,
         **options: Any,
     ) -> Reader:
         """A reader from two training checkpoints (``best.pt``/``last.pt`` of ``python -m
         svhnx.train``, or their run directories); ``None`` means the path in ``$SVHNX_LOCALIZER`` /
-        ``$SVHNX_RECOGNIZER``. ``backend="onnx"`` runs their ONNX exports (:mod:`svhnx.runtime`)."""
+        ``$SVHNX_RECOGNIZER``. ``backend="onnx"`` runs their ONNX exports (:mod:`svhnx.runtime`).
+        ``threads`` sets the intra-op threads (for torch with ``torch.set_num_threads``, which is
+        global); ``None`` keeps the engine's default, one per core."""
+        if threads is not None:
+            if threads < 1:
+                raise ValueError(f"threads: expected at least 1, got {threads}")
+            torch.set_num_threads(threads)
         models = [
-            load_backend(_checkpoint_path(path, env, what), backend).as_module()
+            load_backend(_checkpoint_path(path, env, what), backend, threads=threads).as_module()
             for path, env, what in ((localizer, LOCALIZER_ENV, "localizer"), (recognizer, RECOGNIZER_ENV, "recognizer"))
         ]
         return cls(*models, **options)
@@ -145,7 +159,8 @@ class Reader:
         """Read the number in a ``uint8`` photo, ``H x W`` or ``H x W x C`` (C = 1, 3 or 4, RGB)."""
         image = as_rgb(image)
         candidates = localize(
-            self.localizer, image, scales=self.scales, threshold=self.threshold, max_candidates=self.max_candidates
+            self.localizer, image, scales=self.scales, threshold=self.threshold, max_candidates=self.max_candidates,
+            precision=self.precision,
         )
         if not candidates:
             return Reading.empty()
@@ -180,7 +195,7 @@ class Reader:
 
     def _localizer_length(self, crop: np.ndarray) -> int | None:
         """The localizer length head's answer for one 64 x 64 crop, or ``None`` without a length head."""
-        out = self.localizer(torch.from_numpy(np.ascontiguousarray(crop)))
+        out = run_localizer(self.localizer, torch.from_numpy(np.ascontiguousarray(crop)), self.precision)
         return int(out["length"].argmax(dim=1)[0]) if "length" in out else None
 
 
