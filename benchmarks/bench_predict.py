@@ -24,6 +24,7 @@ nothing is). Writes ``benchmarks/results/predict.json``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -116,7 +117,9 @@ def describe(path: str | None) -> dict[str, Any] | None:
     """What a checkpoint is: its path, task, model, training step and validation metrics."""
     if path is None:
         return None
-    checkpoint = read_checkpoint(Path(path) / "best.pt" if Path(path).is_dir() else path)
+    path = Path(path) / "best.pt" if Path(path).is_dir() else Path(path)
+    checkpoint = read_checkpoint(path)
+    config = path.parent / "config.json"
     return {
         "path": str(path),
         "task": checkpoint.get("task"),
@@ -124,6 +127,7 @@ def describe(path: str | None) -> dict[str, Any] | None:
         "step": checkpoint.get("progress", {}).get("step"),
         "data": {k: checkpoint.get("config", {}).get(k) for k in ("svhn_crops", "svhn_dir", "val_seed") if k in checkpoint.get("config", {})},
         "metrics": checkpoint.get("metrics"),
+        "run_config": json.loads(config.read_text()) if config.is_file() else None,
     }
 
 
@@ -156,7 +160,10 @@ def latency(reader: Reader, photo: Path, runs: int) -> dict[str, float]:
 
 
 def sample_accuracy(reader: Reader, root: Path) -> dict[str, Any]:
-    """The reader on each whole image of svhn-sample: reading, truth, box IoU."""
+    """The reader on each whole image of svhn-sample: reading, truth, box IoU; the same on the true
+    union box (the recognizer alone); and both without rejections (the most probable reading)."""
+    unfiltered = Reader(reader.localizer, reader.recognizer, scales=reader.scales, threshold=reader.threshold,
+                        max_candidates=reader.max_candidates, min_confidence=0.0, check_length=False, precision=reader.precision)
     rows = []
     for split in ("train", "test", "extra"):
         folder = root / "svhn-sample" / split
@@ -166,13 +173,22 @@ def sample_accuracy(reader: Reader, root: Path) -> dict[str, Any]:
             truth = "".join(str(d) for d in entry.labels.tolist())
             union = union_boxes(entry.boxes, np.array([len(entry.boxes)]))[0]
             iou = float(box_iou(np.array(reading.box), union)) if reading.box is not None else 0.0
+            crop = reader.read_box(image, union)  # the true box: the recognizer alone
             rows.append({"image": f"{split}/{entry.name}", "size": f"{image.shape[1]} x {image.shape[0]}", "truth": truth,
                          "number": reading.number, "confidence": round(reading.confidence, 3), "rejected": reading.rejected,
-                         "box_iou": round(iou, 3), "right": reading.number == truth})
+                         "box_iou": round(iou, 3), "right": reading.number == truth,
+                         "crop_number": crop.number, "crop_confidence": round(crop.confidence, 3), "crop_rejected": crop.rejected,
+                         "crop_right": crop.number == truth, "unfiltered_number": unfiltered.read(image).number,
+                         "crop_unfiltered_number": unfiltered.read_box(image, union).number})
     return {
         "images": len(rows),
         "right": sum(r["right"] for r in rows),
+        "rejected": sum(r["rejected"] is not None for r in rows),
         "accuracy": sum(r["right"] for r in rows) / max(1, len(rows)),
+        "true_box_right": sum(r["crop_right"] for r in rows),
+        "true_box_rejected": sum(r["crop_rejected"] is not None for r in rows),
+        "right_without_rejection": sum(r["unfiltered_number"] == r["truth"] for r in rows),
+        "true_box_right_without_rejection": sum(r["crop_unfiltered_number"] == r["truth"] for r in rows),
         "mean_box_iou": float(np.mean([r["box_iou"] for r in rows])),
         "located_iou_0.5": sum(r["box_iou"] >= 0.5 for r in rows),
         "rows": rows,
@@ -228,15 +244,19 @@ def main(argv: list[str] | None = None) -> None:
         options = {} if args.recognizer else {"check_length": False, "min_confidence": 0.0}
         accuracy = sample_accuracy(Reader(load_model(args.localizer), recognizer, **options), root)
         if not args.recognizer:
-            for key in ("right", "accuracy"):
+            for key in ("right", "rejected", "accuracy", "true_box_right", "true_box_rejected", "right_without_rejection",
+                        "true_box_right_without_rejection"):
                 accuracy.pop(key)
             for row in accuracy["rows"]:
-                for key in ("number", "confidence", "rejected", "right"):
+                for key in ("number", "confidence", "rejected", "right", "crop_number", "crop_confidence", "crop_rejected", "crop_right",
+                            "unfiltered_number", "crop_unfiltered_number"):
                     row.pop(key)
         results["svhn_sample"] = accuracy
-        title = (f"svhn-sample whole images: {accuracy['right']} of {accuracy['images']} right" if args.recognizer
+        title = (f"svhn-sample whole images: {accuracy['right']} of {accuracy['images']} right, {accuracy['rejected']} rejected; "
+                 f"on the true box: {accuracy['true_box_right']} right, {accuracy['true_box_rejected']} rejected" if args.recognizer
                  else "svhn-sample whole images: localizer boxes (no trained recognizer)")
-        print_table(title, accuracy["rows"], ["image", "size", "truth", "number", "confidence", "rejected", "box_iou"])
+        print_table(title, accuracy["rows"], ["image", "size", "truth", "number", "confidence", "rejected", "unfiltered_number", "box_iou",
+                                              "crop_number", "crop_confidence", "crop_rejected", "crop_unfiltered_number"])
     results["load_average"] = {"before": load_before, "after": os.getloadavg()}
     command = ["python", "-m", "benchmarks.bench_predict"]
     for flag in ("localizer", "recognizer"):

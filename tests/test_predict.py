@@ -84,6 +84,17 @@ def test_reader_without_candidates_or_length_head():
     assert reading.number == "7" and reading.length is None
 
 
+def test_reader_reads_a_known_box_without_the_localizer():
+    dark = np.zeros((120, 160, 3), np.uint8)  # the localizer finds nothing here
+    reader = Reader(BrightIsNumber(length=2), Reads("42"))
+    assert reader.read(dark) == Reading.empty()
+    reading = reader.read_box(dark, (40, 30, 60, 40))
+    assert (reading.number, reading.box, reading.length, reading.rejected) == ("42", (40.0, 30.0, 60.0, 40.0), 2, None)
+    assert Reader(BrightIsNumber(length=3), Reads("42")).read_box(dark, (40, 30, 60, 40)).rejected == "length-mismatch"
+    with pytest.raises(ValueError, match="box"):
+        reader.read_box(dark, (40, 30, 0, 40))
+
+
 def test_reading_json_schema_is_stable():
     reading = Reading("42", 0.912345, (1.0, 2.25, 30.0, 15.5), 2, None)
     assert json.loads(reading.to_json()) == {

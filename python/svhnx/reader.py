@@ -164,6 +164,21 @@ class Reader:
         )
         if not candidates:
             return Reading.empty()
+        return self._read_candidates(image, candidates)
+
+    @torch.inference_mode()
+    def read_box(self, image: np.ndarray, box: Sequence[float]) -> Reading:
+        """Read the number in a known ``box`` (``left, top, width, height`` in photo pixels) of a
+        ``uint8`` photo, skipping the localizer: the same crop, recognizer and rejections as
+        :meth:`read` (to tell the localizer's errors from the recognizer's)."""
+        image = as_rgb(image)
+        box = tuple(float(v) for v in box)
+        if len(box) != 4 or not (box[2] > 0 and box[3] > 0):
+            raise ValueError(f"box: expected (left, top, width, height) with a positive width and height, got {box}")
+        return self._read_candidates(image, [Candidate(box, 1.0)])
+
+    def _read_candidates(self, image: np.ndarray, candidates: list[Candidate]) -> Reading:
+        """The first reading of ``candidates`` not rejected, in order of confidence (module docstring)."""
         crops = self._crops(image, candidates)
         numbers, read_lengths, confidences = decode_readings(self.recognizer(torch.from_numpy(center_crop(crops, INPUT_SIZE))))
         best_rejected: Reading | None = None
