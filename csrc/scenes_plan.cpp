@@ -221,15 +221,6 @@ Glyph place(const Tables& t, int index, double left, double cy, double ux, doubl
   return g;
 }
 
-// Plate-space extent of a placed glyph's ink box.
-Extent ink_box(const Tables& t, const Glyph& g) {
-  const auto& ink = t.ink[g.index];
-  Extent e;
-  e.add((ink[0] - g.a[2]) / g.a[0], (ink[1] - g.a[5]) / g.a[4]);
-  e.add((ink[0] + ink[2] - g.a[2]) / g.a[0], (ink[1] + ink[3] - g.a[5]) / g.a[4]);
-  return e;
-}
-
 // Scene pixels per plate unit at the plate origin (square root of the Jacobian's determinant).
 double local_scale(const Mat3& m) {
   const double w = m[8];  // d/dp (A p + a) / (c . p + w) at p = 0 is (A - a c^T / w) / w
