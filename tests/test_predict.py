@@ -224,3 +224,13 @@ def test_predict_precision_and_threads_flags(checkpoints, tmp_path, capsys):
         assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "threads" in err and "precision" in err
+
+
+def test_bfloat16_reader_casts_a_copy_of_the_localizer():
+    torch.manual_seed(0)
+    localizer = create_model("unet", widths=[8, 16, 32, 64, 128], length_head=True)
+    reader = Reader(localizer, Reads("7"), precision="bfloat16")
+    assert next(localizer.parameters()).dtype == torch.float32  # the caller's model is left as it was
+    assert next(reader.localizer.parameters()).dtype == torch.bfloat16
+    assert isinstance(reader.read(photo_with_number()), Reading)
+    assert next(Reader(localizer, Reads("7"), precision="float32").localizer.parameters()).dtype == torch.float32

@@ -17,6 +17,7 @@ The two-stage reader the original study proposed after its recognizer failed on 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Sequence
@@ -101,7 +102,8 @@ class Reader:
             (``"auto"``: bfloat16 on CPUs with AMX, float32 elsewhere); the recognizer is float32.
 
     A torch localizer is put in eval mode and in channels-last memory format (faster convolutions
-    on the CPU), in place.
+    on the CPU), in place; in bfloat16 the reader keeps a copy with bfloat16 weights (cast once,
+    not at every call).
     """
 
     def __init__(
@@ -121,7 +123,10 @@ class Reader:
         if max_candidates < 1:
             raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
         self.precision = resolve_precision(precision)
-        self.localizer = localizer.eval().to(memory_format=torch.channels_last)
+        localizer = localizer.eval().to(memory_format=torch.channels_last)
+        if self.precision == "bfloat16" and any(p.dtype == torch.float32 for p in localizer.parameters()):
+            localizer = copy.deepcopy(localizer).to(torch.bfloat16)
+        self.localizer = localizer
         self.recognizer = recognizer.eval()
         self.scales = tuple(scales)
         self.threshold = threshold
