@@ -11,6 +11,7 @@ import torch
 
 import svhnx
 from svhnx.labels import BLANK
+from svhnx.localize import probability_map
 from svhnx.models import create_model
 from svhnx.predict import OUTPUT_KEYS, load_image, main
 from svhnx.reader import Reader, Reading
@@ -233,4 +234,5 @@ def test_bfloat16_reader_casts_a_copy_of_the_localizer():
     assert next(localizer.parameters()).dtype == torch.float32  # the caller's model is left as it was
     assert next(reader.localizer.parameters()).dtype == torch.bfloat16
     assert isinstance(reader.read(photo_with_number()), Reading)
+    assert probability_map(reader.localizer, photo_with_number(), precision="float32").dtype == np.float32  # runs in bfloat16
     assert next(Reader(localizer, Reads("7"), precision="float32").localizer.parameters()).dtype == torch.float32

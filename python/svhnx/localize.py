@@ -97,8 +97,9 @@ def resolve_precision(precision: str) -> str:
 def run_localizer(model: nn.Module, images: torch.Tensor, precision: str = "auto") -> dict[str, Any]:
     """The localizer's outputs for ``uint8 N x H x W x 3`` images as ``float32`` tensors, computed
     in ``precision`` (bfloat16 by CPU autocast; a model that is not torch, such as an ONNX
-    backend, ignores it)."""
-    bfloat16 = resolve_precision(precision) == "bfloat16"
+    backend, ignores it; a model with bfloat16 weights always runs in bfloat16)."""
+    weight = next(model.parameters(), None)
+    bfloat16 = resolve_precision(precision) == "bfloat16" or (weight is not None and weight.dtype == torch.bfloat16)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
         out = model(images)
     return {key: value.float() for key, value in out.items()}
