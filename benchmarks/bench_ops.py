@@ -6,10 +6,12 @@
 (b) The SVHN recognizer input, per image: union of the digit boxes, grow by 30%, crop, resize to
     64 x 64, random 54 x 54 crop; a per-image loop with OpenCV against svhnx.
 
-Each timing is the best of two passes over a table's methods, each pass calling a method 5 times
-back to back after a warm-up call: CPU time of the calling thread for one-thread rows (OpenCV limited
-to one thread), wall time for multi-thread rows. The load average before and
-after the run is recorded with the results. Writes ``benchmarks/results/ops.json``.
+Each timing is the median of 15 calls: 3 passes over a table's methods, each pass calling a method
+5 times back to back after a warm-up call, so that a busy moment of the shared machine does not land
+on one method alone. One-thread rows are timed in CPU time of the calling thread (OpenCV limited to
+one thread; svhnx with ``threads=1`` runs on the calling thread), multi-thread rows in wall time. The
+SVHN table also times svhnx forced onto its SSE2 kernels (``SVHNX_SIMD=sse2``) next to the kernels it
+picks itself. The load average before and after the run is recorded with the results. Writes ``benchmarks/results/ops.json``.
 """
 
 from __future__ import annotations
@@ -17,41 +19,56 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from benchmarks.record import print_table, save_result
-from svhnx.ops import composite_sequences, crop_resize, expand_boxes, random_crop, union_boxes
+from svhnx.ops import composite_sequences, crop_resize, expand_boxes, pixel_windows, random_crop, union_boxes
 
 BATCH = 4096  # sequences per compositing batch
 LOOP_IMAGES = 400  # the study's compositing loop runs on fewer images; rates are per image
 SVHN_IMAGES = 2048
 SVHN_BATCH = 256  # images per call of each op on the SVHN path, a training batch
-PASSES, REPEATS = 2, 5  # timing: the best of 2 passes of 5 back-to-back calls
+PASSES, REPEATS = 3, 5  # timing: the median of 3 passes of 5 back-to-back calls
 CORES = os.cpu_count() or 1
 
 
-def best_times(fns: Sequence[Callable[[], object]], threads: Sequence[int], passes: int = PASSES,
-               repeats: int = REPEATS) -> list[float]:
-    """Seconds of the fastest call of each function: ``passes`` passes over the functions, each
-    running one function ``repeats`` times back to back after a warm-up call, so that a busy
-    moment of a shared machine does not land on one function alone. One-thread work is timed by
-    the calling thread's CPU time, which other processes do not inflate; multi-thread work by the
-    wall clock."""
+def median_times(fns: Sequence[Callable[[], object]], threads: Sequence[int], passes: int = PASSES,
+                 repeats: int = REPEATS) -> list[float]:
+    """Median seconds per call of each function over ``passes`` passes over the functions, each
+    running one function ``repeats`` times back to back after a warm-up call. One-thread work is
+    timed by the calling thread's CPU time, which other processes do not inflate; multi-thread
+    work by the wall clock."""
     clocks = [time.thread_time if t == 1 else time.perf_counter for t in threads]
-    best = [float("inf")] * len(fns)
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(passes):
-        for i, (fn, clock) in enumerate(zip(fns, clocks)):
+        for fn, clock, times in zip(fns, clocks, samples):
             fn()
             for _ in range(repeats):
                 begin = clock()
                 fn()
-                best[i] = min(best[i], clock() - begin)
-    return best
+                times.append(clock() - begin)
+    return [statistics.median(times) for times in samples]
+
+
+@contextmanager
+def simd_kernels(name: str | None) -> Iterator[None]:
+    """Run svhnx's native ops on the kernels ``name`` (``$SVHNX_SIMD``); ``None``: its own pick."""
+    saved = os.environ.pop("SVHNX_SIMD", None)
+    if name is not None:
+        os.environ["SVHNX_SIMD"] = name
+    try:
+        yield
+    finally:
+        os.environ.pop("SVHNX_SIMD", None)
+        if saved is not None:
+            os.environ["SVHNX_SIMD"] = saved
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +145,7 @@ def bench_compositing() -> dict:
     ]
     src, dst = np.ones((BATCH, image_bytes), np.uint8), np.zeros((BATCH, image_bytes), np.uint8)
     methods.append(("memcpy (np.copyto)", 1, BATCH, lambda: np.copyto(dst, src)))
-    seconds = best_times([m[3] for m in methods], [m[1] for m in methods])
+    seconds = median_times([m[3] for m in methods], [m[1] for m in methods])
     rows = [_rate_row(name, threads, count, t, image_bytes) for (name, threads, count, _), t in zip(methods, seconds)]
     reference = rows[3]["images_per_s"]
     for row in rows:
@@ -195,6 +212,22 @@ def svhnx_path(images, boxes, counts, seed: int, threads: int | None) -> list[np
     return out
 
 
+def sse2_available() -> bool:
+    """Whether this build and CPU run svhnx's SSE2 kernels (x86-64 builds do)."""
+    with simd_kernels("sse2"):
+        try:
+            crop_resize([np.zeros((2, 2, 3), np.uint8)], np.array([[0, 0, 1, 1]], np.float32))
+        except ValueError:
+            return False
+    return True
+
+
+def sse2_path(images, boxes, counts, seed: int) -> list[np.ndarray]:
+    """``svhnx_path`` on one thread with the SSE2 kernels, whatever the CPU offers beyond them."""
+    with simd_kernels("sse2"):
+        return svhnx_path(images, boxes, counts, seed, 1)
+
+
 def bench_svhn_path() -> dict:
     rng = np.random.default_rng(1)
     images, boxes, counts = svhn_like(SVHN_IMAGES, rng)
@@ -204,16 +237,19 @@ def bench_svhn_path() -> dict:
         ("svhnx", 1, SVHN_IMAGES, lambda: svhnx_path(images, boxes, counts, next(seeds), 1)),
         ("svhnx", CORES, SVHN_IMAGES, lambda: svhnx_path(images, boxes, counts, next(seeds), None)),
     ]
+    if sse2_available():
+        methods.append(("svhnx, SSE2 kernels", 1, SVHN_IMAGES, lambda: sse2_path(images, boxes, counts, next(seeds))))
     opencv_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        seconds = best_times([m[3] for m in methods], [m[1] for m in methods])
-        rows = [_rate_row(name, threads, count, t) for (name, threads, count, _), t in zip(methods, seconds)]
+        seconds = median_times([m[3] for m in methods], [m[1] for m in methods])
+        stages = svhnx_stages(images, boxes, counts)
+        in_cache = resize_in_cache(images, boxes, counts)
     finally:
         cv2.setNumThreads(opencv_threads)
+    rows = [_rate_row(name, threads, count, t) for (name, threads, count, _), t in zip(methods, seconds)]
     for row in rows:
         row["svhnx_1_thread_speedup"] = rows[1]["images_per_s"] / row["images_per_s"]
-    stages = svhnx_stages(images, boxes, counts)
     widths = [image.shape[1] for image in images]
     return {
         "images": SVHN_IMAGES,
@@ -222,6 +258,7 @@ def bench_svhn_path() -> dict:
         "boxes_per_image": [int(counts.min()), int(counts.max())],
         "rows": rows,
         "svhnx_1_thread_stages_us_per_image": stages,
+        "resize_with_images_in_cache_us_per_image": in_cache,
     }
 
 
@@ -244,8 +281,32 @@ def svhnx_stages(images, boxes, counts) -> dict[str, float]:
         "random_crop": lambda b: random_crop(b[6], seed=0, threads=1),
     }
     runs = [lambda fn=fn: [fn(b) for b in batches] for fn in stages.values()]
-    seconds = best_times(runs, [1] * len(runs))
+    seconds = median_times(runs, [1] * len(runs))
     return {name: 1e6 * t / len(images) for name, t in zip(stages, seconds)}
+
+
+def resize_in_cache(images, boxes, counts, chunk: int = 8) -> dict[str, float]:
+    """Microseconds per image of the resize alone, on one thread, with the source images in cache:
+    each chunk of ``chunk`` images (well under the L2 cache) is resized once to load it, then timed
+    (median of 5 calls). svhnx's ``crop_resize`` against ``cv2.resize`` of the same crops; next to
+    the stage timings (images read from memory) this shows how much of the time is memory."""
+    sizes = np.array([image.shape[:2] for image in images])
+    expanded = expand_boxes(union_boxes(boxes, counts), sizes)
+    windows = pixel_windows(expanded, sizes)
+
+    def opencv(start: int) -> None:
+        for image, (x0, y0, x1, y1) in zip(images[start : start + chunk], windows[start : start + chunk]):
+            cv2.resize(image[y0:y1, x0:x1], (64, 64), interpolation=cv2.INTER_LINEAR)
+
+    fns = {
+        "svhnx crop_resize": lambda start: crop_resize(images[start : start + chunk], expanded[start : start + chunk], threads=1),
+        "cv2.resize loop": opencv,
+    }
+    totals = dict.fromkeys(fns, 0.0)
+    for start in range(0, len(images), chunk):
+        for name, fn in fns.items():
+            totals[name] += median_times([lambda: fn(start)], [1], passes=1, repeats=5)[0]
+    return {name: 1e6 * total / len(images) for name, total in totals.items()}
 
 
 def _rate_row(method: str, threads: int, images: int, seconds: float, image_bytes: int | None = None) -> dict:
@@ -291,6 +352,11 @@ def main() -> None:
         "svhnx stages, 1 thread (us per image)",
         [{"stage": k, "us_per_image": v} for k, v in svhn["svhnx_1_thread_stages_us_per_image"].items()],
         ["stage", "us_per_image"],
+    )
+    print_table(
+        "Resize alone, 1 thread, source images in cache (us per image)",
+        [{"method": k, "us_per_image": v} for k, v in svhn["resize_with_images_in_cache_us_per_image"].items()],
+        ["method", "us_per_image"],
     )
     checks = targets(compositing, svhn)
     print_table("Targets", checks, ["target", "required", "measured", "met"])

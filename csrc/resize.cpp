@@ -188,24 +188,27 @@ struct ShuffleTaps {
 #define SVHNX_AVX2 __attribute__((target("avx2")))
 // (Lambdas do not inherit a function's target, so the AVX2 steps are functions of their own.)
 
-// Outputs q .. q + 7 of a row from `bytes`: the 16-byte loads of runs q / 4 and q / 4 + 1.
-SVHNX_AVX2 inline __m256i shuffle_taps_avx2(__m256i bytes, const ShuffleTaps& t, int64_t q) {
-  const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.masks.data() + q * 4));
-  const __m256i weights = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.weights.data() + q));
-  return _mm256_srai_epi32(_mm256_madd_epi16(_mm256_shuffle_epi8(bytes, mask), weights), kRowShift);
+// Outputs q .. q + 7 of a row from `bytes`, the 16-byte loads of runs q / 4 and q / 4 + 1.
+SVHNX_AVX2 inline __m256i shuffle_taps_avx2(__m256i bytes, const uint8_t* masks, const int32_t* weights, int64_t q) {
+  const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(masks + q * 4));
+  const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(weights + q));
+  return _mm256_srai_epi32(_mm256_madd_epi16(_mm256_shuffle_epi8(bytes, mask), w), kRowShift);
 }
 
-SVHNX_AVX2 inline __m256i load_runs_avx2(const uint8_t* row, const ShuffleTaps& t, int64_t run) {
-  const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + t.base[run]));
-  const __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + t.base[run + 1]));
+SVHNX_AVX2 inline __m256i load_runs_avx2(const uint8_t* row, const int64_t* base, int64_t run) {
+  const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + base[run]));
+  const __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + base[run + 1]));
   return _mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1);
 }
 
 // Horizontal pass of one row with AVX2: 16 int16 outputs per step.
 SVHNX_AVX2 void resize_row_avx2(const uint8_t* row, const ShuffleTaps& t, int16_t* out) {
-  for (int64_t q = 0; q < t.padded; q += kAvx2Outputs) {
-    const __m256i a = shuffle_taps_avx2(load_runs_avx2(row, t, q / 4), t, q);
-    const __m256i b = shuffle_taps_avx2(load_runs_avx2(row, t, q / 4 + 2), t, q + 8);
+  const int64_t* base = t.base.data();  // locals: the stores to `out` cannot alias them
+  const uint8_t* masks = t.masks.data();
+  const int32_t* weights = t.weights.data();
+  for (int64_t q = 0, end = t.padded; q < end; q += kAvx2Outputs) {
+    const __m256i a = shuffle_taps_avx2(load_runs_avx2(row, base, q / 4), masks, weights, q);
+    const __m256i b = shuffle_taps_avx2(load_runs_avx2(row, base, q / 4 + 2), masks, weights, q + 8);
     // packs interleaves the 128-bit lanes (a0-3 b0-3 | a4-7 b4-7); the permute puts them in order.
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + q), _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8));
   }
