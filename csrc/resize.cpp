@@ -287,7 +287,7 @@ void resize_window(const uint8_t* image, int64_t height, int64_t width, int64_t 
   s.x.build(w.x1 - w.x0, out_w, channels);
   s.y.build(w.y1 - w.y0, out_h, 1);
   const bool sse2 = simd != Simd::kPlain;
-  bool avx2 = false;
+  [[maybe_unused]] bool avx2 = false;  // used only where the AVX2 kernels are compiled
 #if defined(SVHNX_X86) && defined(__GNUC__)
   avx2 = simd == Simd::kAvx2 && s.shuffle.build(s.x, channels);
 #endif
