@@ -48,6 +48,9 @@ def crop_resize(
     The crop is the window of ``pixel_windows``; the resize follows OpenCV's ``INTER_LINEAR``
     (half-pixel centres, edges clamped) and agrees with ``cv2.resize(crop, (w, h),
     interpolation=cv2.INTER_LINEAR)`` to within one grey level (both round fixed-point weights).
+    It runs AVX2 kernels when the CPU has them, else SSE2 or plain C++, all giving identical
+    pixels; the environment variable ``SVHNX_SIMD`` (``plain``, ``sse2`` or ``avx2``) forces one
+    (a kernel set the CPU lacks, or another name, raises ValueError).
 
     Args:
         images: a ``uint8 N x H x W x C`` batch, or a sequence of ``N`` ``uint8`` images of any
