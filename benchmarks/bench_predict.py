@@ -125,10 +125,15 @@ def describe(path: str | None) -> dict[str, Any] | None:
         "task": checkpoint.get("task"),
         "model": checkpoint.get("model"),
         "step": checkpoint.get("progress", {}).get("step"),
-        "data": {k: checkpoint.get("config", {}).get(k) for k in ("svhn_crops", "svhn_dir", "val_seed") if k in checkpoint.get("config", {})},
+        "data": {k: _plain(checkpoint.get("config", {}).get(k)) for k in ("svhn_crops", "svhn_dir", "val_seed") if k in checkpoint.get("config", {})},
         "metrics": checkpoint.get("metrics"),
         "run_config": json.loads(config.read_text()) if config.is_file() else None,
     }
+
+
+def _plain(value: Any) -> Any:
+    """A config value as JSON can hold it (paths as strings)."""
+    return str(value) if isinstance(value, os.PathLike) else value
 
 
 class FullResolutionReader(Reader):
