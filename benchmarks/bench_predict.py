@@ -24,6 +24,7 @@ nothing is). Writes ``benchmarks/results/predict.json``.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import statistics
@@ -40,7 +41,7 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx.data.svhn import split_entries
-from svhnx.localize import amx_available, pad_to_multiple, resolve_precision
+from svhnx.localize import amx_available, localize, pad_to_multiple, probability_map, resolve_precision
 from svhnx.models import create_model
 from svhnx.ops import union_boxes
 from svhnx.predict import load_image
@@ -48,11 +49,14 @@ from svhnx.reader import Reader
 from svhnx.export import export_checkpoint
 from svhnx.runtime import load_backend, load_model, read_checkpoint
 from svhnx.segmentation_metrics import box_iou
+from svhnx.synth import SceneGenerator
+from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
 from svhnx.train.run_dir import save_checkpoint
 
 PHOTO_SIDE = 1100
 RUNS = 7
 FULL_RES_RUNS = 2
+PRECISION_SCENES = 300
 
 
 def data_root() -> Path:
@@ -200,6 +204,44 @@ def sample_accuracy(reader: Reader, root: Path) -> dict[str, Any]:
     }
 
 
+def precision_agreement(localizer: Path, root: Path, scenes: int = PRECISION_SCENES) -> dict[str, Any]:
+    """What the localizer finds in float32 and in bfloat16 (weights cast as the reader casts them):
+    the best candidate's IoU with the true union box on held-out synthetic scenes (the validation
+    stream of seed 1234) and on the svhn-sample images, and the largest probability difference."""
+    models = {"float32": load_model(localizer).eval()}
+    models["bfloat16"] = copy.deepcopy(models["float32"]).to(torch.bfloat16)
+
+    def best_iou(image: np.ndarray, union: np.ndarray, precision: str) -> float:
+        found = localize(models[precision], image, precision=precision)
+        return float(box_iou(np.array(found[0].box), union)) if found else 0.0
+
+    batch = SceneGenerator.from_data(root).scenes(scenes, seed=stream_seed(1234, VALIDATION_STREAM))
+    ious: dict[str, list[float]] = {p: [] for p in models}
+    for image, boxes, count in zip(batch.images, batch.boxes, batch.lengths.tolist()):
+        union = union_boxes(boxes[:count], np.array([count]))[0]
+        for precision in models:
+            ious[precision].append(best_iou(image, union, precision))
+    sample_ious: dict[str, list[float]] = {p: [] for p in models}
+    largest_difference = 0.0
+    for split in ("train", "test", "extra"):
+        for entry in split_entries(root / "svhn-sample" / split):
+            image = load_image(root / "svhn-sample" / split / entry.name)
+            union = union_boxes(entry.boxes, np.array([len(entry.boxes)]))[0]
+            for precision in models:
+                sample_ious[precision].append(round(best_iou(image, union, precision), 3))
+            maps = [probability_map(models[p], image, precision=p) for p in models]
+            largest_difference = max(largest_difference, float(np.abs(maps[0] - maps[1]).max()))
+    located = {p: np.array(v) >= 0.5 for p, v in ious.items()}
+    return {
+        "synthetic_scenes": scenes,
+        "mean_box_iou": {p: float(np.mean(v)) for p, v in ious.items()},
+        "located_iou_0.5": {p: int(v.sum()) for p, v in located.items()},
+        "located_alike": int((located["float32"] == located["bfloat16"]).sum()),
+        "svhn_sample_box_iou": sample_ious,
+        "svhn_sample_max_probability_difference": largest_difference,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("--localizer", default=os.environ.get("SVHNX_LOCALIZER"))
@@ -262,6 +304,12 @@ def main(argv: list[str] | None = None) -> None:
                  else "svhn-sample whole images: localizer boxes (no trained recognizer)")
         print_table(title, accuracy["rows"], ["image", "size", "truth", "number", "confidence", "rejected", "unfiltered_number", "box_iou",
                                               "crop_number", "crop_confidence", "crop_rejected", "crop_unfiltered_number"])
+    if args.localizer:
+        agreement = precision_agreement(Path(args.localizer), root)
+        results["precision_agreement"] = agreement
+        print(f"\nfloat32 vs bfloat16 localizer on {agreement['synthetic_scenes']} held-out synthetic scenes: mean box IoU "
+              f"{agreement['mean_box_iou']}, located {agreement['located_iou_0.5']}, alike {agreement['located_alike']}; "
+              f"svhn-sample largest probability difference {agreement['svhn_sample_max_probability_difference']:.4f}")
     results["load_average"] = {"before": load_before, "after": os.getloadavg()}
     command = ["python", "-m", "benchmarks.bench_predict"]
     for flag in ("localizer", "recognizer"):

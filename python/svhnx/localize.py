@@ -20,7 +20,7 @@ from torch import nn
 DEFAULT_SCALES = (64, 128, 256)
 MULTIPLE = 16
 #: How the localizer computes: ``"auto"`` is ``"bfloat16"`` on CPUs with AMX tiles (bfloat16
-#: matrix units; the U-Net about 3.5x faster there, probabilities within 0.03) and ``"float32"`` elsewhere.
+#: matrix units; the U-Net about 3x faster there, probabilities within 0.06) and ``"float32"`` elsewhere.
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
