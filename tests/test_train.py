@@ -30,8 +30,16 @@ def train(data_root, out, *extra):
     return cli.main(["mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(out), *TINY, *extra])
 
 
-def weights(run_dir, name="last.pt"):
-    return torch.load(run_dir / name, weights_only=False)["model_state"]
+def weights(run_dir, name="last.pt", state="model_state"):
+    return torch.load(run_dir / name, weights_only=False)[state]
+
+
+def test_ema_weights_are_the_ones_evaluated_and_saved(data_root, tmp_path):
+    assert train(data_root, tmp_path / "run", "--steps", "4", "--eval-every", "4", "--ema", "0.5") == 0
+    checkpoint = torch.load(tmp_path / "run" / "best.pt", weights_only=False)
+    assert checkpoint["ema_updates"] == 4
+    averaged, trained = checkpoint["model_state"], checkpoint["train_model_state"]
+    assert not torch.equal(averaged["classify.weight"], trained["classify.weight"])
 
 
 def test_a_20_step_cli_run_writes_a_complete_run_directory(data_root, tmp_path):
@@ -50,8 +58,9 @@ def test_a_20_step_cli_run_writes_a_complete_run_directory(data_root, tmp_path):
     assert checkpoint["progress"]["step"] == 20 and checkpoint["task"] == "mnist-seq"
 
 
-def test_ctrl_c_stops_at_a_step_and_resume_continues_exactly(data_root, tmp_path, monkeypatch, capsys):
-    assert train(data_root, tmp_path / "straight", "--steps", "20") == 0
+@pytest.mark.parametrize("ema", [[], ["--ema", "0.9"]], ids=["plain", "ema"])
+def test_ctrl_c_stops_at_a_step_and_resume_continues_exactly(data_root, tmp_path, monkeypatch, capsys, ema):
+    assert train(data_root, tmp_path / "straight", "--steps", "20", *ema) == 0
 
     train_step = Trainer._train_step
 
@@ -62,16 +71,17 @@ def test_ctrl_c_stops_at_a_step_and_resume_continues_exactly(data_root, tmp_path
         return loss
 
     monkeypatch.setattr(Trainer, "_train_step", press_ctrl_c_during_step_13)
-    assert train(data_root, tmp_path / "stopped", "--steps", "20") == 130
+    assert train(data_root, tmp_path / "stopped", "--steps", "20", *ema) == 130
     monkeypatch.setattr(Trainer, "_train_step", train_step)
     assert "stopped at step 13/20; last.pt saved" in capsys.readouterr().err
     assert torch.load(tmp_path / "stopped" / "last.pt", weights_only=False)["progress"]["step"] == 13
 
     assert cli.main(["mnist-seq", "--out", str(tmp_path / "stopped"), "--resume", "--no-progress", "--threads", "1"]) == 0
     assert "at step 13/20" in capsys.readouterr().err
-    straight, resumed = weights(tmp_path / "straight"), weights(tmp_path / "stopped")
-    for name in straight:
-        assert torch.equal(straight[name], resumed[name]), name
+    for state in ("model_state", "train_model_state") if ema else ("model_state",):
+        straight, resumed = weights(tmp_path / "straight", state=state), weights(tmp_path / "stopped", state=state)
+        for name in straight:
+            assert torch.equal(straight[name], resumed[name]), f"{state}: {name}"
     rows = read_metrics(tmp_path / "stopped" / "metrics.csv")
     assert [r["step"] for r in rows] == [10, 20]
     assert rows[1]["val_loss"] == read_metrics(tmp_path / "straight" / "metrics.csv")[1]["val_loss"]

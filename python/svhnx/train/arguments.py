@@ -65,6 +65,9 @@ def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str,
                      help="onecycle: fraction of the steps warming up from lr/25 (default: %(default)s)")
     run.add_argument("--optimizer", choices=("adamw", "sgd"), default=defaults.get("optimizer", "adamw"), help="(default: %(default)s)")
     run.add_argument("--weight-decay", type=non_negative_float, default=defaults.get("weight_decay", 1e-4), help="(default: %(default)s)")
+    run.add_argument("--ema", type=fraction, default=defaults.get("ema", 0.0),
+                     help="evaluate and save an exponential moving average of the weights with this decay "
+                          "per step, e.g. 0.995; 0 = off (default: %(default)s)")
     run.add_argument("--eval-every", type=positive_int, default=defaults.get("eval_every", 500),
                      help="evaluate and checkpoint every this many steps, and at the end (default: %(default)s)")
     run.add_argument("--seed", type=non_negative_int, default=defaults.get("seed", 0), help="(default: %(default)s)")

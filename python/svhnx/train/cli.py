@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
         try:
             if distributed.is_main():
-                task.plot_predictions(trainer.model, task.validation_batches(), trainer.device, run_dir / PREDICTIONS)
+                task.plot_predictions(trainer.eval_model, task.validation_batches(), trainer.device, run_dir / PREDICTIONS)
         except NotImplementedError:
             pass
     except DatasetNotFoundError as exc:

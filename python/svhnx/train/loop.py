@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 import svhnx
@@ -193,6 +194,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.amp_dtype == torch.float16)
         self.state = Progress()
         self.interrupted = False
+        ema = getattr(args, "ema", 0.0)
+        self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=True) if ema else None
         if checkpoint is not None:
             self._restore(checkpoint)
         self.train_model = distributed.wrap_model(self.model, self.device)  # DDP under torchrun
@@ -202,22 +205,37 @@ class Trainer:
     def _restore(self, checkpoint: dict[str, Any]) -> None:
         if checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"checkpoint format {checkpoint.get('format')!r} is not {CHECKPOINT_FORMAT}")
-        self.model.load_state_dict(checkpoint["model_state"])
+        self.model.load_state_dict(checkpoint.get("train_model_state", checkpoint["model_state"]))
+        if self.ema is not None:
+            self.ema.module.load_state_dict(checkpoint["model_state"])
+            self.ema.n_averaged.fill_(checkpoint["ema_updates"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.scheduler.load_state_dict(checkpoint["scheduler"])
         self.scaler.load_state_dict(checkpoint["scaler"])
         self.state = Progress(**checkpoint["progress"])
         set_rng_state(checkpoint["rng"])
 
+    @property
+    def eval_model(self) -> nn.Module:
+        """The weights that are evaluated and saved as ``model_state``: the EMA average with ``--ema``."""
+        return self.ema.module if self.ema is not None else self.model
+
     def checkpoint(self, metrics: dict[str, float]) -> dict[str, Any]:
-        """Everything needed to rebuild the model (for evaluation) and to resume exactly."""
-        return {
+        """Everything needed to rebuild the model (for evaluation) and to resume exactly.
+
+        ``model_state`` holds the evaluated weights; with ``--ema`` the trained ones are in
+        ``train_model_state``.
+        """
+        extra = {}
+        if self.ema is not None:
+            extra = {"train_model_state": self.model.state_dict(), "ema_updates": int(self.ema.n_averaged)}
+        return {**extra,
             "format": CHECKPOINT_FORMAT,
             "svhnx": svhnx.__version__,
             "task": self.task.name,
             "config": vars(self.args),
             "model": {"name": self.model_name, "kwargs": self.model_kwargs},
-            "model_state": self.model.state_dict(),
+            "model_state": self.eval_model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -235,7 +253,7 @@ class Trainer:
         """
         metrics = None
         if distributed.is_main():
-            metrics = evaluate_model(self.task, self.model, self.task.validation_batches(), self.device,
+            metrics = evaluate_model(self.task, self.eval_model, self.task.validation_batches(), self.device,
                                      amp_dtype=self.amp_dtype if self.amp else None)
         metrics = distributed.broadcast_object(metrics)
         self.model.train()
@@ -252,6 +270,8 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
         return loss.detach()
 
     def _batches(self) -> Iterator[Batch]:
