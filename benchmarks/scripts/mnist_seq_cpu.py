@@ -25,7 +25,7 @@ from svhnx.train.run_dir import RunDirectory
 
 RECIPE = [
     "--model", "mnist-lean", "--batch-size", "128", "--steps", "3000", "--lr", "3e-3", "--schedule", "onecycle",
-    "--warmup", "0.1", "--elastic", "2", "--eval-every", "200", "--val-size", "10000", "--seed", "0",
+    "--warmup", "0.1", "--elastic", "2", "--ema", "0.995", "--eval-every", "200", "--val-size", "10000", "--seed", "0",
 ]
 VALIDATION = 10_000
 
