@@ -50,6 +50,7 @@ class MnistSequenceTask(Task):
         "steps": 3000,
         "lr": 3e-3,
         "warmup": 0.1,
+        "ema": 0.995,
         "eval_every": 200,
         "weight_decay": 5e-4,
     }
