@@ -92,7 +92,29 @@ class SlotWarp:
         return warped.reshape(b, slots, c, h, h).permute(0, 3, 1, 4, 2).reshape(b, h, w, c).contiguous()
 
 
-class SequenceStream(IterableDataset):
+class BatchStream(IterableDataset):
+    """An endless stream of batches ``start, start + 1, ...``, each a pure function of its index.
+
+    Subclasses set ``start`` and implement :meth:`batch`; DataLoader workers take every
+    ``num_workers``-th index, so any worker count yields the same batches as one process.
+    """
+
+    start: int
+
+    def batch(self, index: int) -> Batch:
+        """Batch ``index`` of the stream."""
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Batch]:
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        index = self.start + worker
+        while True:
+            yield self.batch(index)
+            index += workers
+
+
+class SequenceStream(BatchStream):
     """Endless batches of synthetic sequences composited from a digit bank.
 
     Use with ``DataLoader(stream, batch_size=None, num_workers=...)``: the batches come out in the
@@ -147,14 +169,6 @@ class SequenceStream(IterableDataset):
         if self.warp is not None:
             images_t = self.warp(images_t, torch.Generator().manual_seed(seed))
         return {"images": images_t, "digits": torch.from_numpy(digits), "lengths": torch.from_numpy(lengths)}
-
-    def __iter__(self) -> Iterator[Batch]:
-        info = get_worker_info()
-        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        index = self.start + worker
-        while True:
-            yield self.batch(index)
-            index += workers
 
 
 def validation_sequences(digits: np.ndarray, labels: np.ndarray, count: int, *, seed: int) -> Batch:

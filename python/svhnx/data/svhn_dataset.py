@@ -15,14 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
 
-from svhnx.data.sequences import batch_seed, distributed_rank
+from svhnx.data.sequences import Batch, BatchStream, batch_seed, distributed_rank
 from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.ops import center_crop, random_crop
 
 INPUT_SIZE = (54, 54)
-Batch = dict[str, torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class LightAugment:
         return ((x - mean) * contrast + mean + shift).round_().clamp_(0, 255).to(torch.uint8)
 
 
-class SvhnTrainStream(IterableDataset):
+class SvhnTrainStream(BatchStream):
     """Endless training batches of random 54 x 54 crops (see the module docstring).
 
     Use with ``DataLoader(stream, batch_size=None, num_workers=...)``: the batches come out in the
@@ -111,14 +109,6 @@ class SvhnTrainStream(IterableDataset):
             "digits": torch.from_numpy(self.crops.digits[rows]),
             "lengths": torch.from_numpy(self.crops.lengths[rows]),
         }
-
-    def __iter__(self) -> Iterator[Batch]:
-        info = get_worker_info()
-        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        index = self.start + worker
-        while True:
-            yield self.batch(index)
-            index += workers
 
 
 def evaluation_batches(crops: SvhnCrops, batch_size: int) -> Iterator[Batch]:

@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
 
-from svhnx.data.sequences import batch_seed, distributed_rank
+from svhnx.data.sequences import Batch, BatchStream, batch_seed, distributed_rank
 from svhnx.data.svhn_dataset import INPUT_SIZE, evaluation_batches
 from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.ops import random_crop
 from svhnx.synth.generator import SceneGenerator
 
-Batch = dict[str, torch.Tensor]
 CROP_SIZE = 64
 VALIDATION_STREAM = 2**31 - 1  # the rank number of the validation stream; training ranks never reach it
 
@@ -32,7 +30,7 @@ def stream_seed(seed: int, rank: int) -> int:
     return batch_seed(seed, rank, 0)
 
 
-class SynthCropStream(IterableDataset):
+class SynthCropStream(BatchStream):
     """Endless training batches of synthetic number crops (see the module docstring).
 
     Use with ``DataLoader(stream, batch_size=None, num_workers=...)``: the batches come out in the
@@ -76,14 +74,6 @@ class SynthCropStream(IterableDataset):
             "digits": torch.from_numpy(crops.digits),
             "lengths": torch.from_numpy(crops.lengths),
         }
-
-    def __iter__(self) -> Iterator[Batch]:
-        info = get_worker_info()
-        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        index = self.start + worker
-        while True:
-            yield self.batch(index)
-            index += workers
 
 
 def validation_crops(generator: SceneGenerator, size: int, *, seed: int, threads: int | None = None) -> SvhnCrops:
