@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from benchmarks.record import RESULTS, print_table, save_result
-from svhnx.atomic import atomic_path
+from svhnx.plotting import save_png
 from svhnx.data.download import default_root
 from svhnx.synth import SceneGenerator
 from svhnx.synth.layouts import annotations_path, read_annotations
@@ -109,10 +109,7 @@ def plot(path: Path, synthetic: dict, train: dict, test: dict, ks: dict) -> None
                      f"test-train {ks[name]['test_vs_train']:.3f}", fontsize=10)
         ax.legend(fontsize=8)
     fig.suptitle("svhnx.synth scenes vs real SVHN annotations (boxes.csv.gz)")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
+    save_png(fig, path, dpi=90)
 
 
 def main(argv: list[str] | None = None) -> int:

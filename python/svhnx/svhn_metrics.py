@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from svhnx.atomic import atomic_path  # noqa: E402
+from svhnx.plotting import save_png  # noqa: E402
 from svhnx.labels import LENGTH_OVERFLOW, NUM_LENGTH_CLASSES, target_to_string  # noqa: E402
 from svhnx.metrics import SequenceAccuracy  # noqa: E402
 from svhnx.models.svhn import most_probable_numbers  # noqa: E402
@@ -71,10 +71,7 @@ def plot_coverage_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], pa
     ax.set_xlim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def readings_correct(digits: torch.Tensor, lengths: torch.Tensor, target_digits: torch.Tensor, target_lengths: torch.Tensor) -> torch.Tensor:
@@ -137,10 +134,7 @@ def plot_readings(
         if not correct[i]:
             title += f"\ntruth {target_to_string(truths[i])}"
         ax.set_title(title, fontsize=8, color="black" if correct[i] else "red", family="monospace")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def coverage_path(path: str | Path) -> Path:

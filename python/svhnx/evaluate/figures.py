@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from svhnx.atomic import atomic_path  # noqa: E402
+from svhnx.plotting import save_png  # noqa: E402
 from svhnx.labels import format_label  # noqa: E402
 
 
@@ -39,8 +39,5 @@ def plot_sequence_predictions(
         wrong = bool((truths[i] != preds[i]).any())
         ax.set_title(f"truth {format_label(truths[i])}  pred {format_label(preds[i])}", fontsize=8,
                      color="red" if wrong else "black", family="monospace")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_png(fig, path)
     return shown

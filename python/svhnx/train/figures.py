@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from svhnx.atomic import atomic_path  # noqa: E402
+from svhnx.plotting import save_png  # noqa: E402
 
 LOSS_COLUMNS = ("train_loss", "val_loss")
 
@@ -34,7 +34,4 @@ def plot_curves(rows: Sequence[dict[str, float]], metric_columns: Sequence[str],
     ax_metric.set_title("validation")
     ax_metric.grid(alpha=0.3)
     ax_metric.legend(fontsize="small")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_png(fig, path)

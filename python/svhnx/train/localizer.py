@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from svhnx.atomic import atomic_path
+from svhnx.plotting import save_png
 from svhnx.data.svhn_preprocess import train_validation_split
 from svhnx.localize import mask_to_boxes
 from svhnx.models.unet import DEFAULT_WIDTHS
@@ -331,7 +331,4 @@ def plot_localizations(
             if box[2] > 0 and box[3] > 0:
                 ax.add_patch(Rectangle((box[0] - 0.5, box[1] - 0.5), box[2], box[3], fill=False, edgecolor=colour, linewidth=1.2))
         ax.set_title(f"IoU {float(box_iou(boxes[i], true_boxes[i])):.2f}", fontsize=7)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_png(fig, path)
