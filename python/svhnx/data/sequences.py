@@ -95,11 +95,20 @@ class SlotWarp:
 class BatchStream(IterableDataset):
     """An endless stream of batches ``start, start + 1, ...``, each a pure function of its index.
 
-    Subclasses set ``start`` and implement :meth:`batch`; DataLoader workers take every
+    Subclasses pass ``batch_size``, ``seed``, ``start`` and ``rank`` up and implement :meth:`batch`; DataLoader workers take every
     ``num_workers``-th index, so any worker count yields the same batches as one process.
     """
 
-    start: int
+    def __init__(self, batch_size: int, *, seed: int, start: int = 0, rank: int | None = None) -> None:
+        super().__init__()
+        if batch_size <= 0:
+            raise ValueError(f"batch_size: expected a positive count, got {batch_size}")
+        if start < 0:
+            raise ValueError(f"start: expected a non-negative batch index, got {start}")
+        self.batch_size = batch_size
+        self.seed = seed
+        self.start = start
+        self.rank = distributed_rank() if rank is None else rank
 
     def batch(self, index: int) -> Batch:
         """Batch ``index`` of the stream."""
@@ -144,17 +153,9 @@ class SequenceStream(BatchStream):
         min_length: int = 1,
         max_length: int = 5,
     ) -> None:
-        super().__init__()
-        if batch_size <= 0:
-            raise ValueError(f"batch_size: expected a positive count, got {batch_size}")
-        if start < 0:
-            raise ValueError(f"start: expected a non-negative batch index, got {start}")
+        super().__init__(batch_size, seed=seed, start=start, rank=rank)
         self.digits = np.ascontiguousarray(digits)
         self.labels = np.ascontiguousarray(labels, dtype=np.int64)
-        self.batch_size = batch_size
-        self.seed = seed
-        self.start = start
-        self.rank = distributed_rank() if rank is None else rank
         self.warp = warp
         self.min_length, self.max_length = min_length, max_length
 

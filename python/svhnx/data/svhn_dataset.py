@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from svhnx.data.sequences import Batch, BatchStream, batch_seed, distributed_rank
+from svhnx.data.sequences import Batch, BatchStream, batch_seed
 from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.ops import center_crop, random_crop
 
@@ -66,18 +66,10 @@ class SvhnTrainStream(BatchStream):
         rank: int | None = None,
         augment: LightAugment | None = None,
     ) -> None:
-        super().__init__()
-        if batch_size <= 0:
-            raise ValueError(f"batch_size: expected a positive count, got {batch_size}")
-        if start < 0:
-            raise ValueError(f"start: expected a non-negative batch index, got {start}")
+        super().__init__(batch_size, seed=seed, start=start, rank=rank)
         if len(crops) == 0:
             raise ValueError("crops: no training images")
         self.crops = crops
-        self.batch_size = batch_size
-        self.seed = seed
-        self.start = start
-        self.rank = distributed_rank() if rank is None else rank
         self.augment = augment
         self._order: dict[int, np.ndarray] = {}
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import torch
 
-from svhnx.data.sequences import Batch, BatchStream, batch_seed, distributed_rank
+from svhnx.data.sequences import Batch, BatchStream, batch_seed
 from svhnx.data.svhn_dataset import INPUT_SIZE, evaluation_batches
 from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.ops import random_crop
@@ -47,16 +47,8 @@ class SynthCropStream(BatchStream):
 
     def __init__(self, generator: SceneGenerator, batch_size: int, *, seed: int, start: int = 0,
                  rank: int | None = None, threads: int | None = 1) -> None:
-        super().__init__()
-        if batch_size <= 0:
-            raise ValueError(f"batch_size: expected a positive count, got {batch_size}")
-        if start < 0:
-            raise ValueError(f"start: expected a non-negative batch index, got {start}")
+        super().__init__(batch_size, seed=seed, start=start, rank=rank)
         self.generator = generator
-        self.batch_size = batch_size
-        self.seed = seed
-        self.start = start
-        self.rank = distributed_rank() if rank is None else rank
         self.threads = threads
 
     @property
