@@ -266,6 +266,17 @@ class Rng {
   uint64_t state_;
 };
 
+// Fill offsets[2 * i], offsets[2 * i + 1] with the (top, left) of sample i's random crop, with
+// `spare_h` rows and `spare_w` columns of the image left over; the draws random_crop and
+// crop_resize's random parts share.
+inline void random_offsets(uint64_t seed, int64_t n, int64_t spare_h, int64_t spare_w, int64_t* offsets) {
+  for (int64_t i = 0; i < n; ++i) {
+    Rng rng(seed, static_cast<uint64_t>(i));
+    offsets[2 * i] = rng.between(0, spare_h);
+    offsets[2 * i + 1] = rng.between(0, spare_w);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Parallel loop
 // ---------------------------------------------------------------------------------------

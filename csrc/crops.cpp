@@ -46,11 +46,7 @@ py::tuple random_crop(const py::array& images, int64_t out_h, int64_t out_w, uin
   py::array_t<uint8_t> crops({b.n, out_h, out_w, b.channels});
   py::array_t<int64_t> offsets({b.n, int64_t{2}});
   int64_t* off = offsets.mutable_data();
-  for (int64_t i = 0; i < b.n; ++i) {
-    Rng rng(seed, static_cast<uint64_t>(i));
-    off[2 * i] = rng.between(0, b.height - out_h);
-    off[2 * i + 1] = rng.between(0, b.width - out_w);
-  }
+  random_offsets(seed, b.n, b.height - out_h, b.width - out_w, off);
   copy_crops(b, off, out_h, out_w, crops.mutable_data(), resolve_threads(threads, b.n));
   return py::make_tuple(crops, offsets);
 }

@@ -7,10 +7,13 @@
 // output needs into int16 (value * 2^11 >> 4), then a vertical pass blends two such rows with
 // OpenCV's own fixed-point arithmetic. Three kernel sets compute exactly the same integers: plain
 // C++, SSE2, and AVX2 (picked at run time when the CPU has it; $SVHNX_SIMD = plain, sse2 or avx2
-// forces one, for tests and comparisons).
+// forces one, for tests and comparisons). Only the output rows and columns asked for are made
+// (a random 54 x 54 part of a 64 x 64 resize costs the 54 x 54 pixels), from only the source
+// rows they need.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -19,6 +22,8 @@
 #define SVHNX_X86 1
 #endif
 #include <cstdlib>
+
+#include <pybind11/stl.h>  // std::optional seed
 
 #include "common.hpp"
 #include "ops.hpp"
@@ -49,11 +54,12 @@ struct Taps {
   std::vector<int64_t> lo, hi;
   std::vector<int32_t> weight_hi, packed;
 
-  void build(int64_t src, int64_t dst, int64_t step) {
-    lo.resize(dst), hi.resize(dst), weight_hi.resize(dst), packed.resize(dst);
+  // Taps of outputs first .. first + count - 1 of a resize from `src` to `dst` elements.
+  void build(int64_t src, int64_t dst, int64_t step, int64_t first, int64_t count) {
+    lo.resize(count), hi.resize(count), weight_hi.resize(count), packed.resize(count);
     const double scale = static_cast<double>(src) / static_cast<double>(dst);
-    for (int64_t d = 0; d < dst; ++d) {
-      const double f = (static_cast<double>(d) + 0.5) * scale - 0.5;
+    for (int64_t d = 0; d < count; ++d) {
+      const double f = (static_cast<double>(first + d) + 0.5) * scale - 0.5;
       int64_t i = f < 0.0 ? -1 : static_cast<int64_t>(f);  // floor(f), as f >= -0.5
       double frac = f - static_cast<double>(i);
       if (i < 0) i = 0, frac = 0.0;
@@ -276,16 +282,26 @@ struct Scratch {
   std::vector<uint8_t> staged[kRowsAtOnce];
 };
 
+// What each image's output is: the `part` of its out_h x out_w resize starting at (top, left).
+struct OutputWindow {
+  int64_t out_h, out_w;  // the full resize
+  int64_t part_h, part_w;  // the part of it computed
+};
+
+// Resize window `w` of the image to `o.out_h x o.out_w` and write only the `o.part_h x o.part_w`
+// part at (top, left) to `out` (each output pixel depends on its own coordinates alone, so this
+// is that part of the full resize, exactly).
 template <int kChannels>
 void resize_window(const uint8_t* image, int64_t height, int64_t width, int64_t channels, const Window& w,
-                   int64_t out_h, int64_t out_w, uint8_t* out, Scratch& s, Simd simd) {
+                   const OutputWindow& o, int64_t top, int64_t left, uint8_t* out, Scratch& s, Simd simd) {
+  const int64_t out_h = o.part_h, out_w = o.part_w;
   const int64_t row_bytes = width * channels, out_row = out_w * channels;
   const int64_t stride = (out_row + kAvx2Outputs - 1) / kAvx2Outputs * kAvx2Outputs + kOverwrite;
   const int64_t crop_bytes = (w.x1 - w.x0) * channels;
   const uint8_t* origin = image + w.y0 * row_bytes + w.x0 * channels;
   const uint8_t* image_end = image + height * row_bytes;
-  s.x.build(w.x1 - w.x0, out_w, channels);
-  s.y.build(w.y1 - w.y0, out_h, 1);
+  s.x.build(w.x1 - w.x0, o.out_w, channels, left, out_w);
+  s.y.build(w.y1 - w.y0, o.out_h, 1, top, out_h);
   const bool sse2 = simd != Simd::kPlain;
   [[maybe_unused]] bool avx2 = false;  // used only where the AVX2 kernels are compiled
 #if defined(SVHNX_X86) && defined(__GNUC__)
@@ -352,19 +368,28 @@ struct Source {
 
 // Start fetching the first source rows the next image's output needs while this one is
 // resized, so that its first rows do not wait on memory.
-void prefetch_first_rows(const Source& src, int64_t channels, const Window& w, int64_t out_h) {
+void prefetch_first_rows(const Source& src, int64_t channels, const Window& w, int64_t out_h, int64_t top) {
   const int64_t rows = w.y1 - w.y0, row_bytes = src.width * channels;
   const double scale = static_cast<double>(rows) / static_cast<double>(out_h);
-  const int64_t first = w.y0 + std::max<int64_t>(0, static_cast<int64_t>(0.5 * scale - 0.5));
+  const int64_t first = w.y0 + std::max<int64_t>(0, static_cast<int64_t>((static_cast<double>(top) + 0.5) * scale - 0.5));
   for (int64_t r = first; r < std::min(first + kRowsAtOnce, w.y1); ++r) {
     prefetch(src.data + r * row_bytes + w.x0 * channels, (w.x1 - w.x0) * channels);
   }
 }
 
-py::array_t<uint8_t> crop_resize(const py::object& images, const py::array& boxes, int64_t out_h, int64_t out_w,
-                                 int threads) {
+// Resize each image's box to out_h x out_w but make and return only a crop_h x crop_w part of it:
+// at offsets drawn as random_crop draws them (seeded by (seed, i)) or, without a seed, centred.
+// Returns (parts, offsets).
+py::tuple crop_resize(const py::object& images, const py::array& boxes, int64_t out_h, int64_t out_w, int64_t crop_h,
+                      int64_t crop_w, std::optional<uint64_t> seed, int threads) {
   require_positive(out_h, "size (height)");
   require_positive(out_w, "size (width)");
+  require_positive(crop_h, "crop (height)");
+  require_positive(crop_w, "crop (width)");
+  if (crop_h > out_h || crop_w > out_w) {
+    throw py::value_error("crop: a " + std::to_string(crop_h) + " x " + std::to_string(crop_w) +
+                          " crop does not fit in the resized " + std::to_string(out_h) + " x " + std::to_string(out_w));
+  }
   std::vector<Source> sources;
   std::vector<py::array> keep_alive;
   int64_t channels = 0;
@@ -421,9 +446,17 @@ py::array_t<uint8_t> crop_resize(const py::object& images, const py::array& boxe
     windows[i] = crop_window(b, sources[i].height, sources[i].width);
   }
 
-  py::array_t<uint8_t> out({n, out_h, out_w, channels});
+  py::array_t<int64_t> offsets({n, int64_t{2}});
+  int64_t* off = offsets.mutable_data();
+  if (seed) {
+    random_offsets(*seed, n, out_h - crop_h, out_w - crop_w, off);
+  } else {
+    for (int64_t i = 0; i < n; ++i) off[2 * i] = (out_h - crop_h) / 2, off[2 * i + 1] = (out_w - crop_w) / 2;
+  }
+  const OutputWindow o{out_h, out_w, crop_h, crop_w};
+  py::array_t<uint8_t> out({n, crop_h, crop_w, channels});
   uint8_t* result = out.mutable_data();
-  const int64_t out_bytes = out_h * out_w * channels;
+  const int64_t out_bytes = crop_h * crop_w * channels;
   const int nthreads = resolve_threads(threads, n);
   const Simd simd = pick_simd();
   {
@@ -433,10 +466,10 @@ py::array_t<uint8_t> crop_resize(const py::object& images, const py::array& boxe
       for (int64_t i = begin; i < end; ++i) {
         const Source& src = sources[i];
         uint8_t* dst = result + i * out_bytes;
-        if (i + 1 < end) prefetch_first_rows(sources[i + 1], channels, windows[i + 1], out_h);
+        if (i + 1 < end) prefetch_first_rows(sources[i + 1], channels, windows[i + 1], out_h, off[2 * i + 2]);
         const auto run = [&](auto channel_count) {
-          resize_window<decltype(channel_count)::value>(src.data, src.height, src.width, channels, windows[i], out_h,
-                                                        out_w, dst, scratch, simd);
+          resize_window<decltype(channel_count)::value>(src.data, src.height, src.width, channels, windows[i], o,
+                                                        off[2 * i], off[2 * i + 1], dst, scratch, simd);
         };
         switch (channels) {  // the common channel counts get a kernel of their own
           case 1: run(std::integral_constant<int, 1>{}); break;
@@ -448,14 +481,16 @@ py::array_t<uint8_t> crop_resize(const py::object& images, const py::array& boxe
       }
     });
   }
-  return out;
+  return py::make_tuple(out, offsets);
 }
 
 }  // namespace
 
 void register_resize(py::module_& m) {
   m.def("crop_resize", &crop_resize, py::arg("images"), py::arg("boxes"), py::arg("height"), py::arg("width"),
-        py::arg("threads"), "Crop one box out of each image and resize it bilinearly.");
+        py::arg("crop_height"), py::arg("crop_width"), py::arg("seed"), py::arg("threads"),
+        "Crop one box out of each image, resize it bilinearly and keep a (random or centred) part; "
+        "returns (images, offsets).");
 }
 
 }  // namespace svhnx

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from svhnx.ops import crop_resize, pixel_windows
+from svhnx.ops import center_crop, crop_resize, pixel_windows, random_crop
 
 
 def opencv_reference(images, boxes, size):
@@ -127,6 +127,53 @@ def test_same_output_whatever_the_thread_count(threads):
     images = random_images(rng, 50, 3)
     boxes = random_boxes(rng, images)
     np.testing.assert_array_equal(crop_resize(images, boxes, threads=threads), crop_resize(images, boxes, threads=1))
+
+
+@pytest.mark.parametrize("channels", [1, 3, 5])
+@pytest.mark.parametrize("crop", [(54, 54), (64, 1), (1, 64), (64, 64)])
+def test_a_random_part_is_exactly_random_crop_of_the_full_resize(channels, crop):
+    rng = np.random.default_rng(channels + crop[0])
+    images = random_images(rng, 40, channels)
+    boxes = random_boxes(rng, images)
+    full = crop_resize(images, boxes, (64, 64))
+    part, offsets = crop_resize(images, boxes, (64, 64), crop=crop, seed=11, return_offsets=True)
+    expected, expected_offsets = random_crop(full, crop, seed=11, return_offsets=True)
+    np.testing.assert_array_equal(part, expected)
+    np.testing.assert_array_equal(offsets, expected_offsets)
+
+
+def test_without_a_seed_the_part_is_the_centre_crop():
+    rng = np.random.default_rng(4)
+    images = random_images(rng, 30, 3)
+    boxes = random_boxes(rng, images)
+    part = crop_resize(images, boxes, (64, 48), crop=(54, 40))
+    np.testing.assert_array_equal(part, center_crop(crop_resize(images, boxes, (64, 48)), (54, 40)))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_random_parts_do_not_depend_on_the_thread_count(threads):
+    rng = np.random.default_rng(9)
+    images = random_images(rng, 33, 3)
+    boxes = random_boxes(rng, images)
+    run = lambda t: crop_resize(images, boxes, crop=(54, 54), seed=3, threads=t)  # noqa: E731
+    np.testing.assert_array_equal(run(threads), run(1))
+    assert not np.array_equal(run(1), crop_resize(images, boxes, crop=(54, 54), seed=4, threads=1))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"crop": (65, 54)}, ValueError, "crop: a 65 x 54 crop does not fit in the resized 64 x 64"),
+        ({"crop": (54, 0)}, ValueError, "crop: expected a positive height and width"),
+        ({"crop": 54}, TypeError, "crop: expected a .height, width. pair"),
+        ({"seed": 3}, ValueError, "seed: only used with crop"),
+        ({"crop": (54, 54), "seed": -1}, ValueError, "seed: expected an integer in"),
+        ({"crop": (54, 54), "seed": 1.5}, TypeError, "seed: expected an integer"),
+    ],
+)
+def test_bad_crop_or_seed_raises_a_clear_error(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        crop_resize([IMAGE], BOX, (64, 64), **kwargs)
 
 
 IMAGE = np.zeros((20, 30, 3), dtype=np.uint8)

@@ -42,7 +42,11 @@ def crop_resize(
     boxes: np.ndarray,
     size: tuple[int, int] = (64, 64),
     threads: int | None = None,
-) -> np.ndarray:
+    *,
+    crop: tuple[int, int] | None = None,
+    seed: int | None = None,
+    return_offsets: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Crop ``boxes[i]`` out of ``images[i]`` and resize it bilinearly to ``size``.
 
     The crop is the window of ``pixel_windows``; the resize follows OpenCV's ``INTER_LINEAR``
@@ -52,18 +56,37 @@ def crop_resize(
     pixels; the environment variable ``SVHNX_SIMD`` (``plain``, ``sse2`` or ``avx2``) forces one
     (a kernel set the CPU lacks, or another name, raises ValueError).
 
+    With ``crop``, only a ``crop``-sized part of each resized image is made and returned: with a
+    ``seed`` the part ``random_crop(resized, crop, seed=seed)`` would take, without one the part
+    ``center_crop(resized, crop)`` would take, pixel for pixel the same, but without making (or
+    reading the source rows of) the rest of the full-size images. This is the SVHN training input
+    in one pass: ``crop_resize(images, boxes, (64, 64), crop=(54, 54), seed=step)``.
+
     Args:
         images: a ``uint8 N x H x W x C`` batch, or a sequence of ``N`` ``uint8`` images of any
             sizes, each ``H x W x C`` (the same ``C`` for all) or ``H x W``.
         boxes: ``float32 [N, 4]`` boxes with a positive width and height, each overlapping its image.
-        size: ``(height, width)`` of the output.
+        size: ``(height, width)`` of the resized images.
         threads: worker threads; ``None`` uses every core.
+        crop: ``(height, width)`` of the part of each resized image to return, at most ``size``.
+        seed: with ``crop``, draw each part's offset at random as :func:`random_crop` does;
+            ``None`` centres it.
+        return_offsets: also return the ``(top, left)`` of each part in its resized image.
 
     Returns:
-        ``uint8 [N, height, width, C]`` (``C = 1`` for ``H x W`` images).
+        ``uint8 [N, height, width, C]`` (``C = 1`` for ``H x W`` images; ``crop``'s height and width
+        when given), and with ``return_offsets`` an ``int64 [N, 2]`` array of ``(top, left)``.
     """
     height, width = size_pair(size, "size")
-    return _core.crop_resize(images, boxes, height, width, thread_count(threads))
+    if crop is None:
+        if seed is not None:
+            raise ValueError("seed: only used with crop; pass crop=(height, width) too")
+        crop_h, crop_w = height, width
+    else:
+        crop_h, crop_w = size_pair(crop, "crop")
+    seed = None if seed is None else seed_value(seed)
+    resized, offsets = _core.crop_resize(images, boxes, height, width, crop_h, crop_w, seed, thread_count(threads))
+    return (resized, offsets) if return_offsets else resized
 
 
 def random_crop(
