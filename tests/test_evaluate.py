@@ -7,19 +7,28 @@ import pytest
 import torch
 
 from svhnx.evaluate import __main__ as evaluate_cli
-from svhnx.evaluate import evaluate_run, load_run
+import svhnx.evaluate
+from svhnx.evaluate import LoadedRun, evaluate_run, load_ensemble, load_run
 from svhnx.evaluate.figures import mistakes_first, plot_sequence_predictions
 from svhnx.train import cli
 
 
-@pytest.fixture(scope="module")
-def run_dir(data_root, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    flags = ["--steps", "10", "--batch-size", "16", "--val-size", "100", "--no-progress", "--threads", "1"]
+def tiny_run(data_root, out, seed=0):
+    flags = ["--steps", "10", "--batch-size", "16", "--val-size", "100", "--no-progress", "--threads", "1", "--seed", str(seed)]
     threads = torch.get_num_threads()
     assert cli.main(["mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(out), *flags]) == 0
     torch.set_num_threads(threads)
     return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(data_root, tmp_path_factory):
+    return tiny_run(data_root, tmp_path_factory.mktemp("runs") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def other_run_dir(data_root, tmp_path_factory):
+    return tiny_run(data_root, tmp_path_factory.mktemp("runs") / "tiny-seed-1", seed=1)
 
 
 def test_cli_prints_metrics_and_writes_the_figure_and_json(run_dir, capsys):
@@ -37,6 +46,33 @@ def test_a_checkpoint_file_works_too_and_the_same_seed_gives_the_same_numbers(ru
     first = evaluate_run(run, size=200, seed=7)
     assert evaluate_run(run, size=200, seed=7) == first
     assert evaluate_run(run, size=200, seed=8) != first
+
+
+def test_several_runs_are_scored_as_their_ensemble(run_dir, other_run_dir, capsys, tmp_path):
+    report = tmp_path / "ensemble.json"
+    assert evaluate_cli.main([str(run_dir), str(other_run_dir), "--val-size", "200", "--json", str(report)]) == 0
+    assert "ensemble of 2" in capsys.readouterr().out
+    assert (run_dir / "evaluation-ensemble.png").is_file()
+    result = json.loads(report.read_text())
+    assert result["checkpoints"] == [str(run_dir / "best.pt"), str(other_run_dir / "best.pt")]
+    ensemble = load_ensemble([run_dir, other_run_dir], device="cpu")
+    assert result["sequence_accuracy"] == evaluate_run(ensemble, size=200, seed=result["seed"])["sequence_accuracy"]
+
+
+def test_an_ensemble_of_one_run_with_itself_scores_like_the_run(run_dir):
+    alone = evaluate_run(load_run(run_dir, device="cpu"), size=200, seed=3)
+    twice = evaluate_run(load_ensemble([run_dir, run_dir], device="cpu"), size=200, seed=3)
+    assert twice["sequence_accuracy"] == alone["sequence_accuracy"]
+    assert twice["val_loss"] == pytest.approx(alone["val_loss"], rel=1e-5)
+
+
+def test_models_whose_outputs_are_not_class_logits_are_not_ensembled(run_dir, monkeypatch):
+    run = load_run(run_dir, device="cpu")
+    localizer = type("Localizer", (), {"name": "unet", "classifies": False})()
+    runs = iter([LoadedRun(run.path, localizer, run.model, run.device, run.checkpoint)] * 2)
+    monkeypatch.setattr(svhnx.evaluate, "load_run", lambda *args, **kwargs: next(runs))
+    with pytest.raises(ValueError, match="cannot be ensembled"):
+        load_ensemble(["a", "b"])
 
 
 def test_bad_paths_are_argparse_errors(tmp_path, capsys):

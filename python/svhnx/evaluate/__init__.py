@@ -1,14 +1,16 @@
-"""Evaluate a trained run or checkpoint: ``python -m svhnx.evaluate RUN_OR_CHECKPOINT``.
+"""Evaluate a trained run or checkpoint: ``python -m svhnx.evaluate RUN_OR_CHECKPOINT [...]``.
 
 The checkpoint names its task, the task's flags and the model, so the evaluator rebuilds all three,
 scores the model on fresh validation data (a seed the run never validated on) and draws sample
-predictions, mistakes first.
+predictions, mistakes first. Several runs of one recognizer task are scored as one
+:class:`~svhnx.models.ensemble.Ensemble`.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +18,26 @@ import torch
 from torch import nn
 
 from svhnx.models import create_model
+from svhnx.models.ensemble import Ensemble
 from svhnx.train.cli import build_parser
 from svhnx.train.loop import evaluate_model, select_device
 from svhnx.train.run_dir import BEST, LAST, load_checkpoint
 from svhnx.train.task import Task, get_task
 
-__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_run"]
+__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run"]
 
 
 @dataclass
 class LoadedRun:
-    """A task and its trained model, rebuilt from a checkpoint."""
+    """A task and its trained model, rebuilt from a checkpoint (for an ensemble: the first
+    member's checkpoint, task and path; ``members`` lists every member's checkpoint)."""
 
     path: Path
     task: Task
     model: nn.Module
     device: torch.device
     checkpoint: dict[str, Any]
+    members: list[Path] = field(default_factory=list)
 
 
 def checkpoint_path(path: str | Path, which: str = "best") -> Path:
@@ -66,6 +71,26 @@ def load_run(path: str | Path, *, which: str = "best", device: str = "auto", dat
     model.load_state_dict(checkpoint["model_state"])
     model.to(target).eval()
     return LoadedRun(file, task, model, target, checkpoint)
+
+
+def load_ensemble(
+    paths: Sequence[str | Path], *, which: str = "best", device: str = "auto", data_root: Path | None = None
+) -> LoadedRun:
+    """Several runs of one recognizer task as one :class:`~svhnx.models.ensemble.Ensemble`, with
+    the first run's task (its validation data); one path loads that run alone."""
+    runs = [load_run(p, which=which, device=device, data_root=data_root) for p in paths]
+    if not runs:
+        raise ValueError("paths: expected at least one run or checkpoint")
+    first = runs[0]
+    if len(runs) == 1:
+        return first
+    tasks = sorted({r.task.name for r in runs})
+    if len(tasks) > 1:
+        raise ValueError(f"an ensemble needs runs of one task, got {', '.join(tasks)}")
+    if not first.task.classifies:
+        raise ValueError(f"task {first.task.name!r}: its outputs are not class logits, so its models cannot be ensembled")
+    model = Ensemble([r.model for r in runs]).to(first.device).eval()
+    return LoadedRun(first.path, first.task, model, first.device, first.checkpoint, [r.path for r in runs])
 
 
 def fresh_seed(run: LoadedRun) -> int:

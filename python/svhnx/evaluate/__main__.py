@@ -1,5 +1,6 @@
-"""``python -m svhnx.evaluate RUN_OR_CHECKPOINT``: metrics on fresh validation data and a PNG grid of
-sample predictions (mistakes first)."""
+"""``python -m svhnx.evaluate RUN_OR_CHECKPOINT [RUN_OR_CHECKPOINT ...]``: metrics on fresh validation
+data and a PNG grid of sample predictions (mistakes first). Several runs of one recognizer task are
+scored as one ensemble (their class probabilities averaged) on the first run's validation data."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from pathlib import Path
 
 from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.evaluate import evaluate_run, fresh_seed, load_run
+from svhnx.evaluate import evaluate_run, fresh_seed, load_ensemble
 from svhnx.train.arguments import non_negative_int, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.evaluate", description=__doc__, allow_abbrev=False)
-    parser.add_argument("run", type=Path, metavar="RUN_OR_CHECKPOINT", help="a run directory or a .pt checkpoint")
+    parser.add_argument("runs", type=Path, nargs="+", metavar="RUN_OR_CHECKPOINT",
+                        help="a run directory or a .pt checkpoint; several: their ensemble")
     parser.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint of a run directory (default: best)")
     parser.add_argument("--val-size", type=positive_int, default=None, help="validation samples (default: the run's)")
     parser.add_argument("--seed", type=non_negative_int, default=None, help="validation seed (default: one the run never used)")
@@ -32,10 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        run = load_run(args.run, which=args.checkpoint, device=args.device, data_root=args.data_root)
+        run = load_ensemble(args.runs, which=args.checkpoint, device=args.device, data_root=args.data_root)
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
-    figure = args.figure or run.path.parent / "evaluation.png"
+    figure = args.figure or run.path.parent / ("evaluation-ensemble.png" if run.members else "evaluation.png")
     seed = fresh_seed(run) if args.seed is None else args.seed
     try:
         metrics = evaluate_run(run, size=args.val_size, seed=seed, figure=figure)
@@ -43,13 +45,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     step = run.checkpoint.get("progress", {}).get("step")
-    print(f"{run.path} (task {run.task.name}, model {run.checkpoint['model']['name']}, step {step}), validation seed {seed}:")
+    if run.members:
+        print(f"ensemble of {len(run.members)} (task {run.task.name}): {', '.join(map(str, run.members))}; validation seed {seed}:")
+    else:
+        print(f"{run.path} (task {run.task.name}, model {run.checkpoint['model']['name']}, step {step}), validation seed {seed}:")
     for name, value in metrics.items():
         print(f"  {name:24s} {value:.4f}")
     print(f"predictions: {figure}")
     if args.json is not None:
         with atomic_path(args.json) as tmp:
-            tmp.write_text(json.dumps({"checkpoint": str(run.path), "seed": seed, "step": step, **metrics}, indent=2) + "\n")
+            which = {"checkpoints": list(map(str, run.members))} if run.members else {"checkpoint": str(run.path), "step": step}
+            tmp.write_text(json.dumps({**which, "seed": seed, **metrics}, indent=2) + "\n")
     return 0
 
 

@@ -43,6 +43,7 @@ class SequenceMetrics(MetricAccumulator):
 @register_task
 class MnistSequenceTask(Task):
     name = "mnist-seq"
+    classifies = True
     description = "multi-digit recognizer on synthetic MNIST sequences (28 x 140)"
     defaults = {
         "model": "mnist-lean",

@@ -49,6 +49,7 @@ def default_crops_dir() -> Path:
 @register_task
 class SvhnTask(Task):
     name = "svhn"
+    classifies = True
     description = "Goodfellow et al.'s multi-digit recognizer on SVHN format-1 crops (54 x 54 x 3)"
     defaults = {
         "model": "svhn-goodfellow",

@@ -48,6 +48,8 @@ class Task(ABC):
             "batch_size": 128, "steps": 5000, "lr": 3e-3, "eval_every": 500}``.
         metric: the validation metric that selects ``best.pt``; ``higher_is_better`` says which way.
         images_per_epoch: how many training samples ``--epochs 1`` means.
+        classifies: whether every model output is class logits (classes on the last dimension),
+            so that several trained models can be read as one :class:`~svhnx.models.ensemble.Ensemble`.
 
     An instance is built from the parsed arguments (shared flags plus those of
     :meth:`add_arguments`); it should load data lazily, in :meth:`train_batches` /
@@ -60,6 +62,7 @@ class Task(ABC):
     metric: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
     images_per_epoch: ClassVar[int]
+    classifies: ClassVar[bool] = False
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args

@@ -1,0 +1,46 @@
+"""Ensemble: several recognizers read as one, by their mean class probabilities."""
+
+import pytest
+import torch
+
+from svhnx.models import create_model
+from svhnx.models.ensemble import Ensemble
+
+
+def images(n=6, seed=0):
+    return torch.randint(0, 256, (n, 28, 140, 1), dtype=torch.uint8, generator=torch.Generator().manual_seed(seed))
+
+
+def models(count, **kwargs):
+    torch.manual_seed(0)
+    return [create_model("mnist-lean", **kwargs).eval() for _ in range(count)]
+
+
+@torch.no_grad()
+def test_the_output_is_the_log_of_the_members_mean_probabilities():
+    a, b = models(2, length_head=True)
+    x = images()
+    out = Ensemble([a, b])(x)
+    for head in ("digits", "length"):
+        mean = (a(x)[head].softmax(-1) + b(x)[head].softmax(-1)) / 2
+        torch.testing.assert_close(out[head].exp(), mean)
+
+
+@torch.no_grad()
+def test_one_member_reads_like_the_model_itself():
+    (model,) = models(1)
+    x = images()
+    torch.testing.assert_close(Ensemble([model])(x)["digits"], model(x)["digits"].log_softmax(-1))
+
+
+@torch.no_grad()
+def test_only_heads_every_member_has_are_kept():
+    with_length, without = models(1, length_head=True)[0], models(1)[0]
+    assert set(Ensemble([with_length, without])(images())) == {"digits"}
+
+
+def test_members_must_share_an_input_shape():
+    with pytest.raises(ValueError, match="one input shape"):
+        Ensemble([create_model("mnist-lean"), create_model("unet")])
+    with pytest.raises(ValueError, match="at least one model"):
+        Ensemble([])
