@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from svhnx.models import create_model
-from svhnx.models.ensemble import Ensemble
+from svhnx.models.ensemble import Ensemble, ShiftedViews, shift_images
 
 
 def images(n=6, seed=0):
@@ -44,3 +44,22 @@ def test_members_must_share_an_input_shape():
         Ensemble([create_model("mnist-lean"), create_model("unet")])
     with pytest.raises(ValueError, match="at least one model"):
         Ensemble([])
+
+
+def test_shift_images_moves_pixels_and_fills_with_zeros():
+    x = torch.arange(1, 13, dtype=torch.uint8).reshape(1, 3, 4, 1)
+    assert shift_images(x, 1, 0)[0, :, :, 0].tolist() == [[0, 0, 0, 0], [1, 2, 3, 4], [5, 6, 7, 8]]
+    assert shift_images(x, 0, -1)[0, :, :, 0].tolist() == [[2, 3, 4, 0], [6, 7, 8, 0], [10, 11, 12, 0]]
+    assert shift_images(x, -1, 2)[0, :, :, 0].tolist() == [[0, 0, 5, 6], [0, 0, 9, 10], [0, 0, 0, 0]]
+    assert not shift_images(x, 3, 0).any()
+
+
+@torch.no_grad()
+def test_shifted_views_average_the_five_views():
+    (model,) = models(1)
+    x = images()
+    views = [x, shift_images(x, -2, 0), shift_images(x, 2, 0), shift_images(x, 0, -2), shift_images(x, 0, 2)]
+    mean = sum(model(v)["digits"].softmax(-1) for v in views) / 5
+    torch.testing.assert_close(ShiftedViews(model, pixels=2)(x)["digits"].exp(), mean)
+    with pytest.raises(ValueError, match="positive shift"):
+        ShiftedViews(model, pixels=0)

@@ -59,6 +59,13 @@ def test_several_runs_are_scored_as_their_ensemble(run_dir, other_run_dir, capsy
     assert result["sequence_accuracy"] == evaluate_run(ensemble, size=200, seed=result["seed"])["sequence_accuracy"]
 
 
+def test_test_time_augmentation_is_a_flag(run_dir, other_run_dir, tmp_path):
+    report = tmp_path / "tta.json"
+    flags = ["--val-size", "100", "--tta-shift", "1", "--json", str(report), "--figure", str(tmp_path / "tta.png")]
+    assert evaluate_cli.main([str(run_dir), str(other_run_dir), *flags]) == 0
+    assert json.loads(report.read_text())["tta_shift"] == 1
+
+
 def test_an_ensemble_of_one_run_with_itself_scores_like_the_run(run_dir):
     alone = evaluate_run(load_run(run_dir, device="cpu"), size=200, seed=3)
     twice = evaluate_run(load_ensemble([run_dir, run_dir], device="cpu"), size=200, seed=3)

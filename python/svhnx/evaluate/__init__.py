@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,13 @@ import torch
 from torch import nn
 
 from svhnx.models import create_model
-from svhnx.models.ensemble import Ensemble
+from svhnx.models.ensemble import Ensemble, ShiftedViews
 from svhnx.train.cli import build_parser
 from svhnx.train.loop import evaluate_model, select_device
 from svhnx.train.run_dir import BEST, LAST, load_checkpoint
 from svhnx.train.task import Task, get_task
 
-__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run"]
+__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run", "with_shifted_views"]
 
 
 @dataclass
@@ -87,10 +87,21 @@ def load_ensemble(
     tasks = sorted({r.task.name for r in runs})
     if len(tasks) > 1:
         raise ValueError(f"an ensemble needs runs of one task, got {', '.join(tasks)}")
-    if not first.task.classifies:
-        raise ValueError(f"task {first.task.name!r}: its outputs are not class logits, so its models cannot be ensembled")
+    _require_class_outputs(first, "its models cannot be ensembled")
     model = Ensemble([r.model for r in runs]).to(first.device).eval()
     return LoadedRun(first.path, first.task, model, first.device, first.checkpoint, [r.path for r in runs])
+
+
+def with_shifted_views(run: LoadedRun, pixels: int) -> LoadedRun:
+    """``run`` reading each image as the mean of five views: as it is and shifted by ``pixels``
+    up, down, left and right (:class:`~svhnx.models.ensemble.ShiftedViews`)."""
+    _require_class_outputs(run, "it cannot average shifted views")
+    return replace(run, model=ShiftedViews(run.model, pixels).eval())
+
+
+def _require_class_outputs(run: LoadedRun, consequence: str) -> None:
+    if not run.task.classifies:
+        raise ValueError(f"task {run.task.name!r}: its outputs are not class logits, so {consequence}")
 
 
 def fresh_seed(run: LoadedRun) -> int:

@@ -1,8 +1,10 @@
-"""Ensembles of recognizers: several trained models read as one.
+"""Ensembles of recognizers: several trained models, or several views of one image, read as one.
 
 ``Ensemble([a, b, c])`` takes the same input as its members and returns, head by head, the log of
 the members' mean class probabilities, so anything that reads a recognizer's output (argmax,
 softmax, the evaluator's metrics and losses) reads an ensemble's the same way.
+``ShiftedViews(model, pixels=1)`` does the same over the image and four shifted copies of it
+(test-time augmentation).
 """
 
 from __future__ import annotations
@@ -15,7 +17,29 @@ from torch import nn
 
 from svhnx.models.heads import SequenceOutput
 
-__all__ = ["Ensemble"]
+__all__ = ["Ensemble", "ShiftedViews", "shift_images"]
+
+
+def mean_probabilities(outputs: Sequence[SequenceOutput]) -> SequenceOutput:
+    """Head by head, the log of the outputs' mean class probabilities (heads all outputs have)."""
+    heads = [k for k in outputs[0] if all(k in out for out in outputs)]
+    log_n = math.log(len(outputs))
+    return {  # type: ignore[return-value]
+        head: torch.stack([out[head].float().log_softmax(-1) for out in outputs]).logsumexp(0) - log_n  # type: ignore[literal-required]
+        for head in heads
+    }
+
+
+def shift_images(images: torch.Tensor, down: int, right: int) -> torch.Tensor:
+    """``N x H x W x C`` images moved ``down`` rows and ``right`` columns (negative: up, left),
+    with zeros where nothing moved in."""
+    n, h, w, c = images.shape
+    out = torch.zeros_like(images)
+    if abs(down) < h and abs(right) < w:
+        out[:, max(down, 0) : h + min(down, 0), max(right, 0) : w + min(right, 0)] = images[
+            :, max(-down, 0) : h - max(down, 0), max(-right, 0) : w - max(right, 0)
+        ]
+    return out
 
 
 class Ensemble(nn.Module):
@@ -36,10 +60,23 @@ class Ensemble(nn.Module):
         self.input_shape = shapes.pop()
 
     def forward(self, images: torch.Tensor) -> SequenceOutput:
-        outputs = [member(images) for member in self.members]
-        heads = [k for k in outputs[0] if all(k in out for out in outputs)]
-        log_n = math.log(len(outputs))
-        return {  # type: ignore[return-value]
-            head: torch.stack([out[head].float().log_softmax(-1) for out in outputs]).logsumexp(0) - log_n
-            for head in heads
-        }
+        return mean_probabilities([member(images) for member in self.members])
+
+
+class ShiftedViews(nn.Module):
+    """Test-time augmentation: ``model``'s class probabilities averaged over the image and its
+    copies shifted by ``pixels`` up, down, left and right (five views; zeros fill the gap).
+
+    ``forward(images uint8 N x H x W x C)`` returns what :class:`Ensemble` returns.
+    """
+
+    def __init__(self, model: nn.Module, pixels: int = 1) -> None:
+        super().__init__()
+        if pixels <= 0:
+            raise ValueError(f"pixels: expected a positive shift, got {pixels}")
+        self.model = model
+        self.input_shape = getattr(model, "input_shape", None)
+        self.shifts = [(0, 0), (-pixels, 0), (pixels, 0), (0, -pixels), (0, pixels)]
+
+    def forward(self, images: torch.Tensor) -> SequenceOutput:
+        return mean_probabilities([self.model(shift_images(images, *shift)) for shift in self.shifts])
