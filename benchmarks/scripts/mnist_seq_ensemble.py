@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"{FRESH_SETS} fresh sets (seeds {seeds[1]}-{seeds[-1]})",
         "checkpoints": "last.pt of each run (no selection on validation accuracy)",
         "training_digits": "10,000 (train10k-* of the shared MNIST folder)",
-        "member_training": "the recipe with --seed 0..N-1 (eval_every and threads differ between members; "
-                           "neither changes what is trained); members with threads=1 trained two at a time on the 2 cores",
+        "member_training": "the recipe with --seed 0..N-1; seed 0 is the recorded single run (2 threads, "
+                           "--eval-every 200), the others ran with --threads 1 --eval-every 500, two at a time on the 2 cores",
         "target_sequence_accuracy": 0.99,
     }
     path = save_result("mnist_seq_ensemble", results,
