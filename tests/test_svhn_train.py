@@ -59,9 +59,11 @@ def test_training_writes_a_complete_run_directory(svhn_run):
         assert f["images"].shape == (3, 64, 64, 3)
 
 
-def test_evaluation_reads_the_test_split(svhn_run, tmp_path):
+def test_evaluation_reads_the_test_split(svhn_run, tmp_path, capsys):
     out, crops = svhn_run
     assert evaluate_main([str(out), "--json", str(tmp_path / "eval.json"), "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "the SVHN test split" in printed and "validation seed" not in printed
     evaluation = json.loads((tmp_path / "eval.json").read_text())
     assert {"sequence_accuracy", "digit_accuracy", "coverage_at_98"} <= evaluation.keys()
     assert len(list(crops.glob("test-*.h5"))) == 1

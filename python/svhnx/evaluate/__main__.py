@@ -51,9 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     step = run.checkpoint.get("progress", {}).get("step")
     if run.members:
-        print(f"ensemble of {len(run.members)} (task {run.task.name}): {', '.join(map(str, run.members))}; validation seed {seed}:")
+        print(f"ensemble of {len(run.members)} (task {run.task.name}): {', '.join(map(str, run.members))}; {run.task.describe_evaluation_data(seed)}:")
     else:
-        print(f"{run.path} (task {run.task.name}, model {run.checkpoint['model']['name']}, step {step}), validation seed {seed}:")
+        print(f"{run.path} (task {run.task.name}, model {run.checkpoint['model']['name']}, step {step}), {run.task.describe_evaluation_data(seed)}:")
     if args.tta_shift:
         print(f"  (test-time augmentation: 5 views, shifts of {args.tta_shift} px)")
     for name, value in metrics.items():

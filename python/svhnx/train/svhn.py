@@ -149,6 +149,9 @@ class SvhnTask(Task):
         """Held-out train images (``seed`` is ``None``: during training), else the test split."""
         return evaluation_batches(self.evaluation_crops(test=seed is not None, size=size), EVAL_BATCH)
 
+    def describe_evaluation_data(self, seed: int) -> str:
+        return "the SVHN test split"
+
     # -- model -------------------------------------------------------------------------------
     def loss(self, output: Any, batch: Batch) -> torch.Tensor:
         """Cross-entropy of the length head plus, summed over the five slots, of the digit heads

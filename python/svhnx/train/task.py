@@ -94,6 +94,10 @@ class Task(ABC):
         """Validation batches (the same every call for the same ``size`` and ``seed``; ``None``
         means the task's flags). ``python -m svhnx.evaluate`` asks for a fresh seed."""
 
+    def describe_evaluation_data(self, seed: int) -> str:
+        """What ``validation_batches(seed=seed)`` reads, in words, for ``python -m svhnx.evaluate``."""
+        return f"validation seed {seed}"
+
     def forward(self, model: nn.Module, batch: Batch) -> Any:
         """Run the model on a batch that is already on the model's device."""
         return model(batch["images"])
