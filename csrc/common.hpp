@@ -110,14 +110,14 @@ inline const float* require_boxes(const py::array& boxes, const char* name, bool
   const float* data = static_cast<const float*>(boxes.data());
   for (int64_t i = 0; i < boxes.shape(0); ++i) {
     const Box b = box_at(data, i);
-    const std::string which = std::string(name) + ": box " + std::to_string(i) + " ";
+    const auto fail = [&](const char* problem) {
+      throw py::value_error(std::string(name) + ": box " + std::to_string(i) + " " + problem + box_string(b));
+    };
     if (!(std::isfinite(b.left) && std::isfinite(b.top) && std::isfinite(b.width) && std::isfinite(b.height))) {
-      throw py::value_error(which + "is not finite: " + box_string(b));
+      fail("is not finite: ");
     }
-    if (b.width < 0 || b.height < 0) throw py::value_error(which + "has a negative width or height: " + box_string(b));
-    if (positive_size && (b.width == 0 || b.height == 0)) {
-      throw py::value_error(which + "has a zero width or height: " + box_string(b));
-    }
+    if (b.width < 0 || b.height < 0) fail("has a negative width or height: ");
+    if (positive_size && (b.width == 0 || b.height == 0)) fail("has a zero width or height: ");
   }
   return data;
 }

@@ -17,7 +17,7 @@ from torch import nn
 
 from svhnx.models.heads import SequenceOutput
 
-__all__ = ["Ensemble", "ShiftedViews", "shift_images"]
+__all__ = ["Ensemble", "ShiftedViews", "mean_probabilities", "shift_images"]
 
 
 def mean_probabilities(outputs: Sequence[SequenceOutput]) -> SequenceOutput:
