@@ -277,6 +277,12 @@ inline void random_offsets(uint64_t seed, int64_t n, int64_t spare_h, int64_t sp
   }
 }
 
+// Fill offsets[2 * i], offsets[2 * i + 1] with the (top, left) of the centred crop of each of
+// the n samples; the offsets center_crop and crop_resize's centred parts share.
+inline void centre_offsets(int64_t n, int64_t spare_h, int64_t spare_w, int64_t* offsets) {
+  for (int64_t i = 0; i < n; ++i) offsets[2 * i] = spare_h / 2, offsets[2 * i + 1] = spare_w / 2;
+}
+
 // ---------------------------------------------------------------------------------------
 // Parallel loop
 // ---------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ py::array_t<uint8_t> center_crop(const py::array& images, int64_t out_h, int64_t
   const Batch b = require_crop_batch(images, out_h, out_w);
   py::array_t<uint8_t> crops({b.n, out_h, out_w, b.channels});
   std::vector<int64_t> off(2 * b.n);
-  for (int64_t i = 0; i < b.n; ++i) off[2 * i] = (b.height - out_h) / 2, off[2 * i + 1] = (b.width - out_w) / 2;
+  centre_offsets(b.n, b.height - out_h, b.width - out_w, off.data());
   copy_crops(b, off.data(), out_h, out_w, crops.mutable_data(), resolve_threads(threads, b.n));
   return crops;
 }

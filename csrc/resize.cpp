@@ -295,7 +295,7 @@ struct OutputWindow {
 template <int kChannels>
 void resize_window(const uint8_t* image, int64_t height, int64_t width, int64_t channels, const Window& w,
                    const OutputWindow& o, int64_t top, int64_t left, uint8_t* out, Scratch& s, Simd simd) {
-  const int64_t out_h = o.part_h, out_w = o.part_w;
+  const int64_t out_h = o.part_h, out_w = o.part_w;  // what this call makes and writes
   const int64_t row_bytes = width * channels, out_row = out_w * channels;
   const int64_t stride = (out_row + kAvx2Outputs - 1) / kAvx2Outputs * kAvx2Outputs + kOverwrite;
   const int64_t crop_bytes = (w.x1 - w.x0) * channels;
@@ -453,7 +453,7 @@ py::tuple crop_resize(const py::object& images, const py::array& boxes, int64_t 
   if (seed) {
     random_offsets(*seed, n, out_h - crop_h, out_w - crop_w, off);
   } else {
-    for (int64_t i = 0; i < n; ++i) off[2 * i] = (out_h - crop_h) / 2, off[2 * i + 1] = (out_w - crop_w) / 2;
+    centre_offsets(n, out_h - crop_h, out_w - crop_w, off);
   }
   const OutputWindow o{out_h, out_w, crop_h, crop_w};
   py::array_t<uint8_t> out({n, crop_h, crop_w, channels});
