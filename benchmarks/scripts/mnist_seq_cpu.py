@@ -5,7 +5,8 @@ validation sequences from the test digits and record time to accuracy.
 
 Trains with :data:`RECIPE` (unless ``--record-only`` names a finished run), reads ``metrics.csv`` for
 the wall-clock time at which validation sequence accuracy first reached ``--target`` (98.5%, the
-original study's number), evaluates ``best.pt`` on five fresh validation sets, and writes
+original study's number), scores ``best.pt`` (chosen on the validation set) and ``last.pt`` (no
+choice made) on five fresh validation sets, and writes
 ``benchmarks/results/mnist_seq_cpu.json``. The machine's load average is recorded alongside: on a
 shared machine other jobs slow the run down.
 """
@@ -26,7 +27,7 @@ from svhnx.evaluate import evaluate_run, fresh_seed, load_run
 from svhnx.train.run_dir import RunDirectory
 
 RECIPE = [
-    "--model", "mnist-lean", "--batch-size", "128", "--steps", "3000", "--lr", "3e-3", "--schedule", "onecycle",
+    "--model", "mnist-lean", "--batch-size", "128", "--steps", "1600", "--lr", "3e-3", "--schedule", "onecycle",
     "--warmup", "0.1", "--elastic", "2", "--ema", "0.995", "--eval-every", "200", "--val-size", "10000", "--seed", "0",
 ]
 VALIDATION = 10_000
@@ -36,6 +37,24 @@ FRESH_SETS = 5  # the same test digits recur across sets, so one set's accuracy 
 def first_reaching(rows: list[dict[str, float]], column: str, value: float) -> dict[str, float] | None:
     """The first metrics row whose ``column`` is at least ``value``."""
     return next((r for r in rows if r[column] >= value), None)
+
+
+def fresh_validation(out: Path, which: str) -> dict:
+    """``which`` checkpoint (``best`` or ``last``) scored on :data:`FRESH_SETS` fresh validation sets;
+    the figure of the first set is written next to the run for ``best``."""
+    run = load_run(out, which=which, device="cpu")
+    seeds = [fresh_seed(run) + i for i in range(FRESH_SETS)]
+    fresh = [evaluate_run(run, size=VALIDATION, seed=s, figure=out / "evaluation.png" if i == 0 and which == "best" else None)
+             for i, s in enumerate(seeds)]
+    accuracy = np.array([f["sequence_accuracy"] for f in fresh])
+    return {
+        "step": int(run.checkpoint["progress"]["step"]),
+        "seeds": seeds,
+        "sequence_accuracy": [round(float(a), 5) for a in accuracy],
+        "sequence_accuracy_mean": round(float(accuracy.mean()), 5),
+        "sequence_accuracy_sd": round(float(accuracy.std(ddof=1)), 5),
+        "digit_accuracy_mean": round(float(np.mean([f["digit_accuracy"] for f in fresh])), 5),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,11 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = RunDirectory(args.out)
     rows = run_dir.metrics()
     config = run_dir.read_config()
-    run = load_run(args.out, which="best", device="cpu")
-    seeds = [fresh_seed(run) + i for i in range(FRESH_SETS)]
-    fresh = [evaluate_run(run, size=VALIDATION, seed=s, figure=args.out / "evaluation.png" if i == 0 else None)
-             for i, s in enumerate(seeds)]
-    fresh_accuracy = np.array([f["sequence_accuracy"] for f in fresh])
+    fresh = {which: fresh_validation(args.out, which) for which in ("best", "last")}
     best = max(rows, key=lambda r: r["sequence_accuracy"])
     reached = first_reaching(rows, "sequence_accuracy", args.target)
     results = {
@@ -77,23 +92,19 @@ def main(argv: list[str] | None = None) -> int:
         "best_step": int(best["step"]),
         "final": {k: rows[-1][k] for k in ("step", "images", "wall_time_s", "train_time_s", "sequence_accuracy",
                                              "digit_accuracy", "length_accuracy")},
-        "fresh_validation_of_best": {
-            "seeds": seeds,
-            "sequence_accuracy": [round(float(a), 5) for a in fresh_accuracy],
-            "sequence_accuracy_mean": round(float(fresh_accuracy.mean()), 5),
-            "sequence_accuracy_sd": round(float(fresh_accuracy.std(ddof=1)), 5),
-            "digit_accuracy_mean": round(float(np.mean([f["digit_accuracy"] for f in fresh])), 5),
-        },
+        "fresh_validation_of_best": fresh["best"],
+        "fresh_validation_of_last": fresh["last"],
         "curve": [{k: r[k] for k in ("step", "wall_time_s", "sequence_accuracy", "digit_accuracy")} for r in rows],
         "device": config["device"],
         "load_average_1_5_15_min": None if args.record_only else {
             "start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in load_after]},
-        "note": "2-core CPU shared with other engineers' builds, tests and training runs while measured",
+        "note": "other jobs on the 2-core machine slow training down: see the load averages",
     }
     path = save_result("mnist_seq_cpu", results, command=["python", "-m", "svhnx.train", "mnist-seq", *RECIPE,
                                                           "--data-root", "../shared/data/mnist", "--out", str(args.out)])
     print(f"best sequence accuracy {best['sequence_accuracy']:.4f} at step {int(best['step'])}; "
-          f"fresh validation {fresh_accuracy.mean():.4f} +- {fresh_accuracy.std(ddof=1):.4f} ({FRESH_SETS} sets); "
+          + "".join(f"fresh validation of {which}.pt {f['sequence_accuracy_mean']:.4f} +- {f['sequence_accuracy_sd']:.4f}; "
+                  for which, f in fresh.items())
           + (f"{args.target:.1%} first at {reached['wall_time_s'] / 60:.1f} min" if reached else f"{args.target:.1%} not reached"))
     print(f"wrote {path}")
     return 0

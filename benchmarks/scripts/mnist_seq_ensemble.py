@@ -4,8 +4,8 @@ read as one model, scored on 10,000 validation sequences from the test digits.
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.mnist_seq_ensemble runs/ens-seed0 runs/ens-seed1 ...
 
 Each RUN is a finished run of :data:`benchmarks.scripts.mnist_seq_cpu.RECIPE` with its own ``--seed``
-(train them side by side, one thread each). Each member is its run's ``best.pt`` (``--checkpoint``),
-chosen on the runs' validation set (seed 1234), so only the five fresh sets, which no choice was
+(train them side by side, one thread each); the file records the training command the runs were
+given. Each member is its run's ``best.pt`` (``--checkpoint``), chosen on the runs' validation set (seed 1234), so only the five fresh sets, which no choice was
 made on, measure the ensemble without bias. Scores each member, the ensemble
 (:class:`svhnx.models.ensemble.Ensemble`: mean class probabilities), and the ensemble with
 test-time augmentation (:class:`~svhnx.models.ensemble.ShiftedViews`: the image and copies shifted
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from benchmarks.record import save_result
-from benchmarks.scripts.mnist_seq_cpu import FRESH_SETS, RECIPE, VALIDATION
+from benchmarks.scripts.mnist_seq_cpu import FRESH_SETS, VALIDATION
 from svhnx.evaluate import LoadedRun, fresh_seed, load_run
 from svhnx.models.ensemble import ShiftedViews, mean_probabilities, shift_images
 from svhnx.train.run_dir import RunDirectory
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
               f"fresh {score['fresh_mean']:.4f} +- {score['fresh_sd']:.4f}", flush=True)
     results = {
         "task": "mnist-seq",
-        "recipe": RECIPE,
+        "recipe": RunDirectory(args.runs[0]).read_config()["command"],
         "members": rows,
         **scores,
         "views": f"{len(views)}: the image and copies shifted {SHIFT} px up, down, left and right",

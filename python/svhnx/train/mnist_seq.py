@@ -48,7 +48,7 @@ class MnistSequenceTask(Task):
     defaults = {
         "model": "mnist-lean",
         "batch_size": 128,
-        "steps": 3000,
+        "steps": 1600,
         "lr": 3e-3,
         "warmup": 0.1,
         "ema": 0.995,
