@@ -23,7 +23,7 @@ import numpy as np
 
 from benchmarks.record import save_result
 from svhnx.data.download import default_root
-from svhnx.evaluate import evaluate_run, fresh_seed, load_run
+from svhnx.evaluate import LoadedRun, evaluate_run, fresh_seed, load_run
 from svhnx.train.run_dir import RunDirectory
 
 RECIPE = [
@@ -39,13 +39,11 @@ def first_reaching(rows: list[dict[str, float]], column: str, value: float) -> d
     return next((r for r in rows if r[column] >= value), None)
 
 
-def fresh_validation(out: Path, which: str) -> dict:
-    """``which`` checkpoint (``best`` or ``last``) scored on :data:`FRESH_SETS` fresh validation sets;
-    the figure of the first set is written next to the run for ``best``."""
-    run = load_run(out, which=which, device="cpu")
+def fresh_validation(run: LoadedRun, figure: Path | None = None) -> dict:
+    """``run`` scored on :data:`FRESH_SETS` fresh validation sets (``figure``: the first set's
+    prediction grid)."""
     seeds = [fresh_seed(run) + i for i in range(FRESH_SETS)]
-    fresh = [evaluate_run(run, size=VALIDATION, seed=s, figure=out / "evaluation.png" if i == 0 and which == "best" else None)
-             for i, s in enumerate(seeds)]
+    fresh = [evaluate_run(run, size=VALIDATION, seed=s, figure=figure if i == 0 else None) for i, s in enumerate(seeds)]
     accuracy = np.array([f["sequence_accuracy"] for f in fresh])
     return {
         "step": int(run.checkpoint["progress"]["step"]),
@@ -75,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = RunDirectory(args.out)
     rows = run_dir.metrics()
     config = run_dir.read_config()
-    fresh = {which: fresh_validation(args.out, which) for which in ("best", "last")}
+    best_run, last_run = (load_run(args.out, which=which, device="cpu") for which in ("best", "last"))
+    fresh = {"best": fresh_validation(best_run, figure=args.out / "evaluation.png")}
+    same_weights = last_run.checkpoint["progress"]["step"] == best_run.checkpoint["progress"]["step"]
+    fresh["last"] = fresh["best"] if same_weights else fresh_validation(last_run)
     best = max(rows, key=lambda r: r["sequence_accuracy"])
     reached = first_reaching(rows, "sequence_accuracy", args.target)
     results = {
