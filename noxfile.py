@@ -1,4 +1,4 @@
-"""Sessions: ``nox -s tests`` and ``nox -s benchmarks`` (each in a fresh virtualenv)."""
+"""Sessions: ``nox -s tests``, ``nox -s benchmarks`` and ``nox -s lint`` (each in a fresh virtualenv)."""
 
 import os
 from pathlib import Path
@@ -37,3 +37,10 @@ def benchmarks(session: nox.Session) -> None:
     """Measure the native data path against the plain Python/NumPy/OpenCV ways."""
     _install(session, "test")
     session.run("python", "-m", "benchmarks", *session.posargs, env={"SVHNX_DATA": _shared_data()})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check the Python sources with ruff (rules in pyproject.toml)."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")

@@ -41,12 +41,12 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx.data.svhn import split_entries
+from svhnx.export import export_checkpoint
 from svhnx.localize import amx_available, localize, pad_to_multiple, probability_map, resolve_precision
 from svhnx.models import create_model
 from svhnx.ops import union_boxes
 from svhnx.predict import load_image
 from svhnx.reader import Reader
-from svhnx.export import export_checkpoint
 from svhnx.runtime import load_backend, load_model, read_checkpoint
 from svhnx.segmentation_metrics import box_iou
 from svhnx.synth import SceneGenerator

@@ -28,8 +28,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from benchmarks.record import RESULTS, print_table, save_result
-from svhnx.plotting import save_png
 from svhnx.data.download import default_root
+from svhnx.plotting import save_png
 from svhnx.synth import SceneGenerator
 from svhnx.synth.layouts import annotations_path, read_annotations
 

@@ -86,13 +86,13 @@ def test_empty_batch(bank):
 @pytest.mark.parametrize(
     "change, error, match",
     [
-        (lambda d, l: (d.astype(np.float32), l), TypeError, "digits: expected dtype uint8"),
-        (lambda d, l: (d[:, :, ::2], l), ValueError, "C-contiguous"),
-        (lambda d, l: (d[0], l), ValueError, "digits: expected 3 or 4 dimensions"),
-        (lambda d, l: (d[:0], l[:0]), ValueError, "empty"),
-        (lambda d, l: (d, l[:-1]), ValueError, "one label per digit"),
-        (lambda d, l: (d, l + 10), ValueError, "0-9"),
-        (lambda d, l: (d, l.astype(np.float64)), TypeError, "integer"),
+        (lambda d, lab: (d.astype(np.float32), lab), TypeError, "digits: expected dtype uint8"),
+        (lambda d, lab: (d[:, :, ::2], lab), ValueError, "C-contiguous"),
+        (lambda d, lab: (d[0], lab), ValueError, "digits: expected 3 or 4 dimensions"),
+        (lambda d, lab: (d[:0], lab[:0]), ValueError, "empty"),
+        (lambda d, lab: (d, lab[:-1]), ValueError, "one label per digit"),
+        (lambda d, lab: (d, lab + 10), ValueError, "0-9"),
+        (lambda d, lab: (d, lab.astype(np.float64)), TypeError, "integer"),
     ],
 )
 def test_bad_input_raises_a_clear_error(bank, change, error, match):

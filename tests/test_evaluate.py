@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from svhnx.evaluate import __main__ as evaluate_cli
 import svhnx.evaluate
 from svhnx.evaluate import LoadedRun, evaluate_run, load_ensemble, load_run
+from svhnx.evaluate import __main__ as evaluate_cli
 from svhnx.evaluate.figures import mistakes_first, plot_sequence_predictions
 from svhnx.train import cli
 

@@ -9,7 +9,7 @@ import pytest
 
 from svhnx.data import download
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.data.mnist import IDXFormatError, MNIST_FILES, load_mnist, read_idx, resolve_mnist_files, write_idx
+from svhnx.data.mnist import MNIST_FILES, IDXFormatError, load_mnist, read_idx, resolve_mnist_files, write_idx
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])

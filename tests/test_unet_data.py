@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from svhnx.ops import union_boxes
 from svhnx.segmentation_metrics import box_iou
 from svhnx.train.localizer_data import make_views, mixed_views, random_views, sample_windows, whole_views
 

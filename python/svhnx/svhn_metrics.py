@@ -20,10 +20,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from svhnx.plotting import save_png  # noqa: E402
 from svhnx.labels import LENGTH_OVERFLOW, NUM_LENGTH_CLASSES, target_to_string  # noqa: E402
 from svhnx.metrics import SequenceAccuracy  # noqa: E402
 from svhnx.models.svhn import most_probable_numbers  # noqa: E402
+from svhnx.plotting import save_png  # noqa: E402
 from svhnx.train.task import Batch, MetricAccumulator, batch_to  # noqa: E402
 
 TARGET_ACCURACY = 0.98

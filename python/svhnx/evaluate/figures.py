@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from svhnx.plotting import save_png  # noqa: E402
 from svhnx.labels import format_label  # noqa: E402
+from svhnx.plotting import save_png  # noqa: E402
 
 
 def mistakes_first(truths: np.ndarray, preds: np.ndarray, count: int) -> np.ndarray:

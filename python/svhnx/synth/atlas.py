@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from svhnx.atomic import atomic_path
-from svhnx.synth.glyphs import GlyphSet, opencv_glyph_sets, mnist_glyph_sets, ttf_glyph_sets
+from svhnx.synth.glyphs import GlyphSet, mnist_glyph_sets, opencv_glyph_sets, ttf_glyph_sets
 
 CELL = 64  # side of an atlas cell, pixels
 DIGIT_HEIGHT = 40  # a style's median digit height in the cell, pixels

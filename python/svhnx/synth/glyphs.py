@@ -89,7 +89,7 @@ def _hershey_mask(char: str, face: int, thickness: int) -> np.ndarray:
     return canvas
 
 
-def _embedded_mask(char: str, face: "cv2.FontFace", weight: int) -> np.ndarray:
+def _embedded_mask(char: str, face: cv2.FontFace, weight: int) -> np.ndarray:
     size = RENDER_HEIGHT * 3 // 2
     canvas = np.zeros((2 * size, 2 * size), np.uint8)
     cv2.putText(canvas, char, (size // 2, 3 * size // 2), 255, face, size, weight)

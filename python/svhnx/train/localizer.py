@@ -26,11 +26,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from svhnx.plotting import save_png
 from svhnx.data.svhn_preprocess import train_validation_split
 from svhnx.localize import mask_to_boxes
 from svhnx.models.unet import DEFAULT_WIDTHS
 from svhnx.ops import box_masks, pixel_windows
+from svhnx.plotting import save_png
 from svhnx.segmentation_metrics import box_iou, dice_coefficient, dice_loss
 from svhnx.synth import SceneGenerator
 from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed

@@ -26,8 +26,8 @@ from svhnx.models import create_model
 from svhnx.train import distributed
 from svhnx.train.figures import plot_curves
 from svhnx.train.run_dir import BEST, CURVES, LAST, RunDirectory, save_checkpoint
-from svhnx.train.tensorboard_log import TensorBoardLog
 from svhnx.train.task import Batch, Task, batch_to
+from svhnx.train.tensorboard_log import TensorBoardLog
 
 CHECKPOINT_FORMAT = 1
 
