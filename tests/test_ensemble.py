@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from svhnx.models import create_model
-from svhnx.models.ensemble import Ensemble, ShiftedViews, shift_images
+from svhnx.models.ensemble import MILD_WARP, Ensemble, ShiftedViews, WarpedViews, shift_images
 
 
 def images(n=6, seed=0):
@@ -63,3 +63,24 @@ def test_shifted_views_average_the_five_views():
     torch.testing.assert_close(ShiftedViews(model, pixels=2)(x)["digits"].exp(), mean)
     with pytest.raises(ValueError, match="positive shift"):
         ShiftedViews(model, pixels=0)
+
+
+@torch.no_grad()
+def test_warped_views_average_the_image_and_its_seeded_warps():
+    (model,) = models(1)
+    x = images()
+    views = [x] + [MILD_WARP(x, torch.Generator().manual_seed(10 + v)) for v in range(3)]
+    mean = sum(model(v)["digits"].softmax(-1) for v in views) / 4
+    tta = WarpedViews(model, views=3, seed=10)
+    torch.testing.assert_close(tta(x)["digits"].exp(), mean)
+    torch.testing.assert_close(tta(x)["digits"], tta(x)["digits"])  # the same warps every call
+
+
+def test_warped_views_refuse_images_that_are_not_whole_slots():
+    (model,) = models(1)
+    with pytest.raises(ValueError, match="positive number"):
+        WarpedViews(model, views=0)
+    with pytest.raises(ValueError, match="whole number of H x H slots"):
+        WarpedViews(model, views=2)(torch.zeros(2, 28, 100, 1, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="uint8"):
+        WarpedViews(model, views=2)(torch.zeros(2, 28, 140, 1))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import svhnx.evaluate
-from svhnx.evaluate import LoadedRun, evaluate_run, load_ensemble, load_run
+from svhnx.evaluate import LoadedRun, evaluate_run, load_ensemble, load_run, with_warped_views
 from svhnx.evaluate import __main__ as evaluate_cli
 from svhnx.evaluate.figures import mistakes_first, plot_sequence_predictions
 from svhnx.train import cli
@@ -64,6 +64,18 @@ def test_test_time_augmentation_is_a_flag(run_dir, other_run_dir, tmp_path):
     flags = ["--val-size", "100", "--tta-shift", "1", "--json", str(report), "--figure", str(tmp_path / "tta.png")]
     assert evaluate_cli.main([str(run_dir), str(other_run_dir), *flags]) == 0
     assert json.loads(report.read_text())["tta_shift"] == 1
+
+
+def test_warped_test_time_views_are_a_flag_too(run_dir, tmp_path, capsys):
+    report = tmp_path / "warp.json"
+    flags = ["--val-size", "100", "--seed", "5", "--tta-warp", "2", "--json", str(report), "--figure", str(tmp_path / "warp.png")]
+    assert evaluate_cli.main([str(run_dir), *flags]) == 0
+    assert "3 views" in capsys.readouterr().out
+    result = json.loads(report.read_text())
+    assert result["tta_warp"] == 2
+    assert result["sequence_accuracy"] == evaluate_run(with_warped_views(load_run(run_dir, device="cpu"), 2), size=100, seed=5)["sequence_accuracy"]
+    with pytest.raises(SystemExit):
+        evaluate_cli.main([str(run_dir), "--tta-warp", "2", "--tta-shift", "1"])
 
 
 def test_an_ensemble_of_one_run_with_itself_scores_like_the_run(run_dir):

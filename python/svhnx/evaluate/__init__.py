@@ -18,13 +18,13 @@ import torch
 from torch import nn
 
 from svhnx.models import create_model
-from svhnx.models.ensemble import Ensemble, ShiftedViews
+from svhnx.models.ensemble import Ensemble, ShiftedViews, WarpedViews
 from svhnx.train.cli import build_parser
 from svhnx.train.loop import evaluate_model, select_device
 from svhnx.train.run_dir import BEST, LAST, load_checkpoint
 from svhnx.train.task import Task, get_task
 
-__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run", "with_shifted_views"]
+__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run", "with_shifted_views", "with_warped_views"]
 
 
 @dataclass
@@ -97,6 +97,13 @@ def with_shifted_views(run: LoadedRun, pixels: int) -> LoadedRun:
     up, down, left and right (:class:`~svhnx.models.ensemble.ShiftedViews`)."""
     _require_class_outputs(run, "it cannot average shifted views")
     return replace(run, model=ShiftedViews(run.model, pixels).eval())
+
+
+def with_warped_views(run: LoadedRun, views: int) -> LoadedRun:
+    """``run`` reading each image as the mean of ``1 + views`` views: as it is and with every slot
+    mildly warped (:class:`~svhnx.models.ensemble.WarpedViews`)."""
+    _require_class_outputs(run, "it cannot average warped views")
+    return replace(run, model=WarpedViews(run.model, views).eval())
 
 
 def _require_class_outputs(run: LoadedRun, consequence: str) -> None:
