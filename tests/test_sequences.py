@@ -109,6 +109,13 @@ def test_elastic_field_adds_to_the_affine_warp():
     assert torch.equal(unchanged, images)
 
 
+def test_a_scaled_warp_scales_every_range():
+    half = SlotWarp(elastic_px=2.0).scaled(0.5)
+    assert half == SlotWarp(rotate_deg=5.0, scale=(0.95, 1.05), shear=0.075, shift_px=1.0, elastic_px=1.0)
+    images = torch.randint(0, 256, (3, 28, 140, 1), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(SlotWarp(elastic_px=2.0).scaled(0.0)(images, torch.Generator().manual_seed(1)), images)
+
+
 def test_validation_set_uses_the_test_split_only(data_root, train_digits, test_digits, monkeypatch):
     asked = []
 

@@ -45,10 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
 
     run = load_run(args.run, which=args.checkpoint, device="cpu", data_root=args.data_root)
+    shifted, warped = with_shifted_views(run, SHIFT), with_warped_views(run, WARPED_VIEWS)
     ways = {
         "plain": (run, 1),
-        f"shifted_views_{SHIFT}px": (with_shifted_views(run, SHIFT), 5),
-        f"warped_views_{WARPED_VIEWS}": (with_warped_views(run, WARPED_VIEWS), 1 + WARPED_VIEWS),
+        f"shifted_views_{SHIFT}px": (shifted, len(shifted.model.shifts)),
+        f"warped_views_{WARPED_VIEWS}": (warped, 1 + warped.model.views),
     }
     results: dict = {"task": "mnist-seq", "run": str(args.run), "checkpoint": f"{args.checkpoint}.pt",
                      "validation": f"{FRESH_SETS} fresh sets of {VALIDATION:,} sequences from the MNIST test digits",

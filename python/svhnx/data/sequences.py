@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from os import PathLike
 
 import numpy as np
@@ -59,6 +59,12 @@ class SlotWarp:
     shift_px: float = 2.0
     #: Largest displacement (pixels) of a smooth random elastic field on top of the affine map; 0 = none.
     elastic_px: float = 0.0
+
+    def scaled(self, factor: float) -> SlotWarp:
+        """This warp with every range (rotation, scale around 1, shear, shift, elastic) times ``factor``."""
+        lo, hi = self.scale
+        return replace(self, rotate_deg=self.rotate_deg * factor, scale=(1 - (1 - lo) * factor, 1 + (hi - 1) * factor),
+                       shear=self.shear * factor, shift_px=self.shift_px * factor, elastic_px=self.elastic_px * factor)
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Warp ``images`` (``uint8[B, H, 5W, 1]``, slots of width ``H``) and return a new uint8 tensor."""

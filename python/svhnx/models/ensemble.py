@@ -22,7 +22,7 @@ from svhnx.models.heads import SequenceOutput
 __all__ = ["MILD_WARP", "Ensemble", "ShiftedViews", "WarpedViews", "mean_probabilities", "shift_images"]
 
 #: The test-time warp: half the training warp's affine ranges, no elastic field.
-MILD_WARP = SlotWarp(rotate_deg=5.0, scale=(0.95, 1.05), shear=0.075, shift_px=1.0)
+MILD_WARP = SlotWarp().scaled(0.5)
 
 
 def mean_probabilities(outputs: Sequence[SequenceOutput]) -> SequenceOutput:
