@@ -50,4 +50,4 @@ def list_models() -> list[str]:
 
 
 # Modules that register models (import order does not matter).
-from svhnx.models import box_regressor, mnist, svhn, unet  # noqa: E402,F401
+from svhnx.models import box_regressor, digits, mnist, svhn, svhn_resnet, unet  # noqa: E402,F401

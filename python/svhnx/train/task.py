@@ -20,6 +20,7 @@ TASK_MODULES: dict[str, str] = {
     "unet": "svhnx.train.localizer",
     "boxreg": "svhnx.train.localizer",
     "synth": "svhnx.train.synth",
+    "synth-digits": "svhnx.train.synth_digits",
 }
 
 _TASKS: dict[str, type[Task]] = {}

@@ -1,0 +1,157 @@
+"""Scores on real pixels: files in the layout of ``svhn-real`` (``test-numbers-*.npz``, ``test-digits32-*.npz``).
+
+Numbers: 64 x 64 number crops; the recognizer reads their centre 54 x 54 (as evaluation does for
+SVHN). The figures are Goodfellow et al.'s: sequence accuracy, digit accuracy (the true digits read
+right, slot by slot), accuracy per length and coverage at 98% accuracy, on the whole file and, when
+it has ``uncovered``, on the crops less than 30% filled in. Digits: 32 x 32 single digits (SVHN
+format 2), scored by a digit classifier's accuracy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from svhnx.labels import BLANK, MAX_DIGITS
+from svhnx.models.svhn import most_probable_numbers
+from svhnx.ops import center_crop
+from svhnx.svhn_metrics import coverage_at_accuracy, plot_readings
+
+MAX_FILE_BYTES = 2 * 2**30
+UNCOVERED_LIMIT = 0.3
+BATCH = 256
+
+
+@dataclass(frozen=True)
+class RealNumbers:
+    """Number crops and their truth: ``images`` uint8 ``[N, 64, 64, 3]``, ``digits`` int64 ``[N, 5]``
+    (10 = blank), ``lengths`` int64 ``[N]``, ``uncovered`` float32 ``[N]`` or ``None``."""
+
+    images: np.ndarray
+    digits: np.ndarray
+    lengths: np.ndarray
+    uncovered: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What a recognizer read: ``digits`` ``[N, 5]``, ``lengths`` ``[N]``, ``confidence`` ``[N]``."""
+
+    digits: np.ndarray
+    lengths: np.ndarray
+    confidence: np.ndarray
+
+
+def _arrays(path: str | Path, required: dict[str, tuple[Any, int]]) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file (no pickles), each required one checked for dtype kind and rank."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_FILE_BYTES // 2**30} GB")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a readable .npz file ({error})") from None
+    for key, (kind, ndim) in required.items():
+        if key not in arrays:
+            raise ValueError(f"{path}: no {key!r} array (has {', '.join(sorted(arrays)) or 'none'})")
+        if arrays[key].dtype.kind not in kind or arrays[key].ndim != ndim:
+            raise ValueError(f"{path}: {key!r} is {arrays[key].dtype} with {arrays[key].ndim} dimensions, expected {ndim}")
+    return arrays
+
+
+def load_numbers(path: str | Path) -> RealNumbers:
+    """A numbers file (``images``, ``digits``, ``lengths``, optional ``uncovered``), checked."""
+    arrays = _arrays(path, {"images": ("u", 4), "digits": ("iu", 2), "lengths": ("iu", 1)})
+    images, digits, lengths = arrays["images"], arrays["digits"].astype(np.int64), arrays["lengths"].astype(np.int64)
+    n = len(images)
+    if images.dtype != np.uint8 or images.shape[1:] != (64, 64, 3):
+        raise ValueError(f"{path}: images must be uint8 N x 64 x 64 x 3, got {images.dtype} {images.shape}")
+    if digits.shape != (n, MAX_DIGITS) or lengths.shape != (n,):
+        raise ValueError(f"{path}: digits must be N x {MAX_DIGITS} and lengths N, for N = {n} images")
+    if ((digits < 0) | (digits > BLANK)).any() or ((lengths < 1) | (lengths > MAX_DIGITS)).any():
+        raise ValueError(f"{path}: digit classes must be 0-{BLANK} and lengths 1-{MAX_DIGITS}")
+    filled = np.arange(MAX_DIGITS) < lengths[:, None]
+    if ((digits == BLANK) == filled).any():
+        raise ValueError(f"{path}: digits must be left-aligned, blank exactly past each number's length")
+    uncovered = arrays.get("uncovered")
+    if uncovered is not None and uncovered.shape != (n,):
+        raise ValueError(f"{path}: uncovered must have one value per image")
+    return RealNumbers(images, digits, lengths, None if uncovered is None else uncovered.astype(np.float32))
+
+
+def load_digits32(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """A single-digit file: ``(images uint8 [N, 32, 32, 3], labels int64 [N] in 0-9)``, checked."""
+    arrays = _arrays(path, {"images": ("u", 4), "labels": ("iu", 1)})
+    images, labels = arrays["images"], arrays["labels"].astype(np.int64)
+    if images.dtype != np.uint8 or images.shape[1:] != (32, 32, 3) or len(labels) != len(images):
+        raise ValueError(f"{path}: images must be uint8 N x 32 x 32 x 3 with one label each, got {images.shape} and {labels.shape}")
+    if ((labels < 0) | (labels > 9)).any():
+        raise ValueError(f"{path}: labels must be 0-9")
+    return images, labels
+
+
+@torch.inference_mode()
+def read_numbers(model: nn.Module, crops: np.ndarray, *, batch: int = BATCH) -> Readings:
+    """A recognizer's readings of 64 x 64 crops (their centre 54 x 54), joint decoding."""
+    model.eval()
+    parts = []
+    for start in range(0, len(crops), batch):
+        images = torch.from_numpy(center_crop(crops[start:start + batch], (54, 54), threads=1))
+        parts.append([t.cpu().numpy() for t in most_probable_numbers(model(images))])
+    if not parts:
+        return Readings(np.zeros((0, MAX_DIGITS), np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    digits, lengths, confidence = (np.concatenate(p) for p in zip(*parts))
+    return Readings(digits, lengths, confidence)
+
+
+def number_scores(readings: Readings, digits: np.ndarray, lengths: np.ndarray) -> dict[str, Any]:
+    """Sequence and digit accuracy, accuracy per true length and coverage at 98%, with the count."""
+    correct = (readings.digits == digits).all(axis=1) & (readings.lengths == lengths)
+    true_slots = np.arange(MAX_DIGITS) < lengths[:, None]
+    coverage, threshold = coverage_at_accuracy(readings.confidence, correct) if len(correct) else (float("nan"), float("nan"))
+    return {
+        "count": int(len(correct)),
+        "sequence_accuracy": float(correct.mean()) if len(correct) else float("nan"),
+        "digit_accuracy": float((readings.digits == digits)[true_slots].mean()) if true_slots.any() else float("nan"),
+        "accuracy_by_length": {str(k): float(correct[lengths == k].mean()) for k in np.unique(lengths).tolist()},
+        "coverage_at_98": coverage,
+        "threshold_at_98": threshold,
+    }
+
+
+def score_numbers(model: nn.Module, numbers: RealNumbers, *, figure: Path | None = None) -> dict[str, Any]:
+    """:func:`number_scores` on the whole file and on the crops less than 30% filled in, and a
+    figure of the mistakes at ``figure``."""
+    readings = read_numbers(model, numbers.images)
+    scores: dict[str, Any] = {"all": number_scores(readings, numbers.digits, numbers.lengths)}
+    if numbers.uncovered is not None:
+        keep = numbers.uncovered < UNCOVERED_LIMIT
+        subset = Readings(readings.digits[keep], readings.lengths[keep], readings.confidence[keep])
+        scores[f"uncovered_below_{UNCOVERED_LIMIT}"] = number_scores(subset, numbers.digits[keep], numbers.lengths[keep])
+    if figure is not None:
+        correct = (readings.digits == numbers.digits).all(axis=1) & (readings.lengths == numbers.lengths)
+        plot_readings(center_crop(numbers.images, (54, 54), threads=1), numbers.digits, readings.digits, readings.confidence,
+                      correct, figure, count=48)
+    return scores
+
+
+@torch.inference_mode()
+def score_digits32(model: nn.Module, images: np.ndarray, labels: np.ndarray, *, batch: int = BATCH) -> dict[str, Any]:
+    """A digit classifier's accuracy on 32 x 32 digits, overall and per class."""
+    model.eval()
+    predicted = np.concatenate([model(torch.from_numpy(images[s:s + batch])).argmax(dim=1).numpy()
+                                for s in range(0, len(images), batch)]) if len(images) else np.zeros(0, np.int64)
+    right = predicted == labels
+    return {
+        "count": int(len(labels)),
+        "digit_accuracy": float(right.mean()) if len(right) else float("nan"),
+        "accuracy_by_digit": {str(d): float(right[labels == d].mean()) for d in np.unique(labels).tolist()},
+    }

@@ -1,0 +1,166 @@
+"""The trained models that ship inside the package (``svhnx/weights/``), and how to make one.
+
+Each shipped file holds plain data only: ``{"format", "model": {"name", "kwargs"}, "state_dict"
+(float16 tensors), "meta" (how it was trained and scored)}``. It is read with
+``torch.load(..., weights_only=True)`` after its SHA-256 is checked against :data:`SHIPPED`, so a
+changed or damaged file is refused before a byte of it is unpickled::
+
+    from svhnx import pretrained
+    recognizer = pretrained.load("recognizer")      # nn.Module in eval mode, on the CPU
+    pretrained.available()                          # {"recognizer": Path(...), ...}
+
+``python -m svhnx.pretrained RUN_OR_CHECKPOINT NAME`` writes a checkpoint's evaluated weights in
+this format (the maintainers' step before recording its hash in :data:`SHIPPED`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from svhnx.atomic import atomic_path
+from svhnx.models import create_model
+
+FORMAT = "svhnx-weights/1"
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+MAX_BYTES = 15 * 2**20  # the largest file this package ships (and the largest it will read)
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """One shipped model: its file in ``svhnx/weights/``, the file's SHA-256, the models it may be
+    (the registry names allowed) and what it is for."""
+
+    file: str
+    sha256: str
+    models: tuple[str, ...]
+    purpose: str
+
+
+#: Name -> the shipped file and the hash it must have (updated when new weights are shipped).
+SHIPPED: dict[str, ShippedModel] = {}
+
+
+class WeightsError(ValueError):
+    """A weights file is missing, damaged, not what its name says, or not in :data:`FORMAT`."""
+
+
+def path(name: str) -> Path:
+    """Where the shipped model ``name`` lives (whether or not the file is there)."""
+    return WEIGHTS_DIR / _entry(name).file
+
+
+def available() -> dict[str, Path]:
+    """The shipped models whose files are present, name -> path."""
+    return {name: WEIGHTS_DIR / entry.file for name, entry in SHIPPED.items() if (WEIGHTS_DIR / entry.file).is_file()}
+
+
+def load(name: str, *, file: str | Path | None = None) -> nn.Module:
+    """The shipped model ``name`` (``"recognizer"``, ...) on the CPU in eval mode, float32.
+
+    ``file`` reads another file in the same format instead; the SHA-256 check then applies only
+    when ``file`` is the shipped one. Raises :class:`WeightsError` with the reason.
+    """
+    entry = _entry(name)
+    source = Path(file) if file is not None else WEIGHTS_DIR / entry.file
+    if not source.is_file():
+        raise WeightsError(f"{source}: no such weights file (the shipped {name!r} model is missing: reinstall svhnx)")
+    data = source.read_bytes() if source.stat().st_size <= MAX_BYTES else None
+    if data is None:
+        raise WeightsError(f"{source}: larger than {MAX_BYTES // 2**20} MB, not an svhnx weights file")
+    if file is None and hashlib.sha256(data).hexdigest() != entry.sha256:
+        raise WeightsError(f"{source}: SHA-256 differs from the one recorded for {name!r}; the file is damaged or replaced")
+    return model_from_weights(read_weights(data, source), allowed=entry.models, source=source)
+
+
+def read_weights(data: bytes, source: str | Path = "weights") -> dict[str, Any]:
+    """The contents of a weights file's bytes, read with ``weights_only=True`` and checked for :data:`FORMAT`."""
+    try:
+        contents = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for a file that is not a checkpoint
+        raise WeightsError(f"{source}: not a readable weights file ({type(error).__name__}: {str(error).splitlines()[0]})") from None
+    if not isinstance(contents, dict) or contents.get("format") != FORMAT:
+        raise WeightsError(f"{source}: not an svhnx weights file (expected format {FORMAT!r})")
+    model = contents.get("model")
+    if not (isinstance(model, dict) and isinstance(model.get("name"), str) and isinstance(model.get("kwargs"), dict)):
+        raise WeightsError(f"{source}: its 'model' entry is not {{'name': str, 'kwargs': dict}}")
+    if not isinstance(contents.get("state_dict"), dict):
+        raise WeightsError(f"{source}: no 'state_dict'")
+    return contents
+
+
+def model_from_weights(contents: Mapping[str, Any], *, allowed: Sequence[str], source: str | Path = "weights") -> nn.Module:
+    """Build the model a weights file names (only one of ``allowed``) and load its weights."""
+    name, kwargs = contents["model"]["name"], contents["model"]["kwargs"]
+    if name not in allowed:
+        raise WeightsError(f"{source}: holds a {name!r} model, expected one of {', '.join(allowed)}")
+    try:
+        model = create_model(name, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise WeightsError(f"{source}: its model settings are refused ({error})") from None
+    state = {k: v.float() if v.is_floating_point() else v for k, v in contents["state_dict"].items()}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        raise WeightsError(f"{source}: its weights do not fit the {name!r} model ({str(error).splitlines()[0]})") from None
+    return model.eval()
+
+
+def save_weights(model: nn.Module, name: str, kwargs: Mapping[str, Any], target: Path, meta: Mapping[str, Any]) -> str:
+    """Write ``model``'s weights as float16 in :data:`FORMAT` at ``target`` (atomically); returns the SHA-256.
+
+    ``meta`` must be JSON-able (it is checked by a round trip): the model card's facts.
+    """
+    meta = json.loads(json.dumps(meta))
+    state = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu() for k, v in model.state_dict().items()}
+    contents = {"format": FORMAT, "model": {"name": name, "kwargs": dict(kwargs)}, "state_dict": state, "meta": meta}
+    with atomic_path(target) as tmp:
+        torch.save(contents, tmp)
+    size = target.stat().st_size
+    if size > MAX_BYTES:
+        raise WeightsError(f"{target}: {size / 2**20:.1f} MB is over the {MAX_BYTES // 2**20} MB limit for shipped weights")
+    return hashlib.sha256(target.read_bytes()).hexdigest()
+
+
+def _entry(name: str) -> ShippedModel:
+    if name not in SHIPPED:
+        raise WeightsError(f"no shipped model called {name!r}; shipped: {', '.join(sorted(SHIPPED)) or 'none'}")
+    return SHIPPED[name]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write a training checkpoint's evaluated weights as a weights file and print its SHA-256."""
+    from svhnx.runtime import read_checkpoint  # noqa: PLC0415 (training checkpoints: only this tool reads them)
+
+    parser = argparse.ArgumentParser(prog="python -m svhnx.pretrained", description=main.__doc__)
+    parser.add_argument("checkpoint", type=Path, help="a best.pt/last.pt (or a run directory: its best.pt)")
+    parser.add_argument("output", type=Path, help="the weights file to write")
+    parser.add_argument("--meta", type=Path, default=None, help="a JSON file of facts to store with the weights (the model card)")
+    args = parser.parse_args(argv)
+    source = args.checkpoint / "best.pt" if args.checkpoint.is_dir() else args.checkpoint
+    try:
+        checkpoint = read_checkpoint(source)
+        model = create_model(checkpoint["model"]["name"], **checkpoint["model"]["kwargs"])
+        model.load_state_dict(checkpoint["model_state"])
+        meta = json.loads(args.meta.read_text()) if args.meta else {}
+        meta.setdefault("step", checkpoint.get("progress", {}).get("step"))
+        digest = save_weights(model, checkpoint["model"]["name"], checkpoint["model"]["kwargs"], args.output, meta)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.output}: {args.output.stat().st_size / 2**20:.2f} MB, sha256 {digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

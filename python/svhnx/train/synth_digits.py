@@ -1,0 +1,84 @@
+"""``synth-digits``: a single-digit classifier trained on synthetic SVHN format-2 squares.
+
+Training: an endless stream of 32 x 32 digit squares cut from generated number crops
+(:mod:`svhnx.synth.digits`). Validation during training: a fixed set of ``--val-size`` synthetic
+squares from a stream training never draws. Real pixels: ``python -m svhnx.evaluate RUN --digits32
+FILE.npz`` (for example ``svhn-real/test-digits32-dev.npz``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from svhnx.synth import SceneGenerator
+from svhnx.synth.digits import SynthDigitStream, validation_digits
+from svhnx.train.arguments import fraction, positive_float, positive_int
+from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
+
+EVAL_BATCH = 512
+
+
+class DigitAccuracy(MetricAccumulator):
+    """Share of digits classified right (``digit_accuracy``)."""
+
+    def __init__(self) -> None:
+        self.right = 0
+        self.count = 0
+
+    def update(self, output: torch.Tensor, batch: Batch) -> None:
+        self.right += int((output.argmax(dim=1) == batch["labels"].to(output.device)).sum())
+        self.count += len(output)
+
+    def compute(self) -> dict[str, float]:
+        return {"digit_accuracy": self.right / self.count if self.count else float("nan")}
+
+
+@register_task
+class SynthDigitsTask(Task):
+    name = "synth-digits"
+    description = "a single-digit classifier on synthetic 32 x 32 format-2 squares (svhnx.synth.digits)"
+    defaults = {"model": "digit-resnet", "batch_size": 256, "steps": 6000, "lr": 2e-3, "eval_every": 500,
+                "weight_decay": 0.01, "ema": 0.999}
+    models = ("digit-resnet",)
+    metric = "digit_accuracy"
+    images_per_epoch = 73_257  # as many as SVHN format 2's training digits: what --epochs 1 means
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("synth-digits")
+        group.add_argument("--val-size", type=positive_int, default=4096, help="synthetic validation digits (default: %(default)s)")
+        group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
+                           help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
+        group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the classifier (default: %(default)s)")
+        group.add_argument("--dropout", type=fraction, default=0.1, help="(default: %(default)s)")
+
+    def model_kwargs(self) -> dict[str, Any]:
+        return {"width": self.args.width, "dropout": self.args.dropout}
+
+    @cached_property
+    def generator(self) -> SceneGenerator:
+        return SceneGenerator.from_data(self.args.data_root, handwriting=self.args.handwriting)
+
+    def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
+        stream = SynthDigitStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank)
+        workers = self.args.workers
+        return DataLoader(stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
+                          prefetch_factor=4 if workers else None)
+
+    def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
+        images, labels = validation_digits(self.generator, size or self.args.val_size, seed=self.args.seed if seed is None else seed)
+        for start in range(0, len(images), EVAL_BATCH):
+            yield {"images": torch.from_numpy(images[start:start + EVAL_BATCH]), "labels": torch.from_numpy(labels[start:start + EVAL_BATCH])}
+
+    def loss(self, output: torch.Tensor, batch: Batch) -> torch.Tensor:
+        return F.cross_entropy(output.float(), batch["labels"])
+
+    def new_metrics(self) -> MetricAccumulator:
+        return DigitAccuracy()
