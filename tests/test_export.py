@@ -166,10 +166,10 @@ def test_bad_requests_get_clear_errors(tmp_path, capsys):
     with pytest.raises(TypeError, match="numpy array"):
         backend(torch.zeros((1, 28, 140, 1), dtype=torch.uint8))
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    assert export.main([str(tmp_path / "junk.pt")]) == 1
+    assert export.main([str(tmp_path / "junk.pt")]) == 2
     err = capsys.readouterr().err
     assert "junk.pt" in err and "not a readable checkpoint" in err
-    assert export.main([str(tmp_path / "missing")]) == 1
+    assert export.main([str(tmp_path / "missing")]) == 2
     assert "no checkpoint at" in capsys.readouterr().err
     other, _ = make_run(tmp_path, "unet", **SMALL_UNET)  # weights of another model under this name
     save_checkpoint(tmp_path / "stale.pt", {"model": {"name": "mnist-lean", "kwargs": {}}, "model_state": torch.load(other / "best.pt")["model_state"]})

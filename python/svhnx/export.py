@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    input_size=args.input_size, tolerance=args.tolerance)
     except (OSError, ValueError, ModuleNotFoundError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return 1
+        return 2
     print(report.summary())
     return 0
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ import cv2
 import numpy as np
 
 from svhnx.atomic import atomic_path
+from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count
 from svhnx.localize import PRECISIONS
 from svhnx.reader import READING_KEYS, Reader, Reading
 from svhnx.runtime import BACKENDS
@@ -31,20 +31,6 @@ from svhnx.runtime import BACKENDS
 OUTPUT_KEYS = ("image", *READING_KEYS, "error")
 BOX_COLOUR = (0, 200, 0)  # RGB
 REJECTED_COLOUR = (220, 0, 0)
-
-
-def load_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """A photo file as ``uint8 H x W x 3`` RGB (grey is expanded, alpha dropped, 16-bit reduced,
-    EXIF orientation applied), or ``FileNotFoundError``/``ValueError`` saying what is wrong."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if not path.is_file():
-        raise ValueError(f"{path}: not a file")
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"{path}: not an image OpenCV can decode (PNG, JPEG, BMP, TIFF, WebP, ...)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def annotate(image: np.ndarray, reading: Reading) -> np.ndarray:
@@ -107,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX, float32 elsewhere (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None,
                         help="intra-op threads of torch or onnxruntime (default: one per core; 1 is the fastest per photo on a busy machine)")
+    parser.add_argument("--max-pixels", type=pixel_count, default=None,
+                        help=f"refuse photos with more pixels than this, read from the file header before decoding "
+                             f"(default: ${MAX_PIXELS_ENV}, else {DEFAULT_MAX_PIXELS:,})")
     parser.add_argument("--no-length-check", action="store_true", help="do not reject readings whose length disagrees with the localizer's length head")
     return parser
 
@@ -119,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
     try:
+        max_pixels = args.max_pixels or default_max_pixels()
         reader = Reader.from_checkpoints(args.localizer, args.recognizer, **options)
     except (OSError, ValueError, ImportError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
@@ -126,8 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     taken: set[str] = set()
     for name in args.images:
         try:
-            image = load_image(name)
+            image = load_image(name, max_pixels=max_pixels)
             reading = reader.read(image)
+            if args.save_annotated is not None:
+                save_png(args.save_annotated / annotated_name(Path(name), taken), annotate(image, reading))
         except (OSError, ValueError) as error:
             failed = True
             message = f"{type(error).__name__}: {error}"
@@ -135,8 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(output_line(name, error=message), flush=True)
             continue
         print(output_line(name, reading), flush=True)
-        if args.save_annotated is not None:
-            save_png(args.save_annotated / annotated_name(Path(name), taken), annotate(image, reading))
     return 1 if failed else 0
 
 

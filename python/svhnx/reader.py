@@ -154,7 +154,7 @@ class Reader:
                 raise ValueError(f"threads: expected at least 1, got {threads}")
             torch.set_num_threads(threads)
         models = [
-            load_backend(_checkpoint_path(path, env, what), backend, threads=threads).as_module()
+            load_backend(_checkpoint_path(path, env, what), backend, threads=threads, role=what).as_module()
             for path, env, what in ((localizer, LOCALIZER_ENV, "localizer"), (recognizer, RECOGNIZER_ENV, "recognizer"))
         ]
         return cls(*models, **options)
@@ -234,7 +234,7 @@ def _checkpoint_path(path: str | os.PathLike[str] | None, env: str, what: str) -
         if not path:
             raise ValueError(f"no {what} checkpoint: pass one (--{what} CKPT) or set ${env}")
     path = Path(path)
-    if not path.exists():
+    if not os.path.lexists(path):  # a broken link or a link loop is reported when it is opened
         raise FileNotFoundError(f"{what} checkpoint {path}: no such file or run directory")
     return path
 

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from svhnx.models import create_model
-from svhnx.train.run_dir import BEST, load_checkpoint
+from svhnx.checkpoint import check_role, load_checkpoint, model_from_checkpoint
+from svhnx.train.run_dir import BEST
 
 BACKENDS = ("torch", "onnx")
 ONNX_INSTALL_HINT = "the onnx backend needs onnxruntime: pip install 'svhnx[onnx]' (or pip install onnxruntime)"
@@ -145,32 +145,19 @@ def model_input_shape(model: nn.Module) -> InputShape:
     return tuple(None if d is None else int(d) for d in shape)  # type: ignore[return-value]
 
 
-def load_model(path: str | os.PathLike[str]) -> nn.Module:
+def load_model(path: str | os.PathLike[str], *, role: str | None = None) -> nn.Module:
     """The model of a training checkpoint (``best.pt``/``last.pt``, or a run directory for its
-    ``best.pt``), on the CPU in eval mode; ``ValueError`` if the file is not such a checkpoint."""
+    ``best.pt``), on the CPU in eval mode; ``ValueError`` if the file is not such a checkpoint, or
+    its model does not fit ``role`` (a key of :data:`svhnx.checkpoint.ROLES`)."""
     path = Path(path)
     if path.is_dir():
         path = path / BEST
-    return model_from_checkpoint(read_checkpoint(path), path)
+    return model_from_checkpoint(read_checkpoint(path), path, role=role)
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A checkpoint file's contents; ``FileNotFoundError``/``ValueError`` for a missing or foreign file."""
     return load_checkpoint(Path(path))
-
-
-def model_from_checkpoint(checkpoint: Any, source: str | os.PathLike[str] = "checkpoint") -> nn.Module:
-    """The model a loaded training checkpoint describes, with its weights, in eval mode."""
-    if not isinstance(checkpoint, dict) or not {"model", "model_state"} <= checkpoint.keys():
-        raise ValueError(f"{source}: not an svhnx training checkpoint (no 'model' and 'model_state')")
-    name, kwargs = checkpoint["model"]["name"], checkpoint["model"]["kwargs"]
-    model = create_model(name, **kwargs)
-    try:
-        model.load_state_dict(checkpoint["model_state"])
-    except RuntimeError as error:  # the model's code changed since the checkpoint was written
-        first = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
-        raise ValueError(f"{source}: its weights do not fit today's {name!r} model ({first})") from None
-    return model.eval()
 
 
 def onnx_path(checkpoint: str | os.PathLike[str]) -> Path:
@@ -182,20 +169,24 @@ def onnx_path(checkpoint: str | os.PathLike[str]) -> Path:
     return path.with_suffix(".onnx")
 
 
-def load_backend(path: str | os.PathLike[str], backend: str = "torch", *, threads: int | None = None) -> Backend:
+def load_backend(
+    path: str | os.PathLike[str], backend: str = "torch", *, threads: int | None = None, role: str | None = None
+) -> Backend:
     """A model ready for inference on ``backend`` (``"torch"`` or ``"onnx"``).
 
     ``path`` is a training checkpoint (or its run directory), or an ``.onnx`` export. For the onnx
     backend a checkpoint means its export beside it (:func:`onnx_path`). ``threads`` sets the
     engine's intra-op threads for onnxruntime; torch uses ``torch.set_num_threads``, which is global.
+    With ``role`` (``"recognizer"`` or ``"localizer"``) a model of another kind is a ``ValueError``.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
     path = Path(path)
     if backend == "onnx":
-        return OnnxBackend(path if path.suffix == ".onnx" else onnx_path(path), threads=threads)
+        onnx = OnnxBackend(path if path.suffix == ".onnx" else onnx_path(path), threads=threads)
+        if role is not None:
+            check_role(role, onnx.input_shape, onnx.output_names, f"{onnx.path}: holds a model")
+        return onnx
     if path.suffix == ".onnx":
         raise ValueError(f"{path}: the torch backend runs training checkpoints (.pt), not ONNX files; use backend='onnx'")
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such checkpoint")
-    return TorchBackend(load_model(path))
+    return TorchBackend(load_model(path, role=role))

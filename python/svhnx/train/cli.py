@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 from collections.abc import Sequence
@@ -12,15 +13,19 @@ from typing import Any
 import torch
 
 import svhnx
+from svhnx.checkpoint import FORMAT, CheckpointError
 from svhnx.data.download import DatasetNotFoundError
 from svhnx.train import distributed
 from svhnx.train.arguments import RUNTIME_FLAGS, add_shared_arguments, explicit_flags
 from svhnx.train.loop import Trainer, select_device
-from svhnx.train.run_dir import LAST, RunDirectory, load_checkpoint
+from svhnx.train.run_dir import LAST, RunDirectory, RunDirectoryError, load_checkpoint
+from svhnx.train.run_lock import lock_run_directory
 from svhnx.train.task import get_task, list_tasks
 from svhnx.train.tensorboard_log import INSTALL_HINT, tensorboard_available
 
 PREDICTIONS = "predictions.png"
+#: Failures of the user's data, files or folders: one ``error:`` line and exit status 2, no traceback.
+USER_ERRORS = (DatasetNotFoundError, CheckpointError, RunDirectoryError)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -57,12 +62,15 @@ def _config(args: argparse.Namespace, trainer: Trainer, argv: Sequence[str]) -> 
 
 def _resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     """The saved run's arguments with this call's runtime flags, and its checkpoint."""
-    if args.out is None:
-        parser.error("--resume needs --out RUN_DIR (the run to continue)")
     run_dir = RunDirectory(args.out)
     if not run_dir.has_checkpoint:
         parser.error(f"--resume: {run_dir / LAST} does not exist")
-    checkpoint = load_checkpoint(run_dir / LAST)
+    try:
+        checkpoint = load_checkpoint(run_dir / LAST)
+    except OSError as exc:
+        raise CheckpointError(f"{run_dir / LAST}: cannot read it ({exc})") from None
+    if checkpoint.get("format") != FORMAT or not isinstance(checkpoint.get("config"), dict) or "task" not in checkpoint:
+        raise CheckpointError(f"{run_dir / LAST}: not a format-{FORMAT} training checkpoint, so the run cannot be resumed")
     if checkpoint["task"] != args.task:
         parser.error(f"--resume: {args.out} is a {checkpoint['task']!r} run, not {args.task!r}")
     saved = checkpoint["config"]
@@ -90,18 +98,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         task_parser.error("--amp: mixed precision is only used on CUDA (this run is on the CPU)")
     if args.tensorboard and not tensorboard_available():
         task_parser.error(INSTALL_HINT)
+    if args.resume and args.out is None:
+        task_parser.error("--resume needs --out RUN_DIR (the run to continue)")
     distributed.setup(device)  # under torchrun: join its process group (only rank 0 writes files)
+    if args.out is None:
+        args.out = distributed.broadcast_object(Path("runs") / f"{args.task}-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    if not args.resume:
+        task_cls.check_arguments(args, task_parser)  # before anything is written
+    try:
+        with lock_run_directory(Path(args.out)) if distributed.is_main() else contextlib.nullcontext():
+            return _train(args, argv, task_parser)
+    except USER_ERRORS as exc:
+        print(f"{task_parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace, argv: list[str], task_parser: argparse.ArgumentParser) -> int:
+    """Start or resume the run in ``args.out`` (locked by the caller) and train it to the end."""
+    task_cls = get_task(args.task)
+    run_dir = RunDirectory(args.out)
     checkpoint = None
     if args.resume:
         args, checkpoint = _resumed_args(args, task_parser, argv)
-    else:
-        if args.out is None:
-            args.out = distributed.broadcast_object(Path("runs") / f"{args.task}-{dt.datetime.now():%Y%m%d-%H%M%S}")
-        if RunDirectory(args.out).has_checkpoint:
-            task_parser.error(f"--out {args.out} already holds a run; pass --resume to continue it, or choose another --out")
-    task_cls.check_arguments(args, task_parser)
+        task_cls.check_arguments(args, task_parser)
+    elif run_dir.has_checkpoint:
+        task_parser.error(f"--out {args.out} already holds a run; pass --resume to continue it, or choose another --out")
+    elif distributed.is_main() and (removed := run_dir.clear_unfinished()):
+        print(f"removed what a run that never saved {LAST} left: {', '.join(p.name for p in removed)}", file=sys.stderr)
 
-    run_dir = RunDirectory(args.out)
     task = task_cls(args)
     trainer = Trainer(task, args, run_dir, checkpoint=checkpoint, progress_bar=args.progress)
     if checkpoint is None and distributed.is_main():
@@ -110,18 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_dir.truncate_metrics(trainer.state.step)
         run_dir.remove_partial_files()
         print(f"resuming {run_dir.path} at step {trainer.state.step}/{trainer.steps}", file=sys.stderr)
+    trainer.run()
+    if trainer.interrupted:
+        return 130
     try:
-        trainer.run()
-        if trainer.interrupted:
-            return 130
-        try:
-            if distributed.is_main():
-                task.plot_predictions(trainer.eval_model, task.validation_batches(), trainer.device, run_dir / PREDICTIONS)
-        except NotImplementedError:
-            pass
-    except DatasetNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        if distributed.is_main():
+            task.plot_predictions(trainer.eval_model, task.validation_batches(), trainer.device, run_dir / PREDICTIONS)
+    except NotImplementedError:
+        pass
     if distributed.is_main():
         print(f"run directory: {run_dir.path}", file=sys.stderr)
     return 0

@@ -22,14 +22,13 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 import svhnx
+from svhnx.checkpoint import FORMAT, check_model, plain_config
 from svhnx.models import create_model
 from svhnx.train import distributed
 from svhnx.train.figures import plot_curves
 from svhnx.train.run_dir import BEST, CURVES, LAST, RunDirectory, save_checkpoint
 from svhnx.train.task import Batch, Task, batch_to
 from svhnx.train.tensorboard_log import TensorBoardLog
-
-CHECKPOINT_FORMAT = 1
 
 
 @dataclass
@@ -95,15 +94,30 @@ def build_scheduler(optimizer: torch.optim.Optimizer, args: argparse.Namespace, 
 
 
 def rng_state() -> dict[str, Any]:
+    """The torch, NumPy, Python (and CUDA) RNG states as tensors and plain data (checkpoint-safe)."""
     state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+    return plain_rng_state(state)
+
+
+def plain_rng_state(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with NumPy's legacy state tuple ``(name, uint32 keys, pos, has_gauss, gauss)`` as a
+    dict whose keys are an ``int64`` tensor (checkpoints hold no NumPy arrays)."""
+    numpy_state = state["numpy"]
+    if isinstance(numpy_state, tuple):
+        name, keys, pos, has_gauss, gauss = numpy_state
+        numpy_state = {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "gauss": float(gauss)}
+    return {**state, "numpy": numpy_state}
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` returned."""
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    numpy_state = state["numpy"]
+    keys = numpy_state["keys"].numpy().astype(np.uint32)
+    np.random.set_state((numpy_state["name"], keys, numpy_state["pos"], numpy_state["has_gauss"], numpy_state["gauss"]))
     random.setstate(state["python"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -185,6 +199,9 @@ class Trainer:
         if checkpoint is None:
             seed_everything(args.seed)
         self.model_name, self.model_kwargs = args.model, task.model_kwargs()
+        if checkpoint is not None:  # before any memory is spent on the model the file asks for
+            check_model(self.model_name, self.model_kwargs, checkpoint.get("train_model_state", checkpoint.get("model_state")),
+                        source=run_dir / LAST)
         self.model = create_model(self.model_name, **self.model_kwargs).to(self.device)
         if cuda:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -203,8 +220,8 @@ class Trainer:
 
     # -- checkpoints ---------------------------------------------------------------------------
     def _restore(self, checkpoint: dict[str, Any]) -> None:
-        if checkpoint.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"checkpoint format {checkpoint.get('format')!r} is not {CHECKPOINT_FORMAT}")
+        if checkpoint.get("format") != FORMAT:
+            raise ValueError(f"checkpoint format {checkpoint.get('format')!r} is not {FORMAT}")
         self.model.load_state_dict(checkpoint.get("train_model_state", checkpoint["model_state"]))
         if self.ema is not None:
             self.ema.module.load_state_dict(checkpoint["model_state"])
@@ -227,13 +244,15 @@ class Trainer:
         ``train_model_state``.
         """
         extra = {}
+        config, config_paths = plain_config(vars(self.args))
         if self.ema is not None:
             extra = {"train_model_state": self.model.state_dict(), "ema_updates": int(self.ema.n_averaged)}
         return {**extra,
-            "format": CHECKPOINT_FORMAT,
+            "format": FORMAT,
             "svhnx": svhnx.__version__,
             "task": self.task.name,
-            "config": vars(self.args),
+            "config": config,
+            "config_paths": config_paths,
             "model": {"name": self.model_name, "kwargs": self.model_kwargs},
             "model_state": self.eval_model.state_dict(),
             "optimizer": self.optimizer.state_dict(),

@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-import pickle
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from svhnx.atomic import atomic_path
+from svhnx.checkpoint import load_checkpoint, save_checkpoint
+
+__all__ = ["RunDirectory", "RunDirectoryError", "load_checkpoint", "read_metrics", "save_checkpoint", "write_json"]
 
 CONFIG = "config.json"
 METRICS = "metrics.csv"
@@ -21,29 +21,14 @@ BEST = "best.pt"
 CURVES = "curves.png"
 
 
+class RunDirectoryError(RuntimeError):
+    """A run directory cannot be used as asked (not writable, in use, or holding a model to keep)."""
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-
-
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """``torch.save`` to ``path`` atomically: a reader sees the old file or the new one, never half."""
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """A checkpoint written by :func:`save_checkpoint` (it holds RNG states and plain Python data)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=False)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
-        raise ValueError(f"{path} is not a readable checkpoint ({exc})") from None
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f"{path} is not an svhnx checkpoint (holds a {type(checkpoint).__name__})")
-    return checkpoint
 
 
 def read_metrics(path: Path) -> list[dict[str, float]]:
@@ -98,6 +83,18 @@ class RunDirectory:
         for path in partial:
             path.unlink(missing_ok=True)
         return partial
+
+    def clear_unfinished(self) -> list[Path]:
+        """Remove what a run that ended before its first ``last.pt`` left (``config.json``,
+        ``metrics.csv``, ``curves.png``, half-written temporary files), so that a new run starts
+        clean; returns what was removed. :class:`RunDirectoryError` if a ``best.pt`` is there
+        without ``last.pt``: a model this does not delete."""
+        if (self.path / BEST).exists() and not self.has_checkpoint:
+            raise RunDirectoryError(f"{self.path} holds {BEST} but no {LAST} to resume from; move {BEST} away or choose another --out")
+        leftovers = [self.path / name for name in (CONFIG, METRICS, CURVES) if (self.path / name).exists()]
+        for path in leftovers:
+            path.unlink()
+        return leftovers + self.remove_partial_files()
 
     def _write_metrics(self, rows: list[dict[str, Any]], columns: list[str]) -> None:
         with atomic_path(self.path / METRICS) as tmp:
