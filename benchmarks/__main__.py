@@ -1,4 +1,6 @@
-"""Run the benchmarks: every ``benchmarks/bench_*.py`` module's ``main()``, or those named."""
+"""Run the benchmarks: every ``benchmarks/bench_*.py`` module's ``main()``, or those named.
+
+Options after a single benchmark's name go to it: ``python -m benchmarks real --peers``."""
 
 from __future__ import annotations
 
@@ -20,12 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"benchmarks to run (default: all of {', '.join(names)})")
-    args = parser.parse_args(argv)
+    args, options = parser.parse_known_args(argv)
     unknown = sorted(set(args.names) - set(names))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+    if options and len(args.names) != 1:
+        parser.error(f"options {' '.join(options)} need exactly one benchmark named (they are its own)")
     for name in args.names or names:
-        importlib.import_module(f"benchmarks.bench_{name}").main()
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+        module.main(options) if options else module.main()
     return 0
 
 

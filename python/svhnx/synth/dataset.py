@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import torch
 
 from svhnx.data.sequences import Batch, BatchStream, batch_seed
 from svhnx.data.svhn_dataset import INPUT_SIZE, evaluation_batches
 from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.ops import random_crop
+from svhnx.synth.format2 import rebuild_from_squares
 from svhnx.synth.generator import SceneGenerator
 
 CROP_SIZE = 64
@@ -43,13 +45,18 @@ class SynthCropStream(BatchStream):
         start: index of the first batch (resume at step ``k`` with ``start=k``).
         rank: distributed rank (default: the process group's, else 0); each rank has its own scenes.
         threads: generator threads per batch (default 1: parallelism comes from the loader's workers).
+        format2: share of the crops made to look rebuilt from SVHN's 32 x 32 format-2 squares
+            (:func:`svhnx.synth.format2.rebuild_from_squares`), chosen per batch by its seed.
     """
 
     def __init__(self, generator: SceneGenerator, batch_size: int, *, seed: int, start: int = 0,
-                 rank: int | None = None, threads: int | None = 1) -> None:
+                 rank: int | None = None, threads: int | None = 1, format2: float = 0.0) -> None:
         super().__init__(batch_size, seed=seed, start=start, rank=rank)
+        if not 0.0 <= format2 <= 1.0:
+            raise ValueError(f"format2: expected a share in [0, 1], got {format2}")
         self.generator = generator
         self.threads = threads
+        self.format2 = format2
 
     @property
     def generator_seed(self) -> int:
@@ -60,7 +67,14 @@ class SynthCropStream(BatchStream):
         """Batch ``index`` of this rank's stream."""
         crops = self.generator.crops(self.batch_size, seed=self.generator_seed,
                                      first=index * self.batch_size, size=CROP_SIZE, threads=self.threads)
-        images = random_crop(crops.images, INPUT_SIZE, seed=batch_seed(self.seed, self.rank, index), threads=1)
+        seed = batch_seed(self.seed, self.rank, index)
+        images = crops.images
+        if self.format2 > 0:
+            chosen = np.flatnonzero(np.random.default_rng(seed).random(len(images)) < self.format2)
+            images = images.copy()
+            for i in chosen:
+                images[i] = rebuild_from_squares(images[i], crops.boxes[i, : crops.lengths[i]])
+        images = random_crop(images, INPUT_SIZE, seed=seed, threads=1)
         return {
             "images": torch.from_numpy(images),
             "digits": torch.from_numpy(crops.digits),

@@ -16,18 +16,11 @@ import torch
 from svhnx.data.sequences import Batch, BatchStream, batch_seed
 from svhnx.ops import crop_resize
 from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
+from svhnx.synth.format2 import square_boxes
 from svhnx.synth.generator import CropBatch, SceneGenerator
 
 DIGIT_SIZE = 32
 CROP_SIZE = 64
-
-
-def square_boxes(boxes: np.ndarray) -> np.ndarray:
-    """``[left, top, width, height]`` boxes made square about their centres (side = the larger side)."""
-    boxes = np.asarray(boxes, dtype=np.float32)
-    side = boxes[:, 2:].max(axis=1)
-    centre = boxes[:, :2] + boxes[:, 2:] / 2
-    return np.column_stack([centre - side[:, None] / 2, side, side]).astype(np.float32)
 
 
 def digit_squares(crops: CropBatch, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

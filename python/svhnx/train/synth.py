@@ -50,6 +50,9 @@ class SynthTask(SvhnTask):
         for name, what in [("background", "textures, plates, edges, clutter, lighting"), ("style", "stroke weight, outlines, shadows"),
                            ("distortion", "rotation, shear, perspective"), ("degradation", "low resolution, blur, noise, JPEG")]:
             group.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {what}, 0..1 (default: 1)")
+        group.add_argument("--format2", type=unit_interval, default=0.25,
+                           help="share of the training crops made to look rebuilt from SVHN's 32 x 32 format-2 digit squares "
+                                "(lower resolution, margins filled from the nearest digit square) (default: %(default)s)")
         real = parser.add_argument_group("real SVHN (for python -m svhnx.evaluate)")
         real.add_argument("--svhn-dir", type=Path, default=None,
                           help="folder with test/digitStruct.mat and its images (default: <data root>/svhn)")
@@ -58,7 +61,7 @@ class SynthTask(SvhnTask):
         model = parser.add_argument_group("model")
         model.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
         model.add_argument("--dense", type=positive_int, default=3072, help="units of each dense layer (default: %(default)s)")
-        model.add_argument("--dropout", type=fraction, default=0.2, help="(default: %(default)s)")
+        model.add_argument("--dropout", type=fraction, default=0.2, help="dropout rate after every block and dense layer (default: %(default)s)")
 
     @classmethod
     def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -72,7 +75,8 @@ class SynthTask(SvhnTask):
         return SceneGenerator.from_data(self.args.data_root, realism=realism, handwriting=self.args.handwriting)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
-        stream = SynthCropStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank)
+        stream = SynthCropStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
+                                 format2=self.args.format2)
         workers = self.args.workers
         return DataLoader(
             stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",

@@ -1,0 +1,181 @@
+"""Reading real house numbers: svhnx's shipped models (or checkpoints) on real SVHN pixels, with peers.
+
+``python -m benchmarks real [--peers] [--recognizer CKPT] [--digits CKPT]`` scores
+
+* the recognizer on ``svhn-real/test-numbers-dev.npz`` (1,000 real number crops, their centre 54 x 54):
+  sequence and digit accuracy, accuracy per length, coverage at 98% accuracy, on all crops and on
+  those less than 30% filled in, and milliseconds per crop on one thread;
+* the digit classifier on ``svhn-real/test-digits32-dev.npz`` (1,952 real 32 x 32 digits);
+* the recognizer on the number crops of the 9 ``svhn-sample`` photos (the SVHN crop rule);
+* the whole-photo reader on those 9 photos, when :mod:`benchmarks.real_photos` is there.
+
+With ``--peers``, RapidOCR's text recognizer (PP-OCR, ``pip install rapidocr-onnxruntime``) and
+Tesseract (``tesseract-ocr`` with ``pip install pytesseract``) read the same crops, one thread each;
+a peer that is not installed is skipped with a note. They are benchmark-only extras, never
+dependencies of svhnx. Writes ``benchmarks/results/real.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from benchmarks.record import print_table, save_result
+from svhnx import pretrained
+from svhnx.data.download import default_root
+from svhnx.data.svhn_preprocess import load_crops, preprocess_split
+from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score_digits32, score_numbers
+from svhnx.labels import target_to_string
+from svhnx.runtime import load_model
+
+NUMBERS = "svhn-real/test-numbers-dev.npz"
+DIGITS32 = "svhn-real/test-digits32-dev.npz"
+SAMPLE = "svhn-sample"
+PEER_SCALE = 3  # peers read the 64 x 64 crop enlarged 3x (both are made for larger text)
+
+
+def sample_crops(root: Path) -> tuple[np.ndarray, list[str], list[str]]:
+    """The 64 x 64 number crops of the svhn-sample photos (SVHN crop rule), their truths and names."""
+    images, truths, names = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for split in ("train", "test", "extra"):
+            folder = root / SAMPLE / split
+            if not (folder / "digitStruct.mat").is_file():
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the sample lists more images than it ships
+                crops = load_crops(preprocess_split(folder, Path(tmp) / f"{split}.h5", threads=1, progress=False))
+            images.append(crops.images)
+            truths += [target_to_string(d) for d in crops.digits]
+            names += [f"{split}/{n}" for n in crops.names]
+    return np.concatenate(images), truths, names
+
+
+def ms_per_crop(read: Callable[[np.ndarray], Any], crops: np.ndarray) -> float:
+    """Milliseconds per crop of ``read`` over ``crops`` (one call per crop)."""
+    start = time.perf_counter()
+    for crop in crops:
+        read(crop)
+    return 1000 * (time.perf_counter() - start) / max(len(crops), 1)
+
+
+def rapidocr_reader() -> Callable[[np.ndarray], str] | str:
+    """RapidOCR's recognizer alone (no detection) on a crop, digits kept; or why it is unavailable."""
+    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+        return "not installed (pip install rapidocr-onnxruntime)"
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+
+    def read(crop: np.ndarray) -> str:
+        big = cv2.resize(crop, None, fx=PEER_SCALE, fy=PEER_SCALE, interpolation=cv2.INTER_CUBIC)
+        result, _ = engine(cv2.cvtColor(big, cv2.COLOR_RGB2BGR), use_det=False, use_cls=False, use_rec=True)
+        return "".join(ch for ch in (result[0][0] if result else "") if ch.isdigit())
+
+    return read
+
+
+def tesseract_reader() -> Callable[[np.ndarray], str] | str:
+    """Tesseract on a crop as one line of digits; or why it is unavailable."""
+    if importlib.util.find_spec("pytesseract") is None:
+        return "not installed (apt-get install tesseract-ocr; pip install pytesseract)"
+    import pytesseract
+
+    try:
+        pytesseract.get_tesseract_version()
+    except pytesseract.TesseractNotFoundError:
+        return "the tesseract program is not installed (apt-get install tesseract-ocr)"
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+    def read(crop: np.ndarray) -> str:
+        big = cv2.resize(crop, None, fx=PEER_SCALE, fy=PEER_SCALE, interpolation=cv2.INTER_CUBIC)
+        text = pytesseract.image_to_string(big, config="--psm 7 -c tessedit_char_whitelist=0123456789")
+        return "".join(ch for ch in text if ch.isdigit())
+
+    return read
+
+
+def peer_scores(read: Callable[[np.ndarray], str], crops: np.ndarray, truths: Sequence[str]) -> dict[str, Any]:
+    """A peer's sequence accuracy on ``crops`` and its milliseconds per crop."""
+    start = time.perf_counter()
+    readings = [read(crop) for crop in crops]
+    elapsed = time.perf_counter() - start
+    right = [r == t for r, t in zip(readings, truths)]
+    return {"sequence_accuracy": float(np.mean(right)), "ms_per_crop": round(1000 * elapsed / len(crops), 2),
+            "readings": readings if len(crops) <= 16 else None}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks real", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recognizer", type=Path, default=None, help="a recognizer checkpoint (default: the shipped one)")
+    parser.add_argument("--digits", type=Path, default=None, help="a digit classifier checkpoint (default: the shipped one)")
+    parser.add_argument("--peers", action="store_true", help="also run RapidOCR and Tesseract on the same crops")
+    parser.add_argument("--peer-crops", type=int, default=300,
+                        help="real number crops the peers read, the first ones of the file (Tesseract takes about a second each; "
+                             "svhnx is scored on the same subset too) (default: %(default)s)")
+    parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA)")
+    args = parser.parse_args(argv)
+    root = args.data_root or default_root()
+    torch.set_num_threads(1)
+    recognizer = load_model(args.recognizer) if args.recognizer else pretrained.load("recognizer")
+    digits = load_model(args.digits) if args.digits else pretrained.load("digits")
+    results: dict[str, Any] = {"threads": 1, "load_average_1min": round(os.getloadavg()[0], 2),
+                               "recognizer": str(args.recognizer or "shipped"), "digits": str(args.digits or "shipped")}
+
+    numbers = load_numbers(root / NUMBERS)
+    figure = Path(__file__).parent / "results" / "real_numbers_mistakes.png"
+    results["numbers"] = score_numbers(recognizer, numbers, figure=figure)
+    results["numbers"]["ms_per_crop"] = round(ms_per_crop(lambda c: read_numbers(recognizer, c[None]), numbers.images[:200]), 2)
+    images, labels = load_digits32(root / DIGITS32)
+    results["digits32"] = score_digits32(digits, images, labels)
+
+    crops, truths, names = sample_crops(root)
+    readings = read_numbers(recognizer, crops)
+    read = [target_to_string(d) for d in readings.digits]
+    results["sample_crops"] = {"right": int(sum(r == t for r, t in zip(read, truths))), "count": len(truths),
+                               "readings": dict(zip(names, read)), "truths": dict(zip(names, truths))}
+    if importlib.util.find_spec("benchmarks.real_photos") is not None:
+        from benchmarks.real_photos import score_photos
+
+        results["sample_photos"] = score_photos(root / SAMPLE, peers=args.peers)
+
+    rows = [{"reader": "svhnx", "real numbers": results["numbers"]["all"]["sequence_accuracy"],
+             "coverage at 98%": results["numbers"]["all"]["coverage_at_98"], "ms/crop": results["numbers"]["ms_per_crop"],
+             "sample crops": f"{results['sample_crops']['right']}/{len(truths)}"}]
+    if args.peers:
+        subset = read_numbers(recognizer, numbers.images[:args.peer_crops])
+        same = (subset.digits == numbers.digits[:args.peer_crops]).all(axis=1) & (subset.lengths == numbers.lengths[:args.peer_crops])
+        results["numbers"]["peer_subset"] = {"count": int(len(same)), "sequence_accuracy": float(same.mean())}
+        rows[0]["peer subset"] = float(same.mean())
+        results["peers"] = {}
+        numbers_truths = [target_to_string(d) for d in numbers.digits]
+        for name, make in (("rapidocr", rapidocr_reader), ("tesseract", tesseract_reader)):
+            peer = make()
+            if isinstance(peer, str):
+                results["peers"][name] = {"skipped": peer}
+                print(f"{name}: skipped, {peer}")
+                continue
+            scores = peer_scores(peer, numbers.images[:args.peer_crops], numbers_truths[:args.peer_crops])
+            sample = peer_scores(peer, crops, truths)
+            results["peers"][name] = {"numbers": scores, "sample_crops": {"right": int(round(sample["sequence_accuracy"] * len(truths))),
+                                                                           "count": len(truths), "readings": sample["readings"]}}
+            rows.append({"reader": name, "peer subset": scores["sequence_accuracy"], "ms/crop": scores["ms_per_crop"],
+                         "sample crops": f"{results['peers'][name]['sample_crops']['right']}/{len(truths)}"})
+    print_table("Reading real SVHN number crops (one thread)", rows, ["reader", "real numbers", "peer subset", "coverage at 98%", "ms/crop", "sample crops"])
+    print(f"digits32: {results['digits32']['digit_accuracy']:.4f} of {results['digits32']['count']} real digits")
+    print(f"\nwrote {save_result('real', results)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Synthetic crops made to look rebuilt from SVHN's 32 x 32 format-2 squares, and the single digits cut the same way."""
+
+import numpy as np
+import pytest
+
+from svhnx.synth.format2 import covered_mask, fill_from_nearest, rebuild_from_squares, square_boxes
+
+
+def test_square_boxes_keep_the_centre_and_take_the_longer_side():
+    squares = square_boxes(np.array([[10, 20, 8, 16], [0, 0, 6, 2]], np.float32))
+    np.testing.assert_allclose(squares, [[6, 20, 16, 16], [0, -2, 6, 6]])
+
+
+def test_pixels_outside_the_squares_come_from_the_nearest_covered_pixel():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)
+    covered = np.zeros((12, 10), bool)
+    covered[4:8, 2:6] = True
+    filled = fill_from_nearest(image, covered)
+    np.testing.assert_array_equal(filled[covered], image[covered])
+    np.testing.assert_array_equal(filled[0, 3], image[4, 3])  # straight above the square: its top row
+    np.testing.assert_array_equal(filled[11, 5], image[7, 5])  # below: its bottom row
+    np.testing.assert_array_equal(filled[0, 0], image[4, 2])  # off a corner: the corner
+
+
+def test_covered_mask_is_the_union_of_the_digit_squares():
+    mask = covered_mask((64, 64), np.array([[10, 20, 10, 20], [30, 22, 10, 20]], np.float32))
+    assert mask[20:40, 5:25].all() and mask[22:42, 25:45].all()
+    assert not mask[:20].any() and not mask[42:].any()
+
+
+def test_rebuilt_crop_keeps_the_digits_and_streaks_the_margins():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    out = rebuild_from_squares(image, np.array([[12, 10, 20, 44], [32, 10, 20, 44]], np.float32))
+    assert out.shape == image.shape and out.dtype == np.uint8
+    # columns of a square's width repeat its top row all the way up: vertical streaks
+    assert (out[:10, 10:50] == out[10:11, 10:50]).all()
+
+
+@pytest.fixture(scope="module")
+def generator(data_root):
+    from svhnx.synth import SceneGenerator
+
+    return SceneGenerator.from_data(data_root)
+
+
+def test_training_stream_applies_the_format2_look_to_the_share_asked(generator):
+    from svhnx.synth.dataset import SynthCropStream
+
+    plain = SynthCropStream(generator, 64, seed=3).batch(2)["images"]
+    some = SynthCropStream(generator, 64, seed=3, format2=0.5).batch(2)["images"]
+    again = SynthCropStream(generator, 64, seed=3, format2=0.5).batch(2)["images"]
+    changed = (plain != some).flatten(1).any(dim=1).float().mean().item()
+    assert 0.25 < changed < 0.75
+    assert (some == again).all()
+    with pytest.raises(ValueError, match="format2"):
+        SynthCropStream(generator, 8, seed=0, format2=1.5)
+
+
+def test_synthetic_digits_are_32_by_32_squares_labelled_with_their_digit(generator):
+    from svhnx.synth.digits import SynthDigitStream, validation_digits
+
+    batch = SynthDigitStream(generator, 32, seed=0).batch(5)
+    assert batch["images"].shape == (32, 32, 32, 3) and batch["labels"].min() >= 0 and batch["labels"].max() <= 9
+    assert (SynthDigitStream(generator, 32, seed=0).batch(5)["images"] == batch["images"]).all()
+    images, labels = validation_digits(generator, 16, seed=0)
+    assert images.shape == (16, 32, 32, 3) and labels.shape == (16,)
