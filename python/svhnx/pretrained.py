@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from svhnx.atomic import atomic_path
-from svhnx.models import create_model
+from svhnx.checkpoint import CheckpointError, build_model, load_checkpoint, model_from_checkpoint
 
 FORMAT = "svhnx-weights/1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -104,16 +104,11 @@ def model_from_weights(contents: Mapping[str, Any], *, allowed: Sequence[str], s
     name, kwargs = contents["model"]["name"], contents["model"]["kwargs"]
     if name not in allowed:
         raise WeightsError(f"{source}: holds a {name!r} model, expected one of {', '.join(allowed)}")
+    state = {k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v for k, v in contents["state_dict"].items()}
     try:
-        model = create_model(name, **kwargs)
-    except (TypeError, ValueError) as error:
-        raise WeightsError(f"{source}: its model settings are refused ({error})") from None
-    state = {k: v.float() if v.is_floating_point() else v for k, v in contents["state_dict"].items()}
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        raise WeightsError(f"{source}: its weights do not fit the {name!r} model ({str(error).splitlines()[0]})") from None
-    return model.eval()
+        return build_model(name, kwargs, state, source=source)
+    except CheckpointError as error:
+        raise WeightsError(str(error)) from None
 
 
 def save_weights(model: nn.Module, name: str, kwargs: Mapping[str, Any], target: Path, meta: Mapping[str, Any]) -> str:
@@ -140,8 +135,6 @@ def _entry(name: str) -> ShippedModel:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write a training checkpoint's evaluated weights as a weights file and print its SHA-256."""
-    from svhnx.runtime import read_checkpoint  # noqa: PLC0415 (training checkpoints: only this tool reads them)
-
     parser = argparse.ArgumentParser(prog="python -m svhnx.pretrained", description=main.__doc__)
     parser.add_argument("checkpoint", type=Path, help="a best.pt/last.pt (or a run directory: its best.pt)")
     parser.add_argument("output", type=Path, help="the weights file to write")
@@ -149,9 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     source = args.checkpoint / "best.pt" if args.checkpoint.is_dir() else args.checkpoint
     try:
-        checkpoint = read_checkpoint(source)
-        model = create_model(checkpoint["model"]["name"], **checkpoint["model"]["kwargs"])
-        model.load_state_dict(checkpoint["model_state"])
+        checkpoint = load_checkpoint(source)
+        model = model_from_checkpoint(checkpoint, source)
         meta = json.loads(args.meta.read_text()) if args.meta else {}
         meta.setdefault("step", checkpoint.get("progress", {}).get("step"))
         digest = save_weights(model, checkpoint["model"]["name"], checkpoint["model"]["kwargs"], args.output, meta)

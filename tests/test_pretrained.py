@@ -1,0 +1,69 @@
+"""Shipped weights: written as float16 plain data, read with weights_only=True, refused when changed or foreign."""
+
+import hashlib
+
+import pytest
+import torch
+
+from svhnx import pretrained
+from svhnx.models import create_model
+from svhnx.pretrained import ShippedModel, WeightsError
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """A tiny recognizer written as weights and registered as shipped, in a temporary weights folder."""
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
+    torch.manual_seed(0)
+    model = create_model("svhn-resnet", width=0.25, dense=16).eval()
+    digest = pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": 16}, tmp_path / "tiny.pt", {"trained": "no"})
+    monkeypatch.setitem(pretrained.SHIPPED, "tiny", ShippedModel("tiny.pt", digest, ("svhn-resnet",), "test"))
+    return model
+
+
+def test_shipped_weights_load_and_read_like_the_model_they_came_from(shipped):
+    loaded = pretrained.load("tiny")
+    images = torch.randint(0, 256, (4, 54, 54, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        expected, got = shipped(images), loaded(images)
+    torch.testing.assert_close(got["digits"], expected["digits"], atol=0.05, rtol=0.05)  # float16 storage
+    assert pretrained.available() == {"tiny": pretrained.WEIGHTS_DIR / "tiny.pt"}
+
+
+def test_a_changed_byte_is_refused_by_the_recorded_sha256(shipped):
+    path = pretrained.path("tiny")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="SHA-256"):
+        pretrained.load("tiny")
+
+
+def test_a_pickle_that_would_run_code_is_refused_without_running_it(tmp_path, monkeypatch):
+    class Exploit:
+        def __reduce__(self):
+            return (exec, ("import pathlib; pathlib.Path('ran').write_text('x')",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": pretrained.FORMAT, "payload": Exploit()}, path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(pretrained.SHIPPED, "evil", ShippedModel("evil.pt", hashlib.sha256(path.read_bytes()).hexdigest(), ("svhn-resnet",), "test"))
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(WeightsError, match="not a readable weights file"):
+        pretrained.load("evil")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_weights_of_another_kind_of_model_are_refused(shipped, tmp_path):
+    other = tmp_path / "digits.pt"
+    pretrained.save_weights(create_model("digit-resnet", width=0.25), "digit-resnet", {"width": 0.25}, other, {})
+    with pytest.raises(WeightsError, match="holds a 'digit-resnet' model"):
+        pretrained.load("tiny", file=other)
+
+
+def test_unknown_names_and_missing_files_say_what_is_wrong(shipped):
+    with pytest.raises(WeightsError, match="no shipped model called 'nope'"):
+        pretrained.load("nope")
+    pretrained.path("tiny").unlink()
+    with pytest.raises(WeightsError, match="missing"):
+        pretrained.load("tiny")
