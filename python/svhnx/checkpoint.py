@@ -94,7 +94,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     try:
         checkpoint = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        found = re.search(r"unsupported (?:global: )?GLOBAL (\S+)", str(exc), re.IGNORECASE)
         if found:
             raise CheckpointError(
                 f"{path}: holds Python objects besides tensors and plain data ({found.group(1)}), and loading those could "

@@ -2,7 +2,8 @@
 
 The width and height are read from the file's header with Pillow (which parses headers without
 decoding pixels) and checked against a pixel limit before OpenCV decodes the file, so a small file
-that claims 40000 x 40000 pixels is refused instead of allocating gigabytes::
+that claims 40000 x 40000 pixels is refused instead of allocating gigabytes (Pillow also refuses
+headers beyond its own limit, ``2 * PIL.Image.MAX_IMAGE_PIXELS``, about 179 MP)::
 
     image = load_image("door.jpg")                        # limit: $SVHNX_MAX_PIXELS, else 50 MP
     image = load_image("scan.tif", max_pixels=200_000_000)
@@ -92,8 +93,8 @@ def _header_size(path: Path, data: bytes) -> tuple[int, int]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the caller applies its own limit
             with Image.open(BytesIO(data)) as image:
                 return image.size
-    except Image.DecompressionBombError as exc:
-        raise ValueError(f"{path}: too many pixels to decode ({exc})") from None
+    except Image.DecompressionBombError:  # Pillow's own limit, whatever the caller's
+        raise ValueError(f"{path}: more than {2 * Image.MAX_IMAGE_PIXELS:,} pixels, Pillow's decompression-bomb limit") from None
     except UnidentifiedImageError:
         raise ValueError(f"{path}: not an image (PNG, JPEG, BMP, TIFF, WebP, ...)") from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, struct.error) as exc:  # Pillow's errors for damaged headers
