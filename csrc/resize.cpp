@@ -489,6 +489,8 @@ py::tuple crop_resize(const py::object& images, const py::array& boxes, int64_t 
 }  // namespace
 
 void register_resize(py::module_& m) {
+  m.def("simd_kernels", [] { return std::string(simd_name(pick_simd())); },
+        "The kernels crop_resize runs on this CPU: 'avx2', 'sse2' or 'plain' ($SVHNX_SIMD forces one).");
   m.def("crop_resize", &crop_resize, py::arg("images"), py::arg("boxes"), py::arg("height"), py::arg("width"),
         py::arg("crop_height"), py::arg("crop_width"), py::arg("seed"), py::arg("threads"),
         "Crop one box out of each image, resize it bilinearly and keep a (random or centred) part; "

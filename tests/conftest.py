@@ -1,9 +1,27 @@
-"""Shared fixtures: the real data under ``$SVHNX_DATA`` (``../shared/data`` in CI)."""
+"""Shared fixtures: the real data under ``$SVHNX_DATA`` (``../shared/data`` in CI), and a cache
+folder of the test session's own, so that tests write only under pytest's temporary folder."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+LARGE_FILE = 2**20  # checkpoints above this size are deleted when the session ends
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``$SVHNX_CACHE`` (glyph atlases, preprocessed SVHN crops) in the session's temporary folder,
+    for the tests and the processes they start. At the end, large checkpoints are deleted (pytest
+    removes the whole folder after a passing session; a failing one keeps the rest to look at)."""
+    cache = tmp_path_factory.mktemp("svhnx-cache", numbered=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SVHNX_CACHE", str(cache))
+        yield cache
+    for checkpoint in tmp_path_factory.getbasetemp().rglob("*.pt"):
+        if checkpoint.is_file() and checkpoint.stat().st_size > LARGE_FILE:
+            checkpoint.unlink()
 
 
 @pytest.fixture(scope="session")

@@ -222,7 +222,7 @@ def export_checkpoint(
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.export", description=__doc__.split("\n\n")[0].split(": ", 1)[0])
     parser.add_argument("run", metavar="RUN", type=Path, help="run directory or checkpoint (.pt)")
-    parser.add_argument("--format", choices=FORMATS, default="onnx", help="(default: %(default)s)")
+    parser.add_argument("--format", choices=FORMATS, default="onnx", help="file format to write (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None, help="output file (default: beside the checkpoint, .onnx)")
     parser.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint of a run directory (default: best)")
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help="ONNX opset (default: %(default)s)")

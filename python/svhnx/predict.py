@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from svhnx.atomic import atomic_path
+from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count
 from svhnx.localize import PRECISIONS
 from svhnx.reader import READING_KEYS, Reader, Reading
@@ -81,7 +82,7 @@ def annotated_name(image: Path, taken: set[str]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m svhnx.predict", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m svhnx.predict", description=plain(__doc__.split("\n\n")[0]))
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="photos to read (PNG, JPEG, ...)")
     parser.add_argument("--localizer", metavar="CKPT", help="U-Net localizer checkpoint (default: $SVHNX_LOCALIZER)")
     parser.add_argument("--recognizer", metavar="CKPT", help="recognizer checkpoint (default: $SVHNX_RECOGNIZER)")

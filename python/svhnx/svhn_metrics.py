@@ -121,7 +121,8 @@ def plot_readings(
     images: np.ndarray, truths: np.ndarray, readings: np.ndarray, confidence: np.ndarray, correct: np.ndarray,
     path: str | Path, *, count: int = 32, columns: int = 8,
 ) -> None:
-    """A PNG grid of crops titled with the reading and its confidence (mistakes first, in red, with the truth)."""
+    """A PNG grid of crops titled with the reading and its confidence (mistakes first, in red, with
+    the truth), under a title giving the mistakes, the accuracy and the legend."""
     shown = np.concatenate([np.flatnonzero(~correct), np.flatnonzero(correct)])[:count]
     columns = max(1, min(columns, len(shown)))
     rows = max(1, -(-len(shown) // columns))
@@ -134,7 +135,16 @@ def plot_readings(
         if not correct[i]:
             title += f"\ntruth {target_to_string(truths[i])}"
         ax.set_title(title, fontsize=8, color="black" if correct[i] else "red", family="monospace")
+    fig.suptitle(readings_title(correct), fontsize=9)
     save_png(fig, path)
+
+
+def readings_title(correct: np.ndarray) -> str:
+    """``misread 12 of 300 (accuracy 96.00%), ...`` and the legend of :func:`plot_readings`."""
+    wrong, total = int((~correct).sum()), len(correct)
+    accuracy = 100 * (1 - wrong / total) if total else float("nan")
+    return (f"misread {wrong:,} of {total:,} (accuracy {accuracy:.2f}%), mistakes first in red with the truth\n"
+            "each crop: reading (confidence); '-' = nothing read")
 
 
 def coverage_path(path: str | Path) -> Path:

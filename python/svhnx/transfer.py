@@ -28,6 +28,7 @@ from svhnx.data.download import DatasetNotFoundError
 from svhnx.data.svhn import ANNOTATIONS, read_image, split_entries
 from svhnx.data.svhn_archives import split_folder
 from svhnx.evaluate import load_run
+from svhnx.helptext import plain
 from svhnx.labels import BLANK, number_to_target
 from svhnx.metrics import SequenceAccuracy
 from svhnx.ops import crop_resize, expand_boxes, union_boxes
@@ -107,7 +108,7 @@ def transfer(run: str | Path, split_dir: Path, out: Path, *, limit: int | None =
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m svhnx.transfer", description=__doc__, allow_abbrev=False,
+    parser = argparse.ArgumentParser(prog="python -m svhnx.transfer", description=plain(__doc__), allow_abbrev=False,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, metavar="MNIST_RUN", help="an mnist-seq run directory or .pt checkpoint")
     parser.add_argument("--split", choices=("train", "test", "extra"), default="test", help="SVHN split to read (default: test)")
@@ -117,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--download", action="store_true", help="download the split's archive if missing (verified)")
     parser.add_argument("--limit", type=int, default=None, help="read only the first LIMIT images")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: <run>/transfer-svhn-<split>)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present (default: auto)")
     parser.add_argument("--threads", type=int, default=None, help="decoding and cropping threads (default: all cores)")
     return parser
 

@@ -13,11 +13,12 @@ from pathlib import Path
 from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
 from svhnx.evaluate import evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
+from svhnx.helptext import plain
 from svhnx.train.arguments import non_negative_int, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m svhnx.evaluate", description=__doc__, allow_abbrev=False)
+    parser = argparse.ArgumentParser(prog="python -m svhnx.evaluate", description=plain(__doc__), allow_abbrev=False)
     parser.add_argument("runs", type=Path, nargs="+", metavar="RUN_OR_CHECKPOINT",
                         help="a run directory or a .pt checkpoint; several: their ensemble")
     parser.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint of a run directory (default: best)")
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     tta.add_argument("--tta-warp", type=non_negative_int, default=0, metavar="VIEWS",
                      help="average over the image and VIEWS copies with every digit slot mildly warped "
                           "(test-time augmentation, recognizers; default: 0, off)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present (default: auto)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: the run's)")
     parser.add_argument("--figure", type=Path, default=None, help="PNG of sample predictions (default: <run>/evaluation.png)")
     parser.add_argument("--json", type=Path, default=None, help="also write the metrics here as JSON")

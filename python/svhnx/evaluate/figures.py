@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from svhnx.labels import format_label  # noqa: E402
+from svhnx.labels import BLANK_CHAR, format_label  # noqa: E402
 from svhnx.plotting import save_png  # noqa: E402
 
 
@@ -24,7 +24,8 @@ def plot_sequence_predictions(
     images: np.ndarray, truths: np.ndarray, preds: np.ndarray, path: str | Path, *, count: int = 24, columns: int = 3
 ) -> np.ndarray:
     """A PNG grid of ``images`` (``uint8 N x H x W x C``) with truth and prediction, mistakes first
-    (titled in red). Returns the indices shown."""
+    (titled in red), under a title giving the mistakes, the accuracy and the label legend.
+    Returns the indices shown."""
     if not len(images) == len(truths) == len(preds):
         raise ValueError(f"images, truths and preds must have the same length, got {len(images)}, {len(truths)}, {len(preds)}")
     shown = mistakes_first(np.asarray(truths), np.asarray(preds), count)
@@ -39,5 +40,15 @@ def plot_sequence_predictions(
         wrong = bool((truths[i] != preds[i]).any())
         ax.set_title(f"truth {format_label(truths[i])}  pred {format_label(preds[i])}", fontsize=8,
                      color="red" if wrong else "black", family="monospace")
+    fig.suptitle(grid_title(np.asarray(truths), np.asarray(preds)), fontsize=9)
     save_png(fig, path)
     return shown
+
+
+def grid_title(truths: np.ndarray, preds: np.ndarray) -> str:
+    """``misread 156 of 10,000 (sequence accuracy 98.44%), mistakes first in red`` and the legend."""
+    wrong = int((truths != preds).any(axis=1).sum())
+    total = len(truths)
+    accuracy = 100 * (1 - wrong / total) if total else float("nan")
+    return (f"misread {wrong:,} of {total:,} (sequence accuracy {accuracy:.2f}%), mistakes first in red\n"
+            f"one character per slot, {BLANK_CHAR!r} = empty slot")

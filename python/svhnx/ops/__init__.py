@@ -7,7 +7,7 @@ count. Inputs follow CONVENTIONS.md (``uint8`` ``N x H x W x C`` images, ``float
 """
 
 from svhnx.ops.boxes import box_masks, expand_boxes, union_boxes
-from svhnx.ops.images import center_crop, crop_resize, pixel_windows, random_crop
+from svhnx.ops.images import center_crop, crop_resize, pixel_windows, random_crop, simd_kernels
 from svhnx.ops.sequences import composite_sequences
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "expand_boxes",
     "pixel_windows",
     "random_crop",
+    "simd_kernels",
     "union_boxes",
 ]

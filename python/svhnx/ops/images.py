@@ -37,6 +37,12 @@ def pixel_windows(boxes: np.ndarray, image_sizes: np.ndarray) -> np.ndarray:
     return np.stack([x0, y0, x1, y1], axis=1).astype(np.int64)
 
 
+def simd_kernels() -> str:
+    """The kernels :func:`crop_resize` runs here: ``"avx2"``, ``"sse2"`` or ``"plain"`` (the best
+    the CPU and build offer, or those ``$SVHNX_SIMD`` forces; a bad ``$SVHNX_SIMD`` raises ValueError)."""
+    return _core.simd_kernels()
+
+
 def crop_resize(
     images: np.ndarray | Sequence[np.ndarray],
     boxes: np.ndarray,

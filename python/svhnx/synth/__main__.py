@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from svhnx.helptext import plain
 from svhnx.synth.export import draw_boxes, export_scenes, sample_grid, write_png
 from svhnx.synth.generator import Realism, SceneGenerator
 
@@ -41,14 +42,14 @@ def parser() -> argparse.ArgumentParser:
                        ("distortion", "rotation, shear, perspective"), ("degradation", "low resolution, blur, noise, JPEG")]:
         common.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {what}, 0..1 (default: 1)")
 
-    p = argparse.ArgumentParser(prog="python -m svhnx.synth", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m svhnx.synth", description=plain(__doc__),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, help="grid or export")
     grid = sub.add_parser("grid", parents=[common], help="write a PNG of samples")
     grid.add_argument("out", type=Path, help="PNG to write")
     grid.add_argument("--mode", choices=["scenes", "crops"], default="scenes", help="whole scenes or 64 x 64 number crops")
-    grid.add_argument("--rows", type=positive_int, default=6)
-    grid.add_argument("--columns", type=positive_int, default=8)
+    grid.add_argument("--rows", type=positive_int, default=6, help="rows of samples (default: %(default)s)")
+    grid.add_argument("--columns", type=positive_int, default=8, help="samples per row (default: %(default)s)")
     grid.add_argument("--cell", type=positive_int, default=128, help="tile side in pixels (default: %(default)s)")
     grid.add_argument("--boxes", action="store_true", help="outline the digit boxes")
     export = sub.add_parser("export", parents=[common], help="write scenes as an SVHN split folder")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-from svhnx.models import list_models
 
 #: Flags that may change when a run is resumed (where and how it runs, not what it computes).
 RUNTIME_FLAGS = ("device", "amp", "workers", "threads", "data_root", "download", "out", "resume", "progress", "tensorboard")
@@ -48,11 +46,12 @@ def fraction(text: str) -> float:
     return value
 
 
-def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, Any]) -> None:
-    """The flags of every task; ``defaults`` (the task's) fills model, batch size, steps, lr..."""
-    models = list_models()
+def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, Any], models: Sequence[str]) -> None:
+    """The flags of every task; ``defaults`` (the task's) fills model, batch size, steps, lr...;
+    ``models`` are the ``--model`` choices (the models that fit the task)."""
     run = parser.add_argument_group("training")
-    run.add_argument("--model", choices=models, default=defaults.get("model", models[0]), help="model name (default: %(default)s)")
+    run.add_argument("--model", choices=models, default=defaults.get("model", models[0]),
+                     help=f"the network to train: {' or '.join(models)} (default: %(default)s)")
     run.add_argument("--batch-size", type=positive_int, default=defaults.get("batch_size", 128),
                      help="images per step and process: under torchrun --nproc-per-node N a step takes N times this (default: %(default)s)")
     length = run.add_mutually_exclusive_group()
@@ -63,14 +62,17 @@ def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str,
                      help="learning rate: onecycle (warm-up, then cosine to 0), cosine (to 0) or constant (default: %(default)s)")
     run.add_argument("--warmup", type=fraction, default=defaults.get("warmup", 0.15),
                      help="onecycle: fraction of the steps warming up from lr/25 (default: %(default)s)")
-    run.add_argument("--optimizer", choices=("adamw", "sgd"), default=defaults.get("optimizer", "adamw"), help="(default: %(default)s)")
-    run.add_argument("--weight-decay", type=non_negative_float, default=defaults.get("weight_decay", 1e-4), help="(default: %(default)s)")
+    run.add_argument("--optimizer", choices=("adamw", "sgd"), default=defaults.get("optimizer", "adamw"),
+                     help="AdamW, or SGD with Nesterov momentum 0.9 (default: %(default)s)")
+    run.add_argument("--weight-decay", type=non_negative_float, default=defaults.get("weight_decay", 1e-4),
+                     help="weight decay of the weights, not of biases and norm layers (default: %(default)s)")
     run.add_argument("--ema", type=fraction, default=defaults.get("ema", 0.0),
                      help="evaluate and save an exponential moving average of the weights with this decay "
                           "per step, e.g. 0.995; 0 = off (default: %(default)s)")
     run.add_argument("--eval-every", type=positive_int, default=defaults.get("eval_every", 500),
                      help="evaluate and checkpoint every this many steps, and at the end (default: %(default)s)")
-    run.add_argument("--seed", type=non_negative_int, default=defaults.get("seed", 0), help="(default: %(default)s)")
+    run.add_argument("--seed", type=non_negative_int, default=defaults.get("seed", 0),
+                     help="seed of the initial weights and of the training data (default: %(default)s)")
 
     where = parser.add_argument_group("where and how")
     where.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present (default: auto)")

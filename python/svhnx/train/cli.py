@@ -39,7 +39,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     for name in list_tasks():
         task = get_task(name)
         p = sub.add_parser(name, help=task.description, description=task.description, allow_abbrev=False)
-        add_shared_arguments(p, task.defaults)
+        add_shared_arguments(p, task.defaults, task.compatible_models())
         task.add_arguments(p)
         parsers[name] = p
     return parser, parsers

@@ -26,6 +26,7 @@ from svhnx.checkpoint import FORMAT, check_model, plain_config
 from svhnx.models import create_model
 from svhnx.train import distributed
 from svhnx.train.figures import plot_curves
+from svhnx.train.log_line import ema_note, ema_warm_steps, log_line
 from svhnx.train.run_dir import BEST, CURVES, LAST, RunDirectory, save_checkpoint
 from svhnx.train.task import Batch, Task, batch_to
 from svhnx.train.tensorboard_log import TensorBoardLog
@@ -211,8 +212,10 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.amp_dtype == torch.float16)
         self.state = Progress()
         self.interrupted = False
+        self._ema_note_written = False
         ema = getattr(args, "ema", 0.0)
         self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=True) if ema else None
+        self.ema_warm_steps = ema_warm_steps(ema)
         if checkpoint is not None:
             self._restore(checkpoint)
         self.train_model = distributed.wrap_model(self.model, self.device)  # DDP under torchrun
@@ -278,6 +281,18 @@ class Trainer:
         self.model.train()
         return metrics
 
+    @property
+    def ema_warming_up(self) -> bool:
+        """Whether the EMA still leans on the first steps' weights (see :func:`ema_warm_steps`)."""
+        return self.ema is not None and int(self.ema.n_averaged) < self.ema_warm_steps
+
+    def raw_metric(self) -> float:
+        """The task's metric of the trained (not averaged) weights, for the log line only."""
+        metrics = evaluate_model(self.task, self.model, self.task.validation_batches(), self.device,
+                                 amp_dtype=self.amp_dtype if self.amp else None)
+        self.model.train()
+        return metrics[self.task.metric]
+
     # -- training ------------------------------------------------------------------------------
     def _train_step(self, batch: Batch) -> torch.Tensor:
         batch = batch_to(batch, self.device, non_blocking=True)
@@ -315,7 +330,7 @@ class Trainer:
         last_row: dict[str, float] = {}
         bar = tqdm(
             total=self.steps, initial=state.step, unit="step", dynamic_ncols=True, disable=not self.progress_bar,
-            mininterval=1.0 if sys.stderr.isatty() else 30.0, desc=self.task.name,
+            mininterval=1.0 if sys.stderr.isatty() else 30.0, desc=self.task.name, smoothing=0.0,  # ETA from the mean rate
         )
         batches = self._batches()
         ema_loss: float | None = None
@@ -394,11 +409,14 @@ class Trainer:
         if improved:  # best.pt before last.pt: a crash between the two cannot leave best.pt stale
             save_checkpoint(self.run_dir / BEST, checkpoint)
         save_checkpoint(self.run_dir / LAST, checkpoint)
-        plot_curves(self.run_dir.metrics(), [k for k in metrics if k != "val_loss"], self.run_dir / CURVES)
-        tqdm.write(
-            f"step {state.step}/{self.steps}  {state.wall_time_s / 60:.1f} min  train_loss {train_loss:.4f}  "
-            + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()),
-            file=sys.stderr,
-        )
+        plot_curves(self.run_dir.metrics(), [k for k in metrics if k != "val_loss"], self.run_dir / CURVES, primary=task.metric)
+        raw = None
+        if self.ema_warming_up:
+            raw = self.raw_metric()
+            if not self._ema_note_written:
+                tqdm.write(ema_note(self.args.ema, self.ema_warm_steps), file=sys.stderr)
+                self._ema_note_written = True
+        line = log_line(state.step, self.steps, state.wall_time_s / 60, train_loss, metrics, task.metric, raw=raw)
+        tqdm.write(line, file=sys.stderr)
         distributed.barrier()
         return row

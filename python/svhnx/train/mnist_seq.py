@@ -55,6 +55,7 @@ class MnistSequenceTask(Task):
         "eval_every": 200,
         "weight_decay": 5e-4,
     }
+    models = ("mnist-lean", "mnist-study")
     metric = "sequence_accuracy"
     images_per_epoch = SEQUENCES_PER_EPOCH
 

@@ -59,6 +59,7 @@ class SvhnTask(Task):
         "eval_every": 1000,
         "weight_decay": 5e-4,
     }
+    models = ("svhn-goodfellow", "svhn-resnet")
     metric = "sequence_accuracy"
     images_per_epoch = TRAIN_IMAGES
 
@@ -78,7 +79,7 @@ class SvhnTask(Task):
                            help="brightness/contrast jitter of the training crops (default: off)")
         group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
         group.add_argument("--dense", type=positive_int, default=3072, help="units of each dense layer (default: %(default)s)")
-        group.add_argument("--dropout", type=fraction, default=0.2, help="(default: %(default)s)")
+        group.add_argument("--dropout", type=fraction, default=0.2, help="dropout rate after every block and dense layer (default: %(default)s)")
 
     @classmethod
     def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

@@ -57,7 +57,7 @@ class SynthDigitsTask(Task):
         group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
                            help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
         group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the classifier (default: %(default)s)")
-        group.add_argument("--dropout", type=fraction, default=0.1, help="(default: %(default)s)")
+        group.add_argument("--dropout", type=fraction, default=0.1, help="dropout rate before the classifier (default: %(default)s)")
 
     def model_kwargs(self) -> dict[str, Any]:
         return {"width": self.args.width, "dropout": self.args.dropout}

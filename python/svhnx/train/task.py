@@ -11,6 +11,8 @@ from typing import Any, ClassVar, TypeVar
 import torch
 from torch import nn
 
+from svhnx.models import list_models
+
 Batch = dict[str, torch.Tensor]
 
 #: Task name -> module that defines it (imported on demand). Add a line for a new task.
@@ -47,6 +49,8 @@ class Task(ABC):
         description: one line for ``--help``.
         defaults: defaults of the shared flags for this task, e.g. ``{"model": "mnist-lean",
             "batch_size": 128, "steps": 5000, "lr": 3e-3, "eval_every": 500}``.
+        models: the model names that fit this task (its inputs and outputs), offered by
+            ``--model``; empty means only ``defaults["model"]``.
         metric: the validation metric that selects ``best.pt``; ``higher_is_better`` says which way.
         images_per_epoch: how many training samples ``--epochs 1`` means.
         classifies: whether every model output is class logits (classes on the last dimension),
@@ -60,6 +64,7 @@ class Task(ABC):
     name: ClassVar[str]
     description: ClassVar[str] = ""
     defaults: ClassVar[Mapping[str, Any]] = {}
+    models: ClassVar[tuple[str, ...]] = ()
     metric: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
     images_per_epoch: ClassVar[int]
@@ -67,6 +72,12 @@ class Task(ABC):
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+
+    @classmethod
+    def compatible_models(cls) -> list[str]:
+        """The registered models of :attr:`models` (or the default model), for ``--model``."""
+        registered = set(list_models())
+        return [m for m in cls.models or (cls.defaults["model"],) if m in registered]
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
