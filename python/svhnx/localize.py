@@ -19,6 +19,9 @@ from torch import nn
 #: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo.
 DEFAULT_SCALES = (64, 128, 256)
 MULTIPLE = 16
+#: Photos are padded to a multiple of the localizer's ``multiple`` attribute, or of this for a model
+#: without one (an ONNX backend): 32 serves every U-Net of :mod:`svhnx.models.unet` (16 or 32).
+UNKNOWN_MULTIPLE = 32
 #: How the localizer computes: ``"auto"`` is ``"bfloat16"`` on CPUs with AMX tiles (bfloat16
 #: matrix units; the U-Net about 3x faster there, probabilities within 0.06) and ``"float32"`` elsewhere.
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -115,11 +118,12 @@ def probability_map(
     image = as_rgb(image)
     sizes = scale_sizes(*image.shape[:2], scales)
     precision = resolve_precision(precision)
+    multiple = int(getattr(model, "multiple", UNKNOWN_MULTIPLE))
     work_h, work_w = sizes[-1]
     fused = np.zeros((work_h, work_w), dtype=np.float32)
     for h, w in sizes:
         resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-        batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized)[None]))
+        batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized, multiple)[None]))
         prob = torch.sigmoid(run_localizer(model, batch, precision)["mask"])[0, 0, :h, :w].numpy()
         if (h, w) != (work_h, work_w):
             prob = cv2.resize(prob, (work_w, work_h), interpolation=cv2.INTER_LINEAR)
