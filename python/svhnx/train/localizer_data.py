@@ -9,6 +9,10 @@ the number of digits in view. Two kinds, mixed in each batch:
   :func:`svhnx.localize.localize` pads a photo: the number seen small, with all the photo around it.
 
 Nothing is stretched: both keep the photo's aspect, as :func:`svhnx.localize.localize` does.
+
+Large photos of house fronts (:mod:`svhnx.synth.photos`) give a third kind, :func:`photo_views`:
+scanning windows that show the photo at the scale of the localizer's first pass, and close-ups of
+the number and of the other text around it, which is never in the mask.
 """
 
 from __future__ import annotations
@@ -171,3 +175,90 @@ def random_views(
     sizes = np.array([image.shape[:2] for image in images], dtype=np.int64)
     windows = sample_windows(sizes, union_boxes(boxes, counts), rng)
     return make_views(images, boxes, counts, windows, size)
+
+
+# -- views of large photos (svhnx.synth.photos) -----------------------------------------------
+#: Long side, in pixels, of a photo at the localizer's first pass (:data:`svhnx.localize.DEFAULT_SCALES`):
+#: scanning windows show the photo at a scale drawn from this range.
+SCAN_SIDES = (192, 384)
+CLOSE_UP_REACH = 10.0  # a close-up window is at most this many times the object's larger side
+PHOTO_VIEWS = 4  # windows of one round of :func:`photo_windows`
+
+
+def _window_around(box: np.ndarray, side: float, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A square window of ``side`` inside the photo that holds ``box`` when it can, placed at random."""
+    side = min(side, height, width)
+    left, top, w, h = (float(v) for v in box)
+
+    def place(start: float, extent: float, size: int) -> float:
+        a, b = start, start + extent - side
+        lo, hi = np.clip(min(a, b), 0, size - side), np.clip(max(a, b), 0, size - side)
+        return float(rng.uniform(lo, hi))
+
+    return np.array([place(left, w, width), place(top, h, height), side, side], np.float64)
+
+
+def _close_up(box: np.ndarray, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A window around ``box``, its side log-uniform from the box's larger side grown by 30% to
+    :data:`CLOSE_UP_REACH` times that side (at most the photo's short side)."""
+    largest = min(height, width)
+    smallest = min(max(MARGIN * float(max(box[2], box[3])), 8.0), largest)
+    side = np.exp(rng.uniform(np.log(smallest), np.log(min(largest, max(smallest, CLOSE_UP_REACH * smallest / MARGIN)))))
+    return _window_around(box, side, height, width, rng)
+
+
+def photo_windows(boxes: np.ndarray, distractors: np.ndarray, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """The :data:`PHOTO_VIEWS` square windows (``float64 4 x 4``, photo pixels) cut from one photo:
+
+    1. a scanning window around the number (anywhere when there is none): the photo at the scale
+       of the first pass, a long side drawn from :data:`SCAN_SIDES`, seen through a 64-pixel window;
+    2. a scanning window anywhere;
+    3. a close-up of the number (of a distractor when there is none);
+    4. a close-up of a distractor (words, letters beside the number, plaques; anywhere if none).
+    """
+    number = union_boxes(boxes, np.array([len(boxes)]))[0] if len(boxes) else None
+
+    def somewhere() -> np.ndarray:  # a point of the photo, as a box
+        return np.array([rng.uniform(0, width), rng.uniform(0, height), 0.0, 0.0])
+
+    def scan(target: np.ndarray) -> np.ndarray:
+        return _window_around(target, VIEW_SIZE * max(height, width) / rng.uniform(*SCAN_SIDES), height, width, rng)
+
+    def distractor() -> np.ndarray | None:
+        return distractors[rng.integers(len(distractors))] if len(distractors) else None
+
+    near, other = (number if number is not None else distractor()), distractor()
+    return np.stack([
+        scan(number if number is not None else somewhere()),
+        scan(somewhere()),
+        _close_up(near, height, width, rng) if near is not None else scan(somewhere()),
+        _close_up(other, height, width, rng) if other is not None else scan(somewhere()),
+    ])
+
+
+def photo_views(photos: Sequence, rng: np.random.Generator, size: int = VIEW_SIZE, rounds: int = 1) -> LocalizerViews:
+    """``rounds`` x :data:`PHOTO_VIEWS` views of each :class:`svhnx.synth.photos.Photo` (windows of
+    :func:`photo_windows`, drawn ``rounds`` times), each window shrunk to ``size`` x ``size`` by
+    pixel-area averaging (as the first pass shrinks a photo), with the number's digit boxes mapped
+    along; distractors are never in the mask."""
+    images, all_boxes, counts = [], [], []
+    for photo in photos:
+        height, width = photo.image.shape[:2]
+        windows = np.concatenate([photo_windows(photo.boxes, photo.distractors, height, width, rng) for _ in range(rounds)])
+        for x, y, side, _ in windows:
+            x0, y0 = int(np.floor(x)), int(np.floor(y))
+            span = max(1, min(int(round(side)), width - x0, height - y0))
+            crop = photo.image[y0 : y0 + span, x0 : x0 + span]
+            images.append(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA))
+            scale = size / span
+            b = photo.boxes.astype(np.float64)
+            all_boxes.append(np.stack([(b[:, 0] - x0) * scale, (b[:, 1] - y0) * scale, b[:, 2] * scale, b[:, 3] * scale], axis=1))
+            counts.append(len(b))
+    counts_array = np.array(counts, dtype=np.int64)
+    mapped = np.concatenate(all_boxes).astype(np.float32).reshape(-1, 4)
+    masks = box_masks(mapped, counts_array, (size, size))
+    owner = np.repeat(np.arange(len(counts)), counts_array)
+    cx, cy = mapped[:, 0] + mapped[:, 2] / 2, mapped[:, 1] + mapped[:, 3] / 2
+    in_view = (cx >= 0) & (cx < size) & (cy >= 0) & (cy < size)
+    lengths = np.bincount(owner, weights=in_view, minlength=len(counts)).astype(np.int64)
+    return LocalizerViews(np.stack(images), masks, visible_unions(mapped, counts_array, size), lengths)
