@@ -12,14 +12,15 @@ from svhnx.train import cli
 from svhnx.train.localizer import UnetTask
 from svhnx.train.run_dir import read_metrics
 
-TINY = ["--batch-size", "4", "--steps", "2", "--eval-every", "2", "--val-size", "16", "--no-progress", "--threads", "2"]
+TINY = ["--batch-size", "4", "--steps", "2", "--eval-every", "2", "--val-size", "16", "--val-photos", "2", "--no-progress", "--threads", "2"]
 NARROW = ["--widths", "4,8,16,32,64"]
+PHOTOS = ["--batch-size", "8", "--photo-views", "4"]  # half of each batch: the 4 views of one photo
 
 
 @pytest.fixture(scope="module")
 def unet_run(data_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "unet"
-    assert cli.main(["unet", "--data-root", str(data_root), "--out", str(out), *TINY, *NARROW]) == 0
+    assert cli.main(["unet", "--data-root", str(data_root), "--out", str(out), *TINY, *NARROW, *PHOTOS]) == 0
     return out
 
 
@@ -27,6 +28,7 @@ def test_a_unet_run_on_synthetic_scenes(unet_run):
     [row] = read_metrics(unet_run / "metrics.csv")
     assert {"dice", "box_iou", "length_accuracy", "val_loss"} <= set(row)
     assert 0 <= row["dice"] <= 1 and 0 <= row["box_iou"] <= 1 and 0 <= row["length_accuracy"] <= 1
+    assert {"scene_dice", "scene_box_iou", "photo_dice", "photo_box_iou"} <= set(row)
     assert (unet_run / "predictions.png").read_bytes()[:4] == b"\x89PNG"
     model = load_model(unet_run / "best.pt")
     assert isinstance(model, UNet) and model.widths == (4, 8, 16, 32, 64)
@@ -88,7 +90,20 @@ def test_every_rank_draws_its_own_scenes_and_seed_rank_pairs_do_not_collide(data
     assert not torch.equal(first_images(same_seed, 0), validation)
 
 
+def test_batches_mix_scenes_and_photo_views(data_root):
+    task = unet_task(data_root, *PHOTOS)
+    batch = next(iter(task.train_batches(3)))
+    assert batch["kind"].tolist() == [0] * 4 + [1] * 4
+    assert batch["masks"].shape == (8, 1, 64, 64)
+    torch.testing.assert_close(next(iter(task.train_batches(3)))["images"], batch["images"], rtol=0, atol=0)
+    kinds = torch.cat([b["kind"] for b in task.validation_batches()])
+    assert kinds.tolist() == [0] * 16 + [1] * 8  # 16 scenes, then the 4 views of each of 2 photos
+
+
 def test_flag_errors(data_root, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["unet", "--data-root", str(data_root), "--out", str(tmp_path / "x"), "--widths", "8,-1", *TINY])
     assert "--widths" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["unet", "--data-root", str(data_root), "--out", str(tmp_path / "y"), "--photo-views", "6", *TINY])
+    assert "--photo-views" in capsys.readouterr().err
