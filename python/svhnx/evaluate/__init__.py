@@ -19,6 +19,7 @@ from torch import nn
 
 from svhnx.models import create_model
 from svhnx.models.ensemble import Ensemble, ShiftedViews, WarpedViews
+from svhnx.progress import with_progress
 from svhnx.train.cli import build_parser
 from svhnx.train.loop import evaluate_model, select_device
 from svhnx.train.run_dir import BEST, LAST, load_checkpoint
@@ -116,11 +117,15 @@ def fresh_seed(run: LoadedRun) -> int:
     return int(getattr(run.task.args, "val_seed", 0)) + 1
 
 
-def evaluate_run(run: LoadedRun, *, size: int | None = None, seed: int | None = None, figure: Path | None = None) -> dict[str, float]:
+def evaluate_run(
+    run: LoadedRun, *, size: int | None = None, seed: int | None = None, figure: Path | None = None, progress: bool = False
+) -> dict[str, float]:
     """The task's metrics on validation data of ``size`` and ``seed`` (default: fresh), and the
-    prediction figure at ``figure`` when given."""
+    prediction figure at ``figure`` when given; ``progress`` shows a bar for each pass."""
     seed = fresh_seed(run) if seed is None else seed
-    metrics = evaluate_model(run.task, run.model, run.task.validation_batches(size=size, seed=seed), run.device)
+    batches = run.task.validation_batches(size=size, seed=seed)
+    metrics = evaluate_model(run.task, run.model, with_progress(batches, "scoring", enabled=progress), run.device)
     if figure is not None:
-        run.task.plot_predictions(run.model, run.task.validation_batches(size=size, seed=seed), run.device, figure)
+        batches = run.task.validation_batches(size=size, seed=seed)
+        run.task.plot_predictions(run.model, with_progress(batches, "drawing", enabled=progress), run.device, figure)
     return metrics

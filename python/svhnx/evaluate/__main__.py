@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: the run's)")
     parser.add_argument("--figure", type=Path, default=None, help="PNG of sample predictions (default: <run>/evaluation.png)")
     parser.add_argument("--json", type=Path, default=None, help="also write the metrics here as JSON")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                        help="progress bars on a terminal (default: on)")
     return parser
 
 
@@ -52,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figure = args.figure or run.path.parent / ("evaluation-ensemble.png" if run.members else "evaluation.png")
     seed = fresh_seed(run) if args.seed is None else args.seed
     try:
-        metrics = evaluate_run(run, size=args.val_size, seed=seed, figure=figure)
+        metrics = evaluate_run(run, size=args.val_size, seed=seed, figure=figure, progress=args.progress)
     except DatasetNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ import torch
 import svhnx
 from svhnx.checkpoint import FORMAT, CheckpointError
 from svhnx.data.download import DatasetNotFoundError
+from svhnx.progress import with_progress
 from svhnx.train import distributed
 from svhnx.train.arguments import RUNTIME_FLAGS, add_shared_arguments, explicit_flags
 from svhnx.train.loop import Trainer, select_device
@@ -139,7 +140,8 @@ def _train(args: argparse.Namespace, argv: list[str], task_parser: argparse.Argu
         return 130
     try:
         if distributed.is_main():
-            task.plot_predictions(trainer.eval_model, task.validation_batches(), trainer.device, run_dir / PREDICTIONS)
+            batches = with_progress(task.validation_batches(), "drawing predictions", enabled=args.progress)
+            task.plot_predictions(trainer.eval_model, batches, trainer.device, run_dir / PREDICTIONS)
     except NotImplementedError:
         pass
     if distributed.is_main():

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 import svhnx
 from svhnx.checkpoint import FORMAT, check_model, plain_config
 from svhnx.models import create_model
+from svhnx.progress import with_progress
 from svhnx.train import distributed
 from svhnx.train.figures import plot_curves
 from svhnx.train.log_line import ema_note, ema_warm_steps, log_line
@@ -275,7 +276,8 @@ class Trainer:
         """
         metrics = None
         if distributed.is_main():
-            metrics = evaluate_model(self.task, self.eval_model, self.task.validation_batches(), self.device,
+            batches = with_progress(self.task.validation_batches(), "validating", enabled=self.progress_bar)
+            metrics = evaluate_model(self.task, self.eval_model, batches, self.device,
                                      amp_dtype=self.amp_dtype if self.amp else None)
         metrics = distributed.broadcast_object(metrics)
         self.model.train()
@@ -288,7 +290,8 @@ class Trainer:
 
     def raw_metric(self) -> float:
         """The task's metric of the trained (not averaged) weights, for the log line only."""
-        metrics = evaluate_model(self.task, self.model, self.task.validation_batches(), self.device,
+        batches = with_progress(self.task.validation_batches(), "validating raw weights", enabled=self.progress_bar)
+        metrics = evaluate_model(self.task, self.model, batches, self.device,
                                  amp_dtype=self.amp_dtype if self.amp else None)
         self.model.train()
         return metrics[self.task.metric]
