@@ -1,10 +1,15 @@
-"""Read the house number in photos: ``python -m svhnx.predict IMAGE... [--localizer CKPT]
-[--recognizer CKPT] [--save-annotated DIR]``.
+"""Read the house number in photos: ``python -m svhnx.predict IMAGE_OR_DIR... [--localizer CKPT]
+[--recognizer CKPT] [--format jsonl|csv] [--save-annotated DIR]``.
 
-Prints one JSON line per image, in the order given, with the keys of :data:`OUTPUT_KEYS`::
+A folder stands for every image in it (by extension, not recursive), in natural name order
+(``2.png`` before ``10.png``). Prints one JSON line per image, in the order given, with the keys
+of :data:`OUTPUT_KEYS`::
 
     {"image": "door.jpg", "number": "210", "confidence": 0.93, "box": [412.0, 230.5, 96.0, 61.0],
      "length": 3, "rejected": null, "error": null}
+
+or, with ``--format csv``, a header and one row per image with the columns of :data:`CSV_COLUMNS`
+(the box as four columns; empty cells for ``null``).
 
 An image that cannot be read (missing, not an image) gets a line whose ``error`` says why (and the
 message goes to stderr too); the others are still read, and the exit status is 1. See
@@ -14,7 +19,9 @@ message goes to stderr too); the others are still read, and the exit status is 1
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +37,10 @@ from svhnx.reader import READING_KEYS, Reader, Reading
 from svhnx.runtime import BACKENDS
 
 OUTPUT_KEYS = ("image", *READING_KEYS, "error")
+CSV_COLUMNS = ("image", "number", "confidence", "box_left", "box_top", "box_width", "box_height", "length", "rejected", "error")
+FORMATS = ("jsonl", "csv")
+#: File extensions a folder argument is searched for (case-insensitive): what OpenCV decodes.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 BOX_COLOUR = (0, 200, 0)  # RGB
 REJECTED_COLOUR = (220, 0, 0)
 
@@ -64,11 +75,56 @@ def save_png(path: Path, image: np.ndarray) -> None:
         tmp.write_bytes(encoded.tobytes())
 
 
-def output_line(image: str, reading: Reading | None = None, error: str | None = None) -> str:
-    """One JSON line of the output, keys in the order of :data:`OUTPUT_KEYS`."""
+def output_record(image: str, reading: Reading | None = None, error: str | None = None) -> dict:
+    """One image's output, keys in the order of :data:`OUTPUT_KEYS`."""
     fields = reading.to_dict() if reading is not None else Reading.empty().to_dict()
     record = {"image": image, **fields, "error": error}
-    return json.dumps({key: record[key] for key in OUTPUT_KEYS})
+    return {key: record[key] for key in OUTPUT_KEYS}
+
+
+def csv_row(record: dict) -> list:
+    """An :func:`output_record` as a row of :data:`CSV_COLUMNS` (``None`` -> empty cell)."""
+    box = record["box"] or [None] * 4
+    values = [record["image"], record["number"], record["confidence"], *box, record["length"], record["rejected"], record["error"]]
+    return ["" if v is None else v for v in values]
+
+
+class OutputWriter:
+    """Writes records to ``stream`` as JSON lines or CSV (header first), flushing each."""
+
+    def __init__(self, stream, fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        self.stream = stream
+        self.csv = csv.writer(stream, lineterminator="\n") if fmt == "csv" else None
+        if self.csv is not None:
+            self.csv.writerow(CSV_COLUMNS)
+
+    def write(self, record: dict) -> None:
+        if self.csv is not None:
+            self.csv.writerow(csv_row(record))
+        else:
+            self.stream.write(json.dumps(record) + "\n")
+        self.stream.flush()
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders runs of digits by value: ``2.png`` before ``10.png``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def expand_inputs(arguments: Sequence[str]) -> list[str]:
+    """The image paths the arguments name: a file as given, a folder as its image files
+    (:data:`IMAGE_SUFFIXES`) in natural name order; an empty folder adds nothing."""
+    paths: list[str] = []
+    for argument in arguments:
+        folder = Path(argument)
+        if folder.is_dir():
+            files = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+            paths += [str(f) for f in sorted(files, key=lambda f: natural_key(f.name))]
+        else:
+            paths.append(argument)
+    return paths
 
 
 def annotated_name(image: Path, taken: set[str]) -> str:
@@ -83,11 +139,13 @@ def annotated_name(image: Path, taken: set[str]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.predict", description=plain(__doc__.split("\n\n")[0]))
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="photos to read (PNG, JPEG, ...)")
+    parser.add_argument("images", nargs="+", metavar="IMAGE_OR_DIR",
+                        help="photos to read (PNG, JPEG, ...), or folders: every image in them, in name order")
     parser.add_argument("--localizer", metavar="CKPT", help="U-Net localizer checkpoint (default: $SVHNX_LOCALIZER)")
     parser.add_argument("--recognizer", metavar="CKPT", help="recognizer checkpoint (default: $SVHNX_RECOGNIZER)")
     parser.add_argument("--backend", choices=BACKENDS, default="torch",
                         help="run the checkpoints with PyTorch or their ONNX exports with onnxruntime (default: %(default)s)")
+    parser.add_argument("--format", choices=FORMATS, default="jsonl", help="output: JSON lines or CSV with a header (default: %(default)s)")
     parser.add_argument("--save-annotated", metavar="DIR", type=Path, help="write each photo with its box and reading as DIR/<name>.png")
     parser.add_argument("--min-confidence", type=float, default=None, help="reject readings below this joint probability")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
@@ -115,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     failed = False
     taken: set[str] = set()
-    for name in args.images:
+    out = OutputWriter(sys.stdout, args.format)
+    for name in expand_inputs(args.images):
         try:
             image = load_image(name, max_pixels=max_pixels)
             reading = reader.read(image)
@@ -125,9 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = True
             message = f"{type(error).__name__}: {error}"
             print(f"{parser.prog}: {message}", file=sys.stderr)
-            print(output_line(name, error=message), flush=True)
+            out.write(output_record(name, error=message))
             continue
-        print(output_line(name, reading), flush=True)
+        out.write(output_record(name, reading))
     return 1 if failed else 0
 
 
