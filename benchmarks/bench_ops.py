@@ -4,11 +4,15 @@
     version, svhnx on one thread and on all, and ``np.copyto`` of the same output bytes (what the
     machine's memory can do at best).
 (b) The SVHN recognizer input, per image: union of the digit boxes, grow by 30%, crop, resize to
-    64 x 64, random 54 x 54 crop; a per-image loop with OpenCV against svhnx, which makes only the
-    54 x 54 part of each resize (``crop_resize(..., crop=(54, 54), seed=...)``) and, for
-    comparison, the whole 64 x 64 image and then ``random_crop``. Run on SVHN's own geometry (the
-    real train image sizes and digit boxes of ``$SVHNX_DATA/svhn-annotations``, random pixels) and
-    on wider synthetic scenes (up to 500 px, a stress case); the target is judged on the first.
+    64 x 64, random 54 x 54 crop; svhnx, which makes only the 54 x 54 part of each resize
+    (``crop_resize(..., crop=(54, 54), seed=...)``) and, for comparison, the whole 64 x 64 image
+    and then ``random_crop``, against a per-image OpenCV loop (box maths image by image) and the
+    strongest form of each peer (:mod:`benchmarks.ops_peers`: OpenCV with vectorised box maths,
+    ``cv2.warpAffine`` straight to 54 x 54, and albumentations, torchvision v2 and kornia when they
+    import; the others are skipped with a note). Run on SVHN's own geometry (the real train image
+    sizes and digit boxes of ``$SVHNX_DATA/svhn-annotations``, random pixels) and on wider
+    synthetic scenes (up to 500 px, a stress case); the target is judged on the first, and the
+    ratio quoted is svhnx's against the fastest peer.
 
 Each timing is the median of 15 calls: 3 passes over a table's methods, each pass calling a method
 5 times back to back after a warm-up call, so that a busy moment of the shared machine does not land
@@ -31,7 +35,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
+from benchmarks.ops_peers import peers
 from benchmarks.record import print_table, save_result
 from svhnx.ops import composite_sequences, crop_resize, expand_boxes, pixel_windows, random_crop, union_boxes
 from svhnx.synth.layouts import annotations_path, read_annotations
@@ -269,17 +275,24 @@ def bench_svhn_path(images, boxes, counts, geometry: str) -> dict:
     ]
     if sse2_available():
         methods.append(("svhnx, SSE2 kernels", 1, n, lambda: sse2_path(images, boxes, counts, next(seeds))))
-    opencv_threads = cv2.getNumThreads()
+    available, skipped = peers()
+    first_peer = len(methods)
+    methods += [(name, 1, n, lambda fn=fn: fn(images, boxes, counts, rng)) for name, fn in available]
+    opencv_threads, torch_threads = cv2.getNumThreads(), torch.get_num_threads()
     cv2.setNumThreads(1)
+    torch.set_num_threads(1)
     try:
         seconds = median_times([m[3] for m in methods], [m[1] for m in methods])
         stages = svhnx_stages(images, boxes, counts)
         in_cache = resize_in_cache(images, boxes, counts)
     finally:
         cv2.setNumThreads(opencv_threads)
+        torch.set_num_threads(torch_threads)
     rows = [_rate_row(name, threads, count, t) for (name, threads, count, _), t in zip(methods, seconds)]
-    for row in rows:
+    for i, row in enumerate(rows):
         row["svhnx_1_thread_speedup"] = rows[1]["images_per_s"] / row["images_per_s"]
+        row["peer"] = i == 0 or i >= first_peer
+    strongest = max((row for row in rows if row["peer"]), key=lambda row: row["images_per_s"])
     widths = [image.shape[1] for image in images]
     return {
         "geometry": geometry,
@@ -289,6 +302,9 @@ def bench_svhn_path(images, boxes, counts, geometry: str) -> dict:
         "image_widths": [int(min(widths)), int(np.median(widths)), int(max(widths))],
         "boxes_per_image": [int(counts.min()), int(counts.max())],
         "rows": rows,
+        "skipped_peers": skipped,
+        "strongest_peer": {"method": strongest["method"], "images_per_s": strongest["images_per_s"],
+                           "svhnx_1_thread_speedup": strongest["svhnx_1_thread_speedup"]},
         "svhnx_1_thread_stages_us_per_image": stages,
         "resize_with_images_in_cache_us_per_image": in_cache,
     }
@@ -389,6 +405,10 @@ def main() -> None:
             svhn["rows"],
             ["method", "threads", "clock", "images", "images_per_s", "svhnx_1_thread_speedup"],
         )
+        for note in svhn["skipped_peers"]:
+            print(f"  skipped {note['peer']}: {note['skipped']}")
+        strongest = svhn["strongest_peer"]
+        print(f"  svhnx (1 thread) is {strongest['svhnx_1_thread_speedup']:.1f}x the strongest peer, {strongest['method']}")
         print_table(
             f"svhnx stages, 1 thread, {svhn['geometry']} (us per image)",
             [{"stage": k, "us_per_image": v} for k, v in svhn["svhnx_1_thread_stages_us_per_image"].items()],
