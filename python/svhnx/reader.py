@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from svhnx import pretrained
 from svhnx.labels import MAX_DIGITS
 from svhnx.localize import DEFAULT_SCALES, Candidate, as_rgb, localize, resolve_precision, run_localizer
 from svhnx.models.svhn import most_probable_numbers
@@ -146,7 +147,8 @@ class Reader:
     ) -> Reader:
         """A reader from two training checkpoints (``best.pt``/``last.pt`` of ``python -m
         svhnx.train``, or their run directories); ``None`` means the path in ``$SVHNX_LOCALIZER`` /
-        ``$SVHNX_RECOGNIZER``. ``backend="onnx"`` runs their ONNX exports (:mod:`svhnx.runtime`).
+        ``$SVHNX_RECOGNIZER``, else the model shipped with the package (:mod:`svhnx.pretrained`,
+        torch only). ``backend="onnx"`` runs their ONNX exports (:mod:`svhnx.runtime`).
         ``threads`` sets the intra-op threads (for torch with ``torch.set_num_threads``, which is
         global); ``None`` keeps the engine's default, one per core."""
         if threads is not None:
@@ -154,7 +156,7 @@ class Reader:
                 raise ValueError(f"threads: expected at least 1, got {threads}")
             torch.set_num_threads(threads)
         models = [
-            load_backend(_checkpoint_path(path, env, what), backend, threads=threads, role=what).as_module()
+            _load_model(path, env, what, backend, threads)
             for path, env, what in ((localizer, LOCALIZER_ENV, "localizer"), (recognizer, RECOGNIZER_ENV, "recognizer"))
         ]
         return cls(*models, **options)
@@ -227,6 +229,17 @@ def decode_readings(output: dict[str, torch.Tensor]) -> tuple[list[str], np.ndar
     return numbers, lengths.numpy(), confidence.numpy()
 
 
+def _load_model(path: str | os.PathLike[str] | None, env: str, what: str, backend: str, threads: int | None) -> nn.Module:
+    """The ``what`` model: the checkpoint given, else the one ``$env`` names, else the shipped one."""
+    if path is None and not os.environ.get(env):
+        if what not in pretrained.available():
+            raise ValueError(f"no {what} checkpoint: pass one (--{what} CKPT) or set ${env} (no shipped {what} is installed)")
+        if backend != "torch":
+            raise ValueError(f"the shipped {what} runs with the torch backend; pass its ONNX export (--{what} FILE) for {backend}")
+        return pretrained.load(what)
+    return load_backend(_checkpoint_path(path, env, what), backend, threads=threads, role=what).as_module()
+
+
 def _checkpoint_path(path: str | os.PathLike[str] | None, env: str, what: str) -> Path:
     """The checkpoint given, or the one ``$env`` names; a clear error when there is none."""
     if path is None:
@@ -244,7 +257,7 @@ _default_reader: Reader | None = None
 
 def read(image: np.ndarray, **options: Any) -> Reading:
     """Read the number in a photo (``uint8 H x W`` or ``H x W x C``, RGB) with the checkpoints
-    named by ``$SVHNX_LOCALIZER`` and ``$SVHNX_RECOGNIZER`` (loaded once). Keyword ``options``
+    named by ``$SVHNX_LOCALIZER`` and ``$SVHNX_RECOGNIZER``, else the shipped models (loaded once). Keyword ``options``
     (those of :class:`Reader`, or ``localizer=``/``recognizer=`` checkpoint paths) build a new
     reader instead of the shared one."""
     global _default_reader
