@@ -1,4 +1,9 @@
-"""Sessions: ``nox -s tests``, ``nox -s benchmarks`` and ``nox -s lint`` (each in a fresh virtualenv)."""
+"""Sessions: ``nox -s tests``, ``nox -s benchmarks`` and ``nox -s lint`` (each in its own virtualenv).
+
+Locally a session reuses its virtualenv in ``.nox/`` (PyTorch is not downloaded again; svhnx is still
+rebuilt and reinstalled), and ``nox -s tests -R`` also skips the installs when only Python files changed.
+With ``CI`` set (``.ci/run`` sets it) every session starts from a fresh virtualenv.
+"""
 
 import os
 from pathlib import Path
@@ -6,10 +11,10 @@ from pathlib import Path
 import nox
 
 nox.options.sessions = ["tests"]
-nox.options.reuse_existing_virtualenvs = False
+nox.options.reuse_existing_virtualenvs = not os.environ.get("CI")
 
 ROOT = Path(__file__).parent
-TORCH = "torch==2.13.0"  # the CPU build; a bare "torch" requirement pulls a multi-GB CUDA build
+TORCH = "torch==2.13.0"  # PyPI's Linux wheel is the CUDA build; see the README for the CPU-only one
 
 
 def _shared_data() -> str:
