@@ -1,5 +1,8 @@
 """From a photo to candidate number boxes: run the U-Net localizer (at several scales for large
-photos), fuse the probability maps, and turn the mask into scored boxes by connected components.
+photos), fuse the probability maps, and turn the mask into scored boxes by connected components;
+then, optionally, look at each candidate again up close (:func:`refine`): a 64 x 64 view around it
+at the photo's full resolution gives a tighter box, the length head's answer, and a second opinion
+that drops candidates the close look does not confirm.
 
 Boxes are ``[left, top, width, height]`` in pixels of the photo (CONVENTIONS.md).
 """
@@ -25,6 +28,9 @@ UNKNOWN_MULTIPLE = 32
 #: How the localizer computes: ``"auto"`` is ``"bfloat16"`` on CPUs with AMX tiles (bfloat16
 #: matrix units; the U-Net about 3x faster there, probabilities within 0.06) and ``"float32"`` elsewhere.
 PRECISIONS = ("auto", "float32", "bfloat16")
+#: :func:`refine` looks at a candidate through a square window this many times its larger side.
+REFINE_CONTEXT = 2.0
+REFINE_SIZE = 64  # side of the close-up views, pixels (the localizer's training views)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,15 @@ class Candidate:
 
     box: tuple[float, float, float, float]
     score: float
+
+
+@dataclass(frozen=True)
+class Refined:
+    """A candidate after the close look: the tighter box and its score, and the number of digits
+    the localizer's length head sees there (``None`` without a length head)."""
+
+    candidate: Candidate
+    length: int | None
 
 
 def as_rgb(image: np.ndarray, name: str = "image") -> np.ndarray:
@@ -215,3 +230,69 @@ def localize(
         left, top, width, height = c.box
         out.append(Candidate((left * sx, top * sy, width * sx, height * sy), c.score))
     return out
+
+
+def square_windows(boxes: np.ndarray, height: int, width: int, context: float = REFINE_CONTEXT) -> np.ndarray:
+    """Square windows ``float64 N x 4`` centred on ``boxes`` (``N x 4``), their side ``context``
+    times each box's larger side (at least 16 pixels), moved inside the photo where they fit."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    side = np.maximum(context * boxes[:, 2:].max(axis=1), 16.0)
+    centre = boxes[:, :2] + boxes[:, 2:] / 2
+    corner = centre - side[:, None] / 2
+    limit = np.array([width, height], np.float64) - side[:, None]
+    corner = np.where(limit >= 0, np.clip(corner, 0, np.maximum(limit, 0)), corner)
+    return np.concatenate([corner, side[:, None], side[:, None]], axis=1)
+
+
+def window_views(image: np.ndarray, windows: np.ndarray, size: int = REFINE_SIZE) -> np.ndarray:
+    """The square ``windows`` (``N x 4``, whole pixels taken, each overlapping the photo) of an RGB
+    photo as ``uint8 N x size x size x 3``: shrunk by pixel-area averaging (enlarged bilinearly),
+    the parts outside the photo filled by repeating its edge pixels."""
+    height, width = image.shape[:2]
+    views = np.empty((len(windows), size, size, 3), np.uint8)
+    for i, (left, top, side, _) in enumerate(np.asarray(windows, np.float64)):
+        x0, y0, n = int(np.floor(left)), int(np.floor(top)), max(1, int(round(side)))
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + n, width), min(y0 + n, height)
+        if cx1 <= cx0 or cy1 <= cy0:
+            raise ValueError(f"windows[{i}]: {tuple(float(v) for v in (left, top, side, side))} is outside the {width} x {height} photo")
+        scale = size / n
+        pad_left, pad_top = min(round((cx0 - x0) * scale), size - 1), min(round((cy0 - y0) * scale), size - 1)
+        w = min(max(1, round((cx1 - cx0) * scale)), size - pad_left)
+        h = min(max(1, round((cy1 - cy0) * scale)), size - pad_top)
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(image[cy0:cy1, cx0:cx1], (w, h), interpolation=interpolation).reshape(h, w, 3)
+        views[i] = cv2.copyMakeBorder(resized, pad_top, size - h - pad_top, pad_left, size - w - pad_left,
+                                      cv2.BORDER_REPLICATE).reshape(size, size, 3)
+    return views
+
+
+@torch.inference_mode()
+def refine(
+    model: nn.Module,
+    image: np.ndarray,
+    candidates: Sequence[Candidate],
+    *,
+    threshold: float = 0.5,
+    precision: str = "auto",
+    context: float = REFINE_CONTEXT,
+) -> list[Refined]:
+    """Look at each candidate again through a :func:`square_windows` view at the photo's full
+    resolution (one batch of 64 x 64 views): the best component of the close-up mask there is the
+    refined box. Candidates whose close-up finds nothing are dropped; the rest come best first."""
+    image = as_rgb(image)
+    if not candidates:
+        return []
+    windows = square_windows(np.array([c.box for c in candidates]), *image.shape[:2], context)
+    out = run_localizer(model, torch.from_numpy(window_views(image, windows)), precision)
+    probability = torch.sigmoid(out["mask"])[:, 0].numpy()
+    lengths = out["length"].argmax(dim=1).tolist() if "length" in out else [None] * len(candidates)
+    refined = []
+    for window, p, length in zip(windows, probability, lengths):
+        found = mask_to_boxes(p, threshold=threshold, max_candidates=1)
+        if not found:
+            continue
+        left, top, width, height = found[0].box
+        scale = window[2] / p.shape[1]
+        box = (window[0] + left * scale, window[1] + top * scale, width * scale, height * scale)
+        refined.append(Refined(Candidate(box, found[0].score), length))
+    return sorted(refined, key=lambda r: -r.candidate.score)

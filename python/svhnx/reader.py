@@ -3,12 +3,14 @@
 The two-stage reader the original study proposed after its recognizer failed on whole photos:
 
 1. the U-Net localizer finds candidate boxes (:func:`svhnx.localize.localize`, several scales for
-   large photos);
+   large photos, the largest a cheap low-resolution pass), then looks at each candidate again up
+   close at full resolution (:func:`svhnx.localize.refine`: a tighter box, the length head's
+   answer, and candidates the close look does not confirm are dropped);
 2. each box is expanded by 30% about its centre, cropped and resized to 64 x 64, and its centre
    54 x 54 is read by the recognizer (the SVHN input convention);
 3. the readings are taken in order of confidence (joint probability); one is rejected when its
    confidence is below a threshold, or when its length disagrees with the localizer's length head
-   run on its crop (only run for readings confident enough, which saves time);
+   (from the close look; without it, run on the reading's crop, only for readings confident enough);
 4. the first reading not rejected wins; if all are, the most confident one is returned with
    ``number=None`` and the reason.
 
@@ -31,7 +33,7 @@ from torch import nn
 
 from svhnx import pretrained
 from svhnx.labels import MAX_DIGITS
-from svhnx.localize import DEFAULT_SCALES, Candidate, as_rgb, localize, resolve_precision, run_localizer
+from svhnx.localize import DEFAULT_SCALES, Candidate, as_rgb, localize, refine, resolve_precision, run_localizer
 from svhnx.models.svhn import most_probable_numbers
 from svhnx.ops import center_crop, crop_resize, expand_boxes
 from svhnx.runtime import load_backend
@@ -99,6 +101,7 @@ class Reader:
         min_confidence: readings with a lower joint probability are rejected.
         max_candidates: how many boxes (best localizer scores first) are read.
         check_length: reject readings whose length disagrees with the localizer's length head.
+        refine: look at each candidate again up close (:func:`svhnx.localize.refine`) before reading it.
         precision: how the localizer computes, one of :data:`svhnx.localize.PRECISIONS`
             (``"auto"``: bfloat16 on CPUs with AMX, float32 elsewhere); the recognizer is float32.
 
@@ -117,6 +120,7 @@ class Reader:
         min_confidence: float = 0.5,
         max_candidates: int = 3,
         check_length: bool = True,
+        refine: bool = True,
         precision: str = "auto",
     ) -> None:
         if not 0.0 <= min_confidence <= 1.0:
@@ -134,6 +138,7 @@ class Reader:
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates
         self.check_length = check_length
+        self.refine = refine
 
     @classmethod
     def from_checkpoints(
@@ -169,9 +174,13 @@ class Reader:
             self.localizer, image, scales=self.scales, threshold=self.threshold, max_candidates=self.max_candidates,
             precision=self.precision,
         )
+        lengths = None
+        if self.refine:
+            refined = refine(self.localizer, image, candidates, threshold=self.threshold, precision=self.precision)
+            candidates, lengths = [r.candidate for r in refined], [r.length for r in refined]
         if not candidates:
             return Reading.empty()
-        return self._read_candidates(image, candidates)
+        return self._read_candidates(image, candidates, lengths)
 
     @torch.inference_mode()
     def read_box(self, image: np.ndarray, box: Sequence[float]) -> Reading:
@@ -184,8 +193,9 @@ class Reader:
             raise ValueError(f"box: expected (left, top, width, height) with a positive width and height, got {box}")
         return self._read_candidates(image, [Candidate(box, 1.0)])
 
-    def _read_candidates(self, image: np.ndarray, candidates: list[Candidate]) -> Reading:
-        """The first reading of ``candidates`` not rejected, in order of confidence (module docstring)."""
+    def _read_candidates(self, image: np.ndarray, candidates: list[Candidate], lengths: list[int | None] | None = None) -> Reading:
+        """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
+        ``lengths``: the localizer's length for each candidate when known (from :func:`svhnx.localize.refine`)."""
         crops = self._crops(image, candidates)
         numbers, read_lengths, confidences = decode_readings(self.recognizer(torch.from_numpy(center_crop(crops, INPUT_SIZE))))
         best_rejected: Reading | None = None
@@ -196,15 +206,15 @@ class Reader:
             elif confidences[i] < self.min_confidence:
                 rejected = "low-confidence"
             elif self.check_length:
-                # the localizer's length head on this crop, only for readings that passed so far
-                length = self._localizer_length(crops[i : i + 1])
+                # the localizer's length head (on this crop unless known), only for readings that passed so far
+                length = lengths[i] if lengths is not None else self._localizer_length(crops[i : i + 1])
                 if length is not None and length != read_lengths[i]:
                     rejected = "length-mismatch"
             if rejected is None:
                 return Reading(numbers[i], float(confidences[i]), candidates[i].box, length, None)
             if best_rejected is None:
                 if length is None and self.check_length:
-                    length = self._localizer_length(crops[i : i + 1])
+                    length = lengths[i] if lengths is not None else self._localizer_length(crops[i : i + 1])
                 best_rejected = Reading(None, float(confidences[i]), candidates[i].box, length, rejected)
         assert best_rejected is not None
         return best_rejected

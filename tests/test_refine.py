@@ -1,0 +1,49 @@
+"""The close look at candidates (svhnx.localize.refine): tighter boxes, dropped false candidates."""
+
+import numpy as np
+import pytest
+import torch
+
+from svhnx.localize import Candidate, refine, square_windows, window_views
+
+
+class BrightIsNumber(torch.nn.Module):
+    """Mask logits high where the image is bright; the length head always says 2."""
+
+    def forward(self, images):
+        mask = (images.float().mean(dim=3)[:, None] / 255 - 0.5) * 40
+        return {"mask": mask, "length": torch.eye(7)[[2] * len(images)] * 20}
+
+
+def photo() -> np.ndarray:
+    image = np.full((400, 600, 3), 30, np.uint8)
+    image[200:230, 300:360] = 230  # the number: 60 x 30 at (300, 200)
+    return image
+
+
+def test_square_windows_are_centred_and_kept_inside():
+    windows = square_windows(np.array([[300, 200, 60, 30], [0, 0, 10, 40], [0, 0, 500, 300]]), 400, 600)
+    np.testing.assert_allclose(windows[0], [270, 155, 120, 120])
+    np.testing.assert_allclose(windows[1], [0, 0, 80, 80])  # moved inside
+    assert windows[2][2] == 1000 and windows[2][0] < 0  # larger than the photo: centred, padded
+
+
+def test_window_views_copy_pixels_at_scale_one_and_pad_outside():
+    image = np.random.default_rng(0).integers(0, 256, (100, 120, 3), dtype=np.uint8)
+    [view] = window_views(image, np.array([[10, 20, 64, 64]]))
+    np.testing.assert_array_equal(view, image[20:84, 10:74])
+    [padded] = window_views(image, np.array([[-32, -32, 64, 64]]))
+    np.testing.assert_array_equal(padded[32:, 32:], image[:32, :32])
+    np.testing.assert_array_equal(padded[0, 0], image[0, 0])
+    with pytest.raises(ValueError, match="outside"):
+        window_views(image, np.array([[500, 500, 64, 64]]))
+
+
+def test_refine_tightens_a_coarse_box_and_drops_what_it_does_not_confirm():
+    coarse = Candidate((285.0, 190.0, 90.0, 50.0), 0.6)
+    nothing = Candidate((50.0, 50.0, 40.0, 30.0), 0.9)
+    [found] = refine(BrightIsNumber(), photo(), [nothing, coarse], precision="float32")
+    left, top, width, height = found.candidate.box
+    assert abs(left - 300) < 3 and abs(top - 200) < 3 and abs(width - 60) < 4 and abs(height - 30) < 4
+    assert found.length == 2 and found.candidate.score > 0.9
+    assert refine(BrightIsNumber(), photo(), [], precision="float32") == []
