@@ -13,6 +13,7 @@
 #include <exception>
 #include <initializer_list>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -297,6 +298,9 @@ inline int resolve_threads(int requested, int64_t items) {
 
 // Call fn(begin, end) on `threads` contiguous chunks of [0, n). Call it with the GIL
 // released; fn must not touch Python objects. The first exception thrown is rethrown.
+// When the system cannot start another thread (std::system_error: out of threads or of
+// address space), the calling thread runs the chunks left itself: fewer threads, the same
+// chunks and so the same result, never std::terminate.
 template <class Fn>
 void parallel_for(int64_t n, int threads, Fn&& fn) {
   if (n <= 0) return;
@@ -317,7 +321,15 @@ void parallel_for(int64_t n, int threads, Fn&& fn) {
     }
   };
   workers.reserve(threads - 1);
-  for (int t = 1; t < threads; ++t) workers.emplace_back(run, t);
+  int started = 1;
+  for (; started < threads; ++started) {
+    try {
+      workers.emplace_back(run, started);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  for (int t = started; t < threads; ++t) run(t);
   run(0);
   for (auto& w : workers) w.join();
   for (auto& e : errors) {

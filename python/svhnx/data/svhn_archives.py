@@ -21,10 +21,15 @@ ARCHIVES = {
     "extra": RemoteFile("extra.tar.gz", (URL + "extra.tar.gz",), 1_955_489_752, "606f41243d71ca4d5fe66dbaf1f02bee"),
 }
 FOLDER = "svhn"
+#: Limits of :func:`safe_extract`: members, and bytes extracted per byte of archive (PNGs barely
+#: compress, so an official archive extracts to about its own size).
+MAX_MEMBERS = 1_000_000
+MAX_EXPANSION = 20
 
 
 class UnsafeArchiveError(ValueError):
-    """An archive member would be written outside the target folder, or is not a plain file or folder."""
+    """An archive member would be written outside the target folder or is not a plain file or
+    folder, or the archive holds more members or bytes than allowed."""
 
 
 def split_folder(split: str, root: str | os.PathLike[str] | None = None, *, download: bool = False) -> Path:
@@ -52,17 +57,32 @@ def split_folder(split: str, root: str | os.PathLike[str] | None = None, *, down
     return target
 
 
-def safe_extract(archive: str | os.PathLike[str], target: str | os.PathLike[str]) -> list[str]:
+def safe_extract(
+    archive: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    max_members: int = MAX_MEMBERS,
+    max_bytes: int | None = None,
+) -> list[str]:
     """Extract a tar archive into ``target`` after checking every member; returns the member names.
 
     Refused, before anything is written (:class:`UnsafeArchiveError` naming the member): absolute
-    paths, ``..`` components, and members that are not plain files or folders (symbolic and hard
-    links, devices, FIFOs).
+    paths, ``..`` components, members that are not plain files or folders (symbolic and hard
+    links, devices, FIFOs), more than ``max_members`` members, and more than ``max_bytes`` bytes
+    in all (default: :data:`MAX_EXPANSION` times the archive's size).
     """
     target = Path(target)
+    limit = MAX_EXPANSION * os.path.getsize(archive) if max_bytes is None else max_bytes
+    members: list[tarfile.TarInfo] = []
+    total = 0
     with tarfile.open(archive, "r:*") as tar:
-        members = tar.getmembers()
-        for member in members:
+        for member in tar:  # one header at a time: a bomb of members is refused before it is all read
+            members.append(member)
+            total += member.size
+            if len(members) > max_members:
+                raise UnsafeArchiveError(f"{archive}: more than {max_members:,} members")
+            if total > limit:
+                raise UnsafeArchiveError(f"{archive}: its members hold more than {limit:,} bytes (at {member.name!r})")
             problem = _unsafe(member, target)
             if problem:
                 raise UnsafeArchiveError(f"{archive}: refusing member {member.name!r}: {problem}")

@@ -33,6 +33,8 @@ from svhnx.data.svhn_compact_values import FLOAT64, REFERENCE, UINT16, decode_co
 BOX_FIELDS = ("left", "top", "width", "height")
 FIELDS = ("label", *BOX_FIELDS)
 ZERO_LABEL = 10  # how SVHN writes the digit 0
+#: Largest box coordinate or size accepted, in pixels: far beyond any photo svhnx reads.
+MAX_COORDINATE = 65536.0
 
 _MATLAB_HEADER = "MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: {date} HDF5 schema 1.00 ."
 _USERBLOCK = 512
@@ -90,6 +92,7 @@ class _Reader:
     def __init__(self, f: h5py.File, path: Path) -> None:
         self.fid = f.id
         self.path = path
+        self.file_size = path.stat().st_size  # no array the file declares can be larger
         self.spaces: dict[int, h5s.SpaceID] = {}
         self.base = f.id.get_create_plist().get_userblock()  # addresses count from the superblock
         group = f.get("digitStruct")
@@ -108,6 +111,7 @@ class _Reader:
         if not isinstance(dataset, h5py.Dataset) or dataset.dtype != h5py.ref_dtype:
             raise DigitStructError(f"{self.path}: /digitStruct/{key} is missing or is not an array of object references")
         try:
+            self._check_fits(dataset.size, dataset.dtype.itemsize, f"/digitStruct/{key}")
             refs = dataset[()].reshape(-1)
             addresses = np.empty(len(refs), dtype=np.uint64)
             dataset.id.read(self._space(len(refs)), h5s.ALL, addresses, mtype=h5t.STD_REF_OBJ)
@@ -136,18 +140,18 @@ class _Reader:
         return self._assemble(names, starts, table)
 
     def _field_addresses(self, ref: h5r.Reference) -> list[int]:
+        """The addresses of a ``bbox`` struct's fields, looked up by name as ``h5d.open`` does."""
         group = self._dereference(ref, h5g.GroupID, "bbox")
-        links: dict[bytes, int] = {}
-
-        def visit(name: bytes, info: h5py.h5l.LinkInfo) -> None:
-            if info.type == h5py.h5l.TYPE_HARD:
-                links[name] = info.u
-
-        group.links.iterate(visit, info=True)
+        addresses = []
         for field in FIELDS:
-            if field.encode() not in links:
-                raise DigitStructError(f"bbox has no field {field!r}")
-        return [links[field.encode()] for field in FIELDS]
+            try:
+                info = group.links.get_info(field.encode())
+            except (KeyError, RuntimeError) as exc:
+                raise DigitStructError(f"bbox has no field {field!r} that opens ({exc})") from None
+            if info.type != h5py.h5l.TYPE_HARD:
+                raise DigitStructError(f"bbox field {field!r} is not a dataset in the file")
+            addresses.append(info.u)
+        return addresses
 
     def _decode(self, data: np.ndarray, fields: np.ndarray) -> tuple[list, np.ndarray, np.ndarray, tuple]:
         """Everything that decodes in bulk: ``(names, counts, decoded, (entry, field, digit, value))``.
@@ -216,6 +220,7 @@ class _Reader:
         """The name of entry ``i``, through h5py."""
         dataset = self._dereference(self.name_refs[i], h5d.DatasetID, "name")
         length = dataset.get_space().get_simple_extent_npoints()
+        self._check_fits(length, 2, "name")
         chars = np.empty(length, dtype=np.uint16)
         dataset.read(self._space(length), h5s.ALL, chars, mtype=h5t.NATIVE_UINT16)
         return chars.tobytes().decode("utf-16-le", errors="replace")
@@ -225,6 +230,7 @@ class _Reader:
         group = self._dereference(self.bbox_refs[i], h5g.GroupID, "bbox")
         datasets = [h5d.open(group, field.encode()) for field in FIELDS]
         count = datasets[0].get_space().get_simple_extent_npoints()
+        self._check_fits(count, 8, "bbox field 'label'")
         if count == 0:
             raise DigitStructError("bbox has no digits")
         values = np.empty((len(FIELDS), count), dtype=np.float64)
@@ -249,16 +255,25 @@ class _Reader:
         else:
             raise DigitStructError("a bbox field holds neither numbers nor object references")
 
+    def _check_fits(self, count: int, itemsize: int, what: str) -> None:
+        """:class:`DigitStructError` if ``count`` items of ``itemsize`` bytes cannot be in the file."""
+        if count * itemsize > self.file_size:
+            raise DigitStructError(f"{self.path}: {what} declares {count:,} items, more than its {self.file_size:,} bytes can hold")
+
     def _assemble(self, names: list[str], starts: np.ndarray, table: np.ndarray) -> list[DigitStructEntry]:
+        for i, name in enumerate(names):
+            problem = _name_problem(name)
+            if problem:
+                raise DigitStructError(f"{self.path}: entry {i}: name {name!r} {problem}")
         raw_labels, boxes = table[0], table[1:].T
         bad = (raw_labels != np.round(raw_labels)) | (raw_labels < 1) | (raw_labels > ZERO_LABEL)
-        bad |= ~np.isfinite(boxes).all(axis=1)
+        bad |= ~(np.abs(boxes) <= MAX_COORDINATE).all(axis=1)  # also NaN and infinities
         if bad.any():
             digit = int(np.flatnonzero(bad)[0])
             entry = int(np.searchsorted(starts, digit, side="right") - 1)
             raise DigitStructError(
                 f"{self.path}: entry {entry} ({names[entry]!r}): digit {digit - starts[entry]} has label "
-                f"{float(raw_labels[digit])} and box {boxes[digit].tolist()}; expected labels 1-10 and finite boxes"
+                f"{float(raw_labels[digit])} and box {boxes[digit].tolist()}; expected labels 1-10 and boxes within +-{MAX_COORDINATE:g} pixels"
             )
         labels = raw_labels.astype(np.int64) % ZERO_LABEL
         boxes32 = np.ascontiguousarray(boxes, dtype=np.float32)
@@ -266,6 +281,15 @@ class _Reader:
             DigitStructEntry(name, labels[a:b], boxes32[a:b])
             for name, a, b in zip(names, starts[:-1].tolist(), starts[1:].tolist())
         ]
+
+
+def _name_problem(name: str) -> str | None:
+    """Why ``name`` is not a plain file name (no folders, no control characters), or ``None``."""
+    if name in ("", ".", "..") or any(c in name for c in "/\\") or not name.isprintable():
+        return "is not a plain file name"
+    if "\ufffd" in name:
+        return "is not valid UTF-16 text"
+    return None
 
 
 def write_digit_struct(path: str | os.PathLike[str], entries: Iterable[DigitStructEntry]) -> Path:
