@@ -63,13 +63,19 @@ class DigitStructEntry:
 def read_digit_struct(path: str | os.PathLike[str]) -> list[DigitStructEntry]:
     """Every entry of an SVHN ``digitStruct.mat``, in file order.
 
-    Raises ``FileNotFoundError`` if ``path`` does not exist and :class:`DigitStructError` (a
-    ``ValueError``) naming the file, and the entry where it applies, if the file is truncated, is not
-    HDF5, or does not have the structure described in this module's docstring.
+    Raises ``FileNotFoundError`` if ``path`` does not exist, ``OSError`` if it cannot be read (a
+    symlink loop, no permission), and :class:`DigitStructError` (a ``ValueError``) naming the file,
+    and the entry where it applies, if the file is truncated, is not HDF5, or does not have the
+    structure described in this module's docstring.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"digitStruct file not found: {path}")
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise FileNotFoundError(f"digitStruct file not found: {path}") from None
+    except IsADirectoryError:
+        raise DigitStructError(f"{path}: a folder, not a digitStruct.mat file") from None
     try:
         f = h5py.File(path, "r")
     except OSError as exc:

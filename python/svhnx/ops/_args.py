@@ -17,6 +17,15 @@ def thread_count(threads: int | None) -> int:
     return threads
 
 
+def count_value(value: int | np.integer, name: str) -> int:
+    """An integer count as a Python int (a float such as 1.7 is a TypeError, not rounded); the
+    extension checks its range."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected an integer count, got {value!r}") from None
+
+
 def seed_value(seed: int | np.integer) -> int:
     """A seed as the unsigned 64-bit integer the extension takes."""
     try:

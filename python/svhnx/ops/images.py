@@ -27,7 +27,10 @@ def pixel_windows(boxes: np.ndarray, image_sizes: np.ndarray) -> np.ndarray:
     Returns:
         ``int64 [N, 4]`` ``(x0, y0, x1, y1)`` windows.
     """
-    left, top, width, height = np.asarray(boxes, dtype=np.float32).astype(np.float64).reshape(-1, 4).T
+    values = np.asarray(boxes, dtype=np.float32).astype(np.float64).reshape(-1, 4)
+    if not np.isfinite(values).all():
+        raise ValueError(f"boxes: expected finite values, got {values[~np.isfinite(values).all(axis=1)][0].tolist()}")
+    left, top, width, height = values.T
     sizes = np.asarray(image_sizes, dtype=np.int64).reshape(-1, 2)
     image_h, image_w = sizes[:, 0], sizes[:, 1]
     x0 = np.clip(np.floor(left), 0, image_w - 1)

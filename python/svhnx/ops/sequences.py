@@ -8,7 +8,7 @@ import numpy as np
 
 from svhnx import _core
 from svhnx.labels import MAX_DIGITS
-from svhnx.ops._args import integer_array, seed_value, thread_count
+from svhnx.ops._args import count_value, integer_array, seed_value, thread_count
 
 
 def length_distribution(
@@ -62,7 +62,7 @@ def composite_sequences(
     return _core.composite_sequences(
         digits,
         integer_array(labels, "labels"),
-        int(batch_size),
+        count_value(batch_size, "batch_size"),
         seed_value(seed),
         weights,
         thread_count(threads),
