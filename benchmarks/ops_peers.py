@@ -10,7 +10,7 @@ that (the SVHN recognizer's training input). The box maths is vectorised NumPy f
   it samples the photo, not the clamped crop, at the crop's border).
 - albumentations: one reused ``Compose([Resize(64, 64), RandomCrop(54, 54)])`` on each crop.
 - torchvision v2: ``resized_crop`` of each photo's tensor, then a slice.
-- kornia: ``crop_and_resize`` of each photo (its sizes differ) straight to the 54 x 54 part.
+- kornia: ``crop_and_resize`` of each crop (the photos' sizes differ) straight to the 54 x 54 part.
 
 albumentations, torchvision and kornia are benchmark-only extras: :func:`peers` leaves out those
 that do not import and says why.
@@ -110,16 +110,18 @@ def kornia_peer() -> Peer:
     from kornia.geometry.transform import crop_and_resize
 
     def run(images, boxes, counts, rng) -> np.ndarray:
-        x0, y0, x1, y1 = crop_windows(images, boxes, counts).T.astype(np.float64)
+        windows = crop_windows(images, boxes, counts)
+        x0, y0, x1, y1 = windows.T.astype(np.float64)
         top, left = random_offsets(len(images), rng).T
-        step_x, step_y = (x1 - x0) / SIZE, (y1 - y0) / SIZE  # source pixels per resized pixel
-        ax, ay = x0 + (left + 0.5) * step_x - 0.5, y0 + (top + 0.5) * step_y - 0.5  # centre of the part's first pixel
+        step_x, step_y = (x1 - x0) / SIZE, (y1 - y0) / SIZE  # crop pixels per resized pixel
+        ax, ay = (left + 0.5) * step_x - 0.5, (top + 0.5) * step_y - 0.5  # the part's first pixel, in the crop
         bx, by = ax + (CROP - 1) * step_x, ay + (CROP - 1) * step_y
-        corners = torch.from_numpy(np.stack([np.stack([ax, ay], 1), np.stack([bx, ay], 1), np.stack([bx, by], 1), np.stack([ax, by], 1)], 1))
+        corners = np.stack([np.stack([ax, ay], 1), np.stack([bx, ay], 1), np.stack([bx, by], 1), np.stack([ax, by], 1)], 1)
+        corners = torch.from_numpy(corners).float()
         out = torch.empty((len(images), 3, CROP, CROP), dtype=torch.uint8)
-        for i, image in enumerate(images):
-            photo = torch.from_numpy(image).permute(2, 0, 1)[None].float()
-            out[i] = crop_and_resize(photo, corners[i : i + 1].float(), (CROP, CROP)).round_().clamp_(0, 255)[0].to(torch.uint8)
+        for i, (image, (x0, y0, x1, y1)) in enumerate(zip(images, windows.tolist())):
+            crop = torch.from_numpy(image[y0:y1, x0:x1]).permute(2, 0, 1)[None].float()  # only the crop becomes float
+            out[i] = crop_and_resize(crop, corners[i : i + 1], (CROP, CROP)).round_().clamp_(0, 255)[0].to(torch.uint8)
         return out.permute(0, 2, 3, 1).numpy()
 
     return "kornia crop_and_resize", run
