@@ -15,7 +15,8 @@ def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """``$SVHNX_CACHE`` (glyph atlases, preprocessed SVHN crops) in the session's temporary folder,
     for the tests and the processes they start. At the end, large checkpoints are deleted (pytest
     removes the whole folder after a passing session; a failing one keeps the rest to look at)."""
-    cache = tmp_path_factory.mktemp("svhnx-cache", numbered=False)
+    cache = tmp_path_factory.getbasetemp() / "synth-cache"  # the cache_dir of the synth tests: one atlas build
+    cache.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SVHNX_CACHE", str(cache))
         yield cache
