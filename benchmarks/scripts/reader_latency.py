@@ -1,0 +1,124 @@
+"""Seconds per 1100 x 1100 photo of the whole-photo reader on one thread, float32 and bfloat16:
+the study's U-Net read the old way against the CPU-sized U-Net with a cheap first pass and a close
+look at its candidates.
+
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_latency --localizer RUN [--recognizer RUN]
+
+Photos: synthetic house fronts (:class:`svhnx.synth.photos.PhotoGenerator`, a held-out seed)
+resized to 1100 x 1100. Each configuration reads every photo several times, after a warm-up; the
+median over reads is kept, wall clock and the process's CPU time (on a shared machine the wall
+clock waits for the CPU; the CPU time is what one idle core would take), with the time of each
+stage (first pass over the scales, candidates and the close look, recognizer). Without
+``--localizer``/``--recognizer`` the models are untrained ones of the same shape (the time does not
+depend on the weights, except through the number of candidates read). Writes
+``benchmarks/results/reader_latency.json`` with the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from benchmarks.record import print_table, save_result
+from svhnx.localize import amx_available, localize, refine
+from svhnx.models import create_model
+from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS
+from svhnx.reader import Reader
+from svhnx.runtime import load_model
+from svhnx.synth.photos import PhotoGenerator
+
+SIDE = 1100
+SEED = 4321  # a photo stream no training or validation run draws from
+
+
+def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
+    """Name -> the localizer and the reader options it is read with."""
+    study = create_model("unet", widths=list(DEFAULT_WIDTHS), length_head=True).eval()
+    return {
+        "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False},
+        "CPU U-Net, scales 64-128-256 + close look": {"localizer": localizer, "scales": (64, 128, 256), "refine": True},
+        "CPU U-Net, scales 64-128-320 + close look": {"localizer": localizer, "scales": (64, 128, 320), "refine": True},
+    }
+
+
+@torch.inference_mode()
+def timed_read(reader: Reader, image: np.ndarray) -> dict[str, float]:
+    """One read, stage by stage (the reader's own steps), wall and CPU seconds."""
+    marks = [(time.perf_counter(), time.process_time())]
+    candidates = localize(reader.localizer, image, scales=reader.scales, threshold=reader.threshold,
+                          max_candidates=reader.max_candidates, precision=reader.precision)
+    marks.append((time.perf_counter(), time.process_time()))
+    lengths = None
+    if reader.refine:
+        refined = refine(reader.localizer, image, candidates, threshold=reader.threshold, precision=reader.precision)
+        candidates, lengths = [r.candidate for r in refined], [r.length for r in refined]
+    marks.append((time.perf_counter(), time.process_time()))
+    if candidates:
+        reader._read_candidates(image, candidates, lengths)
+    marks.append((time.perf_counter(), time.process_time()))
+    out = {"candidates_read": float(len(candidates))}
+    for (name, (w0, c0), (w1, c1)) in zip(("first_pass", "close_look", "recognize"), marks, marks[1:]):
+        out[f"{name}_wall_s"], out[f"{name}_cpu_s"] = w1 - w0, c1 - c0
+    out["wall_s"], out["cpu_s"] = marks[-1][0] - marks[0][0], marks[-1][1] - marks[0][1]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_latency", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--localizer", type=Path, default=None, help="CPU U-Net checkpoint or run (default: untrained)")
+    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: untrained svhn-resnet)")
+    parser.add_argument("--photos", type=int, default=4, help="photos read (default: %(default)s)")
+    parser.add_argument("--reads", type=int, default=3, help="reads of each photo (default: %(default)s)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    if args.localizer:
+        localizer = load_model(args.localizer, role="localizer")
+    else:  # the unet task's default model, untrained
+        localizer = create_model("unet", widths=list(CPU_WIDTHS), stem=CPU_STEM, length_head=True).eval()
+    recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else create_model("svhn-resnet").eval()
+    photos = [cv2.resize(p.image, (SIDE, SIDE), interpolation=cv2.INTER_AREA)
+              for p in PhotoGenerator.from_data().photos(args.photos, seed=SEED)]
+    load_before = os.getloadavg()
+    rows = []
+    for name, config in configurations(localizer).items():
+        for precision in ("float32", "bfloat16"):
+            reader = Reader(config["localizer"], recognizer, scales=config["scales"], refine=config["refine"], precision=precision)
+            timed_read(reader, photos[0])  # warm-up
+            reads = [timed_read(reader, photo) for photo in photos for _ in range(args.reads)]
+            row = {"configuration": name, "precision": precision}
+            for key in reads[0]:
+                row[key] = round(statistics.median(r[key] for r in reads), 4)
+            rows.append(row)
+            print(f"{name} {precision}: {row['cpu_s']:.3f} s CPU, {row['wall_s']:.3f} s wall", flush=True)
+    load_after = os.getloadavg()
+    results = {
+        "setup": f"{args.photos} synthetic house-front photos (seed {SEED}) resized to {SIDE} x {SIDE}, {args.reads} reads each "
+                 "after a warm-up, one torch thread, one OpenCV thread; medians over reads",
+        "localizer": str(args.localizer) if args.localizer else "untrained CPU U-Net",
+        "recognizer": str(args.recognizer) if args.recognizer else "untrained svhn-resnet",
+        "amx": amx_available(),
+        "rows": rows,
+        "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in load_after]},
+        "note": "2-core CPU shared with other engineers' training runs and builds while measured; CPU time is the "
+                "figure for an idle core",
+    }
+    command = ["python", "-m", "benchmarks.scripts.reader_latency", *(argv if argv is not None else sys.argv[1:])]
+    path = save_result("reader_latency", results, command=command)
+    print_table("Whole-photo reader, 1100 x 1100, one thread", rows,
+                ["configuration", "precision", "cpu_s", "wall_s", "first_pass_cpu_s", "close_look_cpu_s", "recognize_cpu_s", "candidates_read"])
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
