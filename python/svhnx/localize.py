@@ -129,15 +129,17 @@ def probability_map(
 ) -> np.ndarray:
     """The localizer's number probability for the photo, fused over ``scales`` by the per-pixel
     maximum, at the resolution of the largest scale used (``float32``, aspect of the photo),
-    computed in ``precision`` (one of :data:`PRECISIONS`)."""
+    computed in ``precision`` (one of :data:`PRECISIONS`). The photo is shrunk once, to the
+    largest scale; the smaller scales are shrunk from that (cheaper than from a large photo)."""
     image = as_rgb(image)
     sizes = scale_sizes(*image.shape[:2], scales)
     precision = resolve_precision(precision)
     multiple = int(getattr(model, "multiple", UNKNOWN_MULTIPLE))
     work_h, work_w = sizes[-1]
+    largest = cv2.resize(image, (work_w, work_h), interpolation=cv2.INTER_AREA)
     fused = np.zeros((work_h, work_w), dtype=np.float32)
     for h, w in sizes:
-        resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        resized = largest if (h, w) == (work_h, work_w) else cv2.resize(largest, (w, h), interpolation=cv2.INTER_AREA)
         batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized, multiple)[None]))
         prob = torch.sigmoid(run_localizer(model, batch, precision)["mask"])[0, 0, :h, :w].numpy()
         if (h, w) != (work_h, work_w):
