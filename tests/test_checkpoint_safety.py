@@ -9,7 +9,13 @@ import torch
 
 from svhnx import predict
 from svhnx.checkpoint import (
-    FORMAT, CheckpointError, build_model, check_model, load_checkpoint, save_checkpoint, upgrade_checkpoint,
+    FORMAT,
+    CheckpointError,
+    build_model,
+    check_model,
+    load_checkpoint,
+    save_checkpoint,
+    upgrade_checkpoint,
 )
 from svhnx.models import create_model
 from svhnx.train import cli

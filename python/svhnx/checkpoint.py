@@ -24,6 +24,8 @@ import os
 import pickle
 import re
 import sys
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +93,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(f"{path}: is a folder, not a checkpoint file") from None
     except OSError as exc:
         raise OSError(exc.errno, f"{path}: {exc.strerror}") from None
+    _check_archive(data, path)
     try:
         checkpoint = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -192,6 +195,17 @@ def upgrade_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike
         new["rng"] = plain_rng_state(old["rng"])
     save_checkpoint(target, new)
     return new
+
+
+def _check_archive(data: bytes, path: Path) -> None:
+    """:class:`CheckpointError` unless ``data`` is a zip archive (what ``torch.save`` writes) whose
+    records all pass their CRC-32 check: a damaged file is refused, not loaded with changed weights."""
+    try:
+        damaged = zipfile.ZipFile(io.BytesIO(data)).testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError, zlib.error) as exc:
+        raise CheckpointError(f"{path} is not a readable checkpoint (not a zip archive as torch.save writes: {exc})") from None
+    if damaged is not None:
+        raise CheckpointError(f"{path} is damaged: its record {damaged!r} fails its checksum")
 
 
 def _skeleton(name: Any, kwargs: Any, source: str | os.PathLike[str]) -> nn.Module:
