@@ -1,6 +1,10 @@
 """``python -m svhnx.evaluate RUN_OR_CHECKPOINT [RUN_OR_CHECKPOINT ...]``: metrics on fresh validation
 data and a PNG grid of sample predictions (mistakes first). Several runs of one recognizer task are
-scored as one ensemble (their class probabilities averaged) on the first run's validation data."""
+scored as one ensemble (their class probabilities averaged) on the first run's validation data.
+
+``--numbers FILE.npz`` scores a recognizer on real number crops and ``--digits32 FILE.npz`` a digit
+classifier on real 32 x 32 digits (files in the layout of svhn-real); without a checkpoint, the
+shipped models."""
 
 from __future__ import annotations
 
@@ -9,18 +13,30 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from torch import nn
+
+from svhnx import pretrained
 from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.evaluate import evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
+from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
+from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
 from svhnx.helptext import plain
+from svhnx.runtime import load_model
 from svhnx.train.arguments import non_negative_int, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.evaluate", description=plain(__doc__), allow_abbrev=False)
-    parser.add_argument("runs", type=Path, nargs="+", metavar="RUN_OR_CHECKPOINT",
-                        help="a run directory or a .pt checkpoint; several: their ensemble")
+    parser.add_argument("runs", type=Path, nargs="*", metavar="RUN_OR_CHECKPOINT",
+                        help="a run directory or a .pt checkpoint; several: their ensemble "
+                             "(with --numbers or --digits32 and none given: the shipped model)")
+    real = parser.add_argument_group("real pixels (files in the layout of svhn-real)")
+    real.add_argument("--numbers", type=Path, default=None, metavar="FILE.npz",
+                      help="score a recognizer on these 64 x 64 number crops (their centre 54 x 54)")
+    real.add_argument("--digits32", type=Path, default=None, metavar="FILE.npz",
+                      help="score a digit classifier (task synth-digits) on these 32 x 32 digits")
     parser.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint of a run directory (default: best)")
     parser.add_argument("--val-size", type=positive_int, default=None, help="validation samples (default: the run's)")
     parser.add_argument("--seed", type=non_negative_int, default=None, help="validation seed (default: one the run never used)")
@@ -43,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.numbers is not None or args.digits32 is not None:
+        return score_real(args, parser)
+    if not args.runs:
+        parser.error("give a run directory or checkpoint (or --numbers/--digits32 for the shipped models)")
     try:
         run = load_ensemble(args.runs, which=args.checkpoint, device=args.device, data_root=args.data_root)
         if args.tta_shift:
@@ -75,6 +95,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             which = {"checkpoints": list(map(str, run.members))} if run.members else {"checkpoint": str(run.path), "step": step}
             tmp.write_text(json.dumps({**which, "seed": seed, "tta_shift": args.tta_shift, "tta_warp": args.tta_warp, **metrics}, indent=2) + "\n")
     return 0
+
+
+def score_real(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """``--numbers`` / ``--digits32``: one model (a checkpoint, or the shipped one) on real pixels."""
+    if args.numbers is not None and args.digits32 is not None and args.runs:
+        parser.error("--numbers and --digits32 need different models: give one of them with a checkpoint")
+    if len(args.runs) > 1:
+        parser.error("--numbers and --digits32 score one checkpoint at a time")
+    scores: dict[str, Any] = {}
+    try:
+        for kind, file in (("numbers", args.numbers), ("digits32", args.digits32)):
+            if file is None:
+                continue
+            source, model = _real_model(args, "recognizer" if kind == "numbers" else "digits")
+            if kind == "numbers":
+                figure = args.figure or _beside(source, "numbers-mistakes.png")
+                scores[kind] = {"file": str(file), "model": source, **score_numbers(model, load_numbers(file), figure=figure)}
+                print(f"{file} read by {source}; mistakes: {figure}")
+            else:
+                images, labels = load_digits32(file)
+                scores[kind] = {"file": str(file), "model": source, **score_digits32(model, images, labels)}
+                print(f"{file} classified by {source}")
+            print(json.dumps(scores[kind], indent=2))
+    except (FileNotFoundError, ValueError) as exc:
+        parser.error(str(exc))
+    if args.json is not None:
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(scores, indent=2) + "\n")
+    return 0
+
+
+def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module]:
+    """``(where it came from, model)``: the checkpoint given, else the shipped model ``shipped``."""
+    if args.runs:
+        path = checkpoint_path(args.runs[0], args.checkpoint)
+        return str(path), load_model(path, role="recognizer" if shipped == "recognizer" else None)
+    return f"shipped {shipped} ({pretrained.path(shipped).name})", pretrained.load(shipped)
+
+
+def _beside(source: str, name: str) -> Path:
+    """A figure's default place: beside the checkpoint, or in the working folder for a shipped model."""
+    path = Path(source)
+    return path.parent / name if path.is_file() else Path(name)
 
 
 if __name__ == "__main__":
