@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
-LIBRARIES = ("svhnx", "numpy", "torch", "opencv-python-headless", "h5py", "onnxruntime", "onnx")
+LIBRARIES = ("svhnx", "numpy", "torch", "opencv-python-headless", "h5py", "onnxruntime", "onnx",
+             "albumentations", "torchvision", "kornia")  # the last three: peers in the ops benchmark
 
 
 def cpu_model() -> str:
