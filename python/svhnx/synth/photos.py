@@ -377,8 +377,8 @@ def _perspective(image: np.ndarray, box_sets: list[np.ndarray], rng: np.random.G
         if not len(boxes):
             mapped.append(np.zeros((0, 4), np.float32))
             continue
-        l, t, w, h = boxes.astype(np.float64).T
-        corners = np.stack([np.stack([l, t], 1), np.stack([l + w, t], 1), np.stack([l + w, t + h], 1), np.stack([l, t + h], 1)], 1)
+        x, y, w, h = boxes.astype(np.float64).T
+        corners = np.stack([np.stack([x, y], 1), np.stack([x + w, y], 1), np.stack([x + w, y + h], 1), np.stack([x, y + h], 1)], 1)
         points = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), matrix).reshape(-1, 4, 2)
         lo = np.clip(points.min(axis=1), 0, [width, height])
         hi = np.clip(points.max(axis=1), 0, [width, height])

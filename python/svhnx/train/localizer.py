@@ -346,8 +346,8 @@ class UnetTask(LocalizerTask):
     @classmethod
     def add_model_arguments(cls, group: argparse._ArgumentGroup) -> None:
         group.add_argument("--widths", type=_widths, default=CPU_WIDTHS,
-                           help="channels of the U-Net levels, comma-separated (default: %s, sized for a CPU; "
-                                "the study's, at half the original's widths: 32,64,128,256,512)" % ",".join(map(str, CPU_WIDTHS)))
+                           help=f"channels of the U-Net levels, comma-separated (default: {','.join(map(str, CPU_WIDTHS))}, sized "
+                                "for a CPU; the study's, at half the original's widths: 32,64,128,256,512)")
         group.add_argument("--stem", type=positive_int, default=CPU_STEM,
                            help="space-to-depth block of the input: the levels run at 1/STEM of the resolution (default: %(default)s; 1: none)")
         group.add_argument("--bce", type=non_negative_float, default=1.0, help="weight of the BCE term added to the Dice loss (default: %(default)s)")
