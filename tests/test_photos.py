@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from svhnx.ops import box_masks
-from svhnx.synth.atlas import load_atlas
+from svhnx.synth.atlas import build_atlas
+from svhnx.synth.glyphs import ttf_glyph_sets
 from svhnx.synth.photos import PhotoGenerator
 from svhnx.train.localizer_data import PHOTO_VIEWS, photo_views, photo_windows
 
@@ -14,8 +15,8 @@ SIDES = (160, 320)  # small photos keep the tests fast; the drawing is the same 
 
 
 @pytest.fixture(scope="module")
-def generator(tmp_path_factory: pytest.TempPathFactory) -> PhotoGenerator:
-    atlas = load_atlas(None, cache_dir=tmp_path_factory.getbasetemp() / "photo-atlas")
+def generator() -> PhotoGenerator:
+    atlas = build_atlas(ttf_glyph_sets(("DejaVuSans", "DejaVuSerif-Bold")))  # two faces: quick to build
     return PhotoGenerator(atlas, sides=SIDES)
 
 
