@@ -25,7 +25,6 @@ import pickle
 import re
 import sys
 import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,8 @@ MAX_PARAMETERS = 100_000_000
 #: Most characters of a stored model's keyword arguments as JSON, and the largest integer among them.
 MAX_KWARGS_CHARS = 2_000
 MAX_KWARG_INT = 1 << 16
+#: Zip flag bits ``torch.save`` sets: sizes in a data descriptor (bit 3) and UTF-8 names (bit 11).
+TORCH_ZIP_FLAGS = 0x0808
 UPGRADE_HINT = "if you trust the file, rewrite it in today's format with: python -m svhnx.checkpoint upgrade OLD.pt NEW.pt"
 
 InputShape = tuple[int | None, int | None, int]
@@ -198,14 +199,21 @@ def upgrade_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike
 
 
 def _check_archive(data: bytes, path: Path) -> None:
-    """:class:`CheckpointError` unless ``data`` is a zip archive (what ``torch.save`` writes) whose
-    records all pass their CRC-32 check: a damaged file is refused, not loaded with changed weights."""
+    """:class:`CheckpointError` unless ``data`` is a zip archive laid out as ``torch.save`` writes it
+    (uncompressed records with plain attributes, unique names) whose records all pass their CRC-32
+    check: a damaged file is refused, not loaded with changed or uninitialised weights."""
     try:
-        damaged = zipfile.ZipFile(io.BytesIO(data)).testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError, zlib.error) as exc:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        records = archive.infolist()
+        damaged = archive.testzip()
+    except Exception as exc:  # zipfile raises many kinds of errors on damaged archives
         raise CheckpointError(f"{path} is not a readable checkpoint (not a zip archive as torch.save writes: {exc})") from None
-    if damaged is not None:
-        raise CheckpointError(f"{path} is damaged: its record {damaged!r} fails its checksum")
+    names = [r.filename for r in records]
+    plain = all(r.compress_type == zipfile.ZIP_STORED and r.flag_bits & ~TORCH_ZIP_FLAGS == 0 and r.external_attr == 0
+                and r.internal_attr == 0 and not r.comment and r.file_size == r.compress_size for r in records)
+    if damaged is not None or not plain or len(set(names)) != len(names):
+        raise CheckpointError(f"{path} is damaged: " + (f"its record {damaged!r} fails its checksum" if damaged else
+                                                        "its zip records are not laid out as torch.save writes them"))
 
 
 def _skeleton(name: Any, kwargs: Any, source: str | os.PathLike[str]) -> nn.Module:
