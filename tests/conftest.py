@@ -19,6 +19,7 @@ def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     cache.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SVHNX_CACHE", str(cache))
+        patch.setenv("SVHNX_SYSTEM_FONTS", "0")  # the glyph atlas from bundled fonts only: fast, the same on every machine
         yield cache
     for checkpoint in tmp_path_factory.getbasetemp().rglob("*.pt"):
         if checkpoint.is_file() and checkpoint.stat().st_size > LARGE_FILE:

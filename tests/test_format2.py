@@ -66,3 +66,21 @@ def test_synthetic_digits_are_32_by_32_squares_labelled_with_their_digit(generat
     assert (SynthDigitStream(generator, 32, seed=0).batch(5)["images"] == batch["images"]).all()
     images, labels = validation_digits(generator, 16, seed=0)
     assert images.shape == (16, 32, 32, 3) and labels.shape == (16,)
+
+
+def test_installed_fonts_become_glyph_sets_and_unreadable_ones_are_skipped(tmp_path):
+    import shutil
+
+    import matplotlib
+
+    from svhnx.synth.glyphs import DIGITS, system_font_files, system_glyph_sets
+
+    bundled = __import__("pathlib").Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    shutil.copy(bundled / "DejaVuSans.ttf", tmp_path / "HouseSans.ttf")  # a font matplotlib does not ship by that name
+    shutil.copy(bundled / "DejaVuSans.ttf", tmp_path / "DejaVuSans.ttf")  # one it does: left out
+    (tmp_path / "broken.ttf").write_bytes(b"not a font")
+    files = system_font_files((str(tmp_path),))
+    assert [f.name for f in files] == ["HouseSans.ttf", "broken.ttf"]
+    sets = list(system_glyph_sets(files))
+    assert [s.name for s in sets] == ["system:HouseSans"]
+    assert sorted(label for label in sets[0].labels if label >= 0) == [int(d) for d in DIGITS]

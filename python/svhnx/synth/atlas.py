@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from svhnx.atomic import atomic_path
-from svhnx.synth.glyphs import GlyphSet, mnist_glyph_sets, opencv_glyph_sets, ttf_glyph_sets
+from svhnx.synth.glyphs import GlyphSet, mnist_glyph_sets, opencv_glyph_sets, system_font_files, system_glyph_sets, ttf_glyph_sets
 
 CELL = 64  # side of an atlas cell, pixels
 DIGIT_HEIGHT = 40  # a style's median digit height in the cell, pixels
@@ -28,7 +28,10 @@ FIELD_SCALE = 16.0  # field units per cell pixel of distance
 SUPERSAMPLE = 4  # distance fields are computed at this multiple of the cell resolution
 ATLAS_VERSION = 2  # bump when the glyph sources or the field encoding change
 
-FAMILY_WEIGHTS = {"ttf": 0.5, "opencv": 0.3, "mnist": 0.2}
+SYSTEM_FONTS_ENV = "SVHNX_SYSTEM_FONTS"
+#: How often each glyph family is drawn (renormalised over the families present: a machine without
+#: system fonts or MNIST draws from the others).
+FAMILY_WEIGHTS = {"ttf": 0.25, "system": 0.35, "opencv": 0.25, "mnist": 0.15}
 
 
 @dataclass(frozen=True)
@@ -132,14 +135,20 @@ def _load(path: Path) -> GlyphAtlas:
 
 
 def load_atlas(mnist_root: str | os.PathLike[str] | None = None, *, cache_dir: str | os.PathLike[str] | None = None,
-               mnist_per_class: int = 200) -> GlyphAtlas:
-    """The default atlas: matplotlib's TrueType faces, OpenCV's fonts, and MNIST if ``mnist_root`` is given.
+               mnist_per_class: int = 200, system_fonts: bool | None = None) -> GlyphAtlas:
+    """The default atlas: matplotlib's TrueType faces, the system's fonts (``system_fonts``, when
+    any are installed; by default unless ``$SVHNX_SYSTEM_FONTS`` is ``0``), OpenCV's fonts, and
+    MNIST if ``mnist_root`` is given.
 
     ``mnist_root`` is a folder with MNIST training files (e.g. ``$SVHNX_DATA/mnist``); a folder without
     them raises FileNotFoundError. The atlas is cached in ``cache_dir`` (default
     :func:`default_cache_dir`), keyed by its sources, and rebuilt when they change.
     """
-    sources = f"v{ATLAS_VERSION}|{CELL}|{DIGIT_HEIGHT}|{FAMILY_WEIGHTS}|{cv2.__version__}"
+    if system_fonts is None:
+        system_fonts = os.environ.get(SYSTEM_FONTS_ENV, "1") != "0"
+    fonts = system_font_files() if system_fonts else []
+    sources = f"v{ATLAS_VERSION}|{CELL}|{DIGIT_HEIGHT}|{FAMILY_WEIGHTS}|{cv2.__version__}|" + ",".join(
+        f"{p}:{p.stat().st_size}" for p in fonts)
     if mnist_root is not None:
         mnist_root = Path(mnist_root).resolve()
         sources += f"|mnist:{mnist_root}:{mnist_per_class}"
@@ -150,7 +159,7 @@ def load_atlas(mnist_root: str | os.PathLike[str] | None = None, *, cache_dir: s
             return _load(path)
         except (OSError, ValueError, KeyError):
             pass  # a corrupt cache entry is rebuilt below
-    sets = [*ttf_glyph_sets(), *opencv_glyph_sets()]
+    sets = [*ttf_glyph_sets(), *system_glyph_sets(fonts), *opencv_glyph_sets()]
     if mnist_root is not None:
         sets += list(mnist_glyph_sets(mnist_root, per_class=mnist_per_class))
     atlas = build_atlas(sets)

@@ -130,20 +130,23 @@ class SceneGenerator:
         *,
         realism: Realism | None = None,
         handwriting: bool = True,
+        system_fonts: bool | None = None,
         split: str = "train",
         cache_dir: str | os.PathLike[str] | None = None,
     ) -> SceneGenerator:
         """A generator from the data root (default ``$SVHNX_DATA`` or ``~/.cache/svhnx``).
 
         Needs ``root/svhn-annotations/boxes.csv.gz`` (layout statistics of ``split``); adds MNIST
-        handwriting to the typefaces when ``handwriting`` and ``root/mnist`` has the training files.
+        handwriting to the typefaces when ``handwriting`` and ``root/mnist`` has the training files, and
+        the fonts installed on the system with ``system_fonts`` (:func:`svhnx.synth.glyphs.system_font_files`;
+        ``None``: unless ``$SVHNX_SYSTEM_FONTS`` is ``0``).
         Atlas and tables are cached in ``cache_dir`` (default ``$SVHNX_CACHE`` or ``~/.cache/svhnx/synth``).
         """
         root = Path(root) if root is not None else default_root()
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         mnist = root / "mnist"
         has_mnist = any(mnist.glob("train*-images-idx3-ubyte.gz")) if mnist.is_dir() else False
-        atlas = load_atlas(mnist if handwriting and has_mnist else None, cache_dir=cache)
+        atlas = load_atlas(mnist if handwriting and has_mnist else None, cache_dir=cache, system_fonts=system_fonts)
         return cls(atlas, cached_layout_tables(root, split, cache), realism)
 
     @property

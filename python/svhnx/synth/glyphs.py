@@ -1,8 +1,9 @@
 """Glyph sources: high-resolution binary masks of digits (and a few clutter characters) in many styles.
 
-Three sources, all local: the TrueType fonts that ship inside matplotlib (DejaVu, STIX and Computer
-Modern, in their weights and italics), OpenCV's fonts (Hershey strokes, or the embedded fonts of OpenCV 5), and MNIST handwriting when its
-files are available. Each yields :class:`GlyphSet`s, one per typeface (or, for MNIST, one per writer
+Four sources, all local: the TrueType fonts that ship inside matplotlib (DejaVu, STIX and Computer
+Modern, in their weights and italics), the fonts installed on the system when there are any (for
+example Debian's ``fonts-*`` packages), OpenCV's fonts (Hershey strokes, or the embedded fonts of
+OpenCV 5), and MNIST handwriting when its files are available. Each yields :class:`GlyphSet`s, one per typeface (or, for MNIST, one per writer
 pool), whose masks :mod:`svhnx.synth.atlas` turns into the generator's distance-field atlas.
 """
 
@@ -48,6 +49,9 @@ HERSHEY_FACES = {
 EMBEDDED_FACES = {"sans": (300, 500, 700, 900), "italic": (300, 500, 700, 900), "uni": (400,)}
 
 RENDER_HEIGHT = 200  # approximate digit height, in pixels, of the high-resolution masks
+# Where installed fonts live on Linux; Debian's fonts-* packages put theirs under /usr/share/fonts.
+SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
+MAX_SYSTEM_FONTS = 400
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,34 @@ def ttf_glyph_sets(faces: tuple[str, ...] = TTF_FACES) -> Iterator[GlyphSet]:
         chars = DIGITS + CLUTTER
         yield GlyphSet(f"ttf:{face}", "ttf", [_ttf_mask(font, c) for c in chars],
                        [int(c) if c.isdigit() else CLUTTER_LABEL for c in chars])
+
+
+def system_font_files(folders: tuple[str, ...] = SYSTEM_FONT_DIRS, limit: int = MAX_SYSTEM_FONTS) -> list[Path]:
+    """TrueType/OpenType files installed on the system (e.g. Debian's ``fonts-*`` packages), sorted,
+    without the faces matplotlib already ships; at most ``limit``. Empty when there are none."""
+    bundled = {face.lower() for face in TTF_FACES}
+    files = {p for folder in folders for p in Path(os.path.expanduser(folder)).rglob("*")
+             if p.suffix.lower() in (".ttf", ".otf") and p.stem.lower() not in bundled and p.is_file()}
+    return sorted(files)[:limit]
+
+
+def system_glyph_sets(files: list[Path] | None = None) -> Iterator[GlyphSet]:
+    """Digits and clutter characters of the system's fonts (:func:`system_font_files`); a font
+    without all ten digits, or that FreeType cannot read, is skipped."""
+    chars = DIGITS + CLUTTER
+    for path in system_font_files() if files is None else files:
+        try:
+            font = FT2Font(str(path))
+            if any(font.get_char_index(ord(c)) == 0 for c in DIGITS):
+                continue
+            font.set_size(RENDER_HEIGHT * 1.4, 72)
+            masks = [_ttf_mask(font, c) if font.get_char_index(ord(c)) else None for c in chars]
+        except (RuntimeError, OSError, ValueError):
+            continue
+        if any(m is None or not m.any() for m in masks[: len(DIGITS)]):
+            continue
+        kept = [(m, int(c) if c.isdigit() else CLUTTER_LABEL) for m, c in zip(masks, chars) if m is not None and m.any()]
+        yield GlyphSet(f"system:{path.stem}", "system", [m for m, _ in kept], [label for _, label in kept])
 
 
 def _hershey_mask(char: str, face: int, thickness: int) -> np.ndarray:

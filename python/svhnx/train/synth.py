@@ -47,6 +47,8 @@ class SynthTask(SvhnTask):
         group.add_argument("--val-size", type=positive_int, default=2048, help="synthetic validation crops (default: %(default)s)")
         group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
                            help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
+        group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction, default=None,
+                           help="the fonts installed on the system among the typefaces, e.g. Debian's fonts-* packages (default: on, unless $SVHNX_SYSTEM_FONTS is 0)")
         for name, what in [("background", "textures, plates, edges, clutter, lighting"), ("style", "stroke weight, outlines, shadows"),
                            ("distortion", "rotation, shear, perspective"), ("degradation", "low resolution, blur, noise, JPEG")]:
             group.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {what}, 0..1 (default: 1)")
@@ -72,7 +74,8 @@ class SynthTask(SvhnTask):
     def generator(self) -> SceneGenerator:
         """The scene generator of this run's flags (its glyph atlas is cached on disk)."""
         realism = Realism(self.args.background, self.args.style, self.args.distortion, self.args.degradation)
-        return SceneGenerator.from_data(self.args.data_root, realism=realism, handwriting=self.args.handwriting)
+        return SceneGenerator.from_data(self.args.data_root, realism=realism, handwriting=self.args.handwriting,
+                                        system_fonts=self.args.system_fonts)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         stream = SynthCropStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,

@@ -56,6 +56,8 @@ class SynthDigitsTask(Task):
         group.add_argument("--val-size", type=positive_int, default=4096, help="synthetic validation digits (default: %(default)s)")
         group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
                            help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
+        group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction, default=None,
+                           help="the fonts installed on the system among the typefaces, e.g. Debian's fonts-* packages (default: on, unless $SVHNX_SYSTEM_FONTS is 0)")
         group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the classifier (default: %(default)s)")
         group.add_argument("--dropout", type=fraction, default=0.1, help="dropout rate before the classifier (default: %(default)s)")
 
@@ -64,7 +66,8 @@ class SynthDigitsTask(Task):
 
     @cached_property
     def generator(self) -> SceneGenerator:
-        return SceneGenerator.from_data(self.args.data_root, handwriting=self.args.handwriting)
+        return SceneGenerator.from_data(self.args.data_root, handwriting=self.args.handwriting,
+                                        system_fonts=self.args.system_fonts)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         stream = SynthDigitStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank)
