@@ -143,3 +143,11 @@ def test_file_errors_keep_their_cause(tmp_path):
         load_checkpoint(tmp_path / "loop")
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_loading_checks_the_stored_model_whoever_builds_it(tmp_path):
+    state = create_model("unet", **SMALL_UNET).state_dict()
+    save_checkpoint(tmp_path / "huge.pt", {"format": FORMAT, "model": {"name": "unet", "kwargs": {"widths": [65536] * 5}},
+                                           "model_state": state})
+    with pytest.raises(CheckpointError, match="parameters, more than the 100,000,000 allowed"):
+        load_checkpoint(tmp_path / "huge.pt")  # evaluate and --resume read checkpoints this way

@@ -80,7 +80,8 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> N
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """A checkpoint's contents, read with ``weights_only=True``; a training checkpoint's ``config``
-    gets its paths back as :class:`~pathlib.Path`.
+    gets its paths back as :class:`~pathlib.Path`, and the model it names is checked against its
+    weights (:func:`check_model`), so no caller builds an oversized or mismatched model.
 
     ``FileNotFoundError`` for a missing file, ``OSError`` for other file errors (a symlink loop, no
     permission), :class:`CheckpointError` for anything that is not a safe svhnx checkpoint.
@@ -109,6 +110,8 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {_last_line(exc)})") from None
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f"{path} is not an svhnx checkpoint (holds a {type(checkpoint).__name__})")
+    if isinstance(checkpoint.get("model"), dict) and "model_state" in checkpoint:  # whoever builds it next
+        check_model(checkpoint["model"].get("name"), checkpoint["model"].get("kwargs"), checkpoint["model_state"], source=path)
     if isinstance(checkpoint.get("config"), dict):
         checkpoint["config"] = restore_config(checkpoint["config"], checkpoint.get("config_paths", ()))
     return checkpoint
