@@ -98,3 +98,13 @@ def test_bad_arguments_are_refused(generator: PhotoGenerator):
 def test_generator_pickles(generator: PhotoGenerator):
     copy = pickle.loads(pickle.dumps(generator))
     np.testing.assert_array_equal(copy.photo(0, 1).image, generator.photo(0, 1).image)
+
+
+def test_photo_grid_outlines_digits_in_green(generator: PhotoGenerator):
+    from svhnx.synth.__main__ import photo_with_boxes
+
+    photo = generator.photo(0, 2, with_number=True)
+    drawn = photo_with_boxes(photo)
+    left, top = (round(v) for v in photo.boxes[0][:2])
+    assert tuple(drawn[top, left]) == (0, 255, 0)
+    assert drawn.shape == photo.image.shape and not np.shares_memory(drawn, photo.image)

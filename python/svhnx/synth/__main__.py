@@ -1,6 +1,7 @@
 """``python -m svhnx.synth {grid,export}``: look at synthetic street-number scenes, or write a dataset.
 
-grid    a PNG of sample scenes or number crops (``--boxes`` outlines the digit boxes)
+grid    a PNG of sample scenes, number crops or large photos of house fronts (``--boxes`` outlines
+        the digit boxes, and on photos the distractors in red)
 export  N scenes as an SVHN format-1 split folder (1.png ... N.png and digitStruct.mat)
 """
 
@@ -10,11 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 from tqdm.auto import tqdm
 
 from svhnx.helptext import plain
 from svhnx.synth.export import draw_boxes, export_scenes, sample_grid, write_png
 from svhnx.synth.generator import Realism, SceneGenerator
+from svhnx.synth.photos import PhotoGenerator
 
 
 def unit_interval(text: str) -> float:
@@ -29,6 +33,16 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
+
+
+def photo_with_boxes(photo) -> np.ndarray:
+    """A photo with its digit boxes in green and its distractors in red, lines thick enough to see in a grid."""
+    image = photo.image.copy()
+    thickness = max(1, round(max(image.shape[:2]) / 250))
+    for boxes, colour in ((photo.distractors, (255, 0, 0)), (photo.boxes, (0, 255, 0))):
+        for left, top, width, height in boxes:
+            cv2.rectangle(image, (round(left), round(top)), (round(left + width), round(top + height)), colour, thickness)
+    return image
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,7 +61,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, help="grid or export")
     grid = sub.add_parser("grid", parents=[common], help="write a PNG of samples")
     grid.add_argument("out", type=Path, help="PNG to write")
-    grid.add_argument("--mode", choices=["scenes", "crops"], default="scenes", help="whole scenes or 64 x 64 number crops")
+    grid.add_argument("--mode", choices=["scenes", "crops", "photos"], default="scenes",
+                      help="whole SVHN-like scenes, 64 x 64 number crops, or large photos of house fronts (svhnx.synth.photos)")
     grid.add_argument("--rows", type=positive_int, default=6, help="rows of samples (default: %(default)s)")
     grid.add_argument("--columns", type=positive_int, default=8, help="samples per row (default: %(default)s)")
     grid.add_argument("--cell", type=positive_int, default=128, help="tile side in pixels (default: %(default)s)")
@@ -68,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "grid":
         count = args.rows * args.columns
+        if args.mode == "photos":
+            photos = PhotoGenerator.from_data(args.data_root).photos(count, seed=args.seed)
+            images = [photo_with_boxes(p) if args.boxes else p.image for p in photos]
+            print(write_png(args.out, sample_grid(images, args.columns, args.cell)))
+            return 0
         if args.mode == "crops":
             batch = generator.crops(count, seed=args.seed, threads=args.threads)
             images = list(batch.images)
