@@ -34,7 +34,7 @@ def log_line(
     """``step 200/1600  1.3 min  train_loss 0.4123  val_loss 0.3011  sequence_accuracy 91.20%``.
 
     ``raw`` (the raw weights' ``metric`` while the EMA warms up) adds ``raw 93.10%``. Parts are
-    dropped, least important first (``val_loss``, then the time), until the line fits ``width``.
+    dropped, least important first (``val_loss``, the time, ``train_loss``), until the line fits ``width``.
     """
     parts = {
         "step": f"step {step}/{steps}",
