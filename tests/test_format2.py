@@ -84,3 +84,19 @@ def test_installed_fonts_become_glyph_sets_and_unreadable_ones_are_skipped(tmp_p
     sets = list(system_glyph_sets(files))
     assert [s.name for s in sets] == ["system:HouseSans"]
     assert sorted(label for label in sets[0].labels if label >= 0) == [int(d) for d in DIGITS]
+
+
+def test_degenerate_digit_boxes_are_left_out_not_cropped():
+    from svhnx.synth.digits import digit_squares
+    from svhnx.synth.generator import CropBatch
+
+    boxes = np.zeros((2, 5, 4), np.float32)
+    boxes[0, 0] = [10, 10, 20, 40]
+    boxes[1, 0] = [np.inf, np.nan, -np.inf, 0]  # what a glyph that renders to nothing gave
+    digits = np.full((2, 5), 10)
+    digits[:, 0] = [7, 3]
+    crops = CropBatch(np.zeros((2, 64, 64, 3), np.uint8), boxes, digits, np.array([1, 1]))
+    images, labels = digit_squares(crops, np.random.default_rng(0))
+    assert images.shape == (1, 32, 32, 3) and labels.tolist() == [7]
+    image = np.arange(64 * 64 * 3, dtype=np.uint8).reshape(64, 64, 3)
+    assert rebuild_from_squares(image, boxes[1, :1]) is image

@@ -26,7 +26,7 @@ DIGIT_HEIGHT = 40  # a style's median digit height in the cell, pixels
 MAX_INK = CELL - 12  # glyphs larger than this (either side) are shrunk to fit, keeping a margin
 FIELD_SCALE = 16.0  # field units per cell pixel of distance
 SUPERSAMPLE = 4  # distance fields are computed at this multiple of the cell resolution
-ATLAS_VERSION = 2  # bump when the glyph sources or the field encoding change
+ATLAS_VERSION = 3  # bump when the glyph sources, their filters or the field encoding change
 
 SYSTEM_FONTS_ENV = "SVHNX_SYSTEM_FONTS"
 #: How often each glyph family is drawn (renormalised over the families present: a machine without

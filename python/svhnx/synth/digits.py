@@ -24,11 +24,17 @@ CROP_SIZE = 64
 
 
 def digit_squares(crops: CropBatch, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """One random digit of each number crop as a 32 x 32 format-2 square: ``(images, labels)``."""
+    """One random digit of each number crop as a 32 x 32 format-2 square: ``(images, labels)``.
+
+    A digit whose box is degenerate (not finite, or empty) is left out.
+    """
     slot = (rng.random(len(crops)) * crops.lengths).astype(np.int64)
     rows = np.arange(len(crops))
-    boxes = square_boxes(crops.boxes[rows, slot])
-    images = crop_resize(crops.images, boxes, (DIGIT_SIZE, DIGIT_SIZE), threads=1)
+    picked = crops.boxes[rows, slot]
+    usable = np.isfinite(picked).all(axis=1) & (picked[:, 2:] > 0).all(axis=1)
+    rows, slot = rows[usable], slot[usable]
+    boxes = square_boxes(picked[usable])
+    images = crop_resize(crops.images[rows], boxes, (DIGIT_SIZE, DIGIT_SIZE), threads=1)
     return images, crops.digits[rows, slot]
 
 

@@ -50,8 +50,11 @@ def rebuild_from_squares(image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
     ``boxes``: the digits' boxes in crop pixels (``[k, 4]``, k >= 1).
     """
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if len(boxes) == 0 or not np.isfinite(boxes).all():
+        return image
     height, width = image.shape[:2]
-    side = float(np.asarray(boxes, np.float32)[:, 2:].max())
+    side = float(boxes[:, 2:].max())
     factor = min(1.0, SQUARE_SIZE / max(side, 1.0))
     if factor < 1.0:
         small = cv2.resize(image, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)

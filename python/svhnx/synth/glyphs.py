@@ -52,6 +52,7 @@ RENDER_HEIGHT = 200  # approximate digit height, in pixels, of the high-resoluti
 # Where installed fonts live on Linux; Debian's fonts-* packages put theirs under /usr/share/fonts.
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 MAX_SYSTEM_FONTS = 400
+MIN_STROKE = 0.07  # thinnest stroke kept, per digit height (matplotlib's and OpenCV's faces are 0.12 or more)
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,16 @@ def system_font_files(folders: tuple[str, ...] = SYSTEM_FONT_DIRS, limit: int = 
     return sorted(files)[:limit]
 
 
+def stroke_width(masks: list[np.ndarray]) -> float:
+    """The median over ``masks`` of the widest stroke (twice the largest inscribed radius) per digit height."""
+    widths = [2 * cv2.distanceTransform(m, cv2.DIST_L2, 5).max() / (np.ptp(np.nonzero(m)[0]) + 1) for m in masks]
+    return float(np.median(widths))
+
+
 def system_glyph_sets(files: list[Path] | None = None) -> Iterator[GlyphSet]:
     """Digits and clutter characters of the system's fonts (:func:`system_font_files`); a font
-    without all ten digits, or that FreeType cannot read, is skipped."""
+    without all ten digits, that FreeType cannot read, or with hairline strokes (thinner than
+    :data:`MIN_STROKE` of the digit height, which vanish at house-number resolution) is skipped."""
     chars = DIGITS + CLUTTER
     for path in system_font_files() if files is None else files:
         try:
@@ -106,7 +114,7 @@ def system_glyph_sets(files: list[Path] | None = None) -> Iterator[GlyphSet]:
             masks = [_ttf_mask(font, c) if font.get_char_index(ord(c)) else None for c in chars]
         except (RuntimeError, OSError, ValueError):
             continue
-        if any(m is None or not m.any() for m in masks[: len(DIGITS)]):
+        if any(m is None or not m.any() for m in masks[: len(DIGITS)]) or stroke_width(masks[: len(DIGITS)]) < MIN_STROKE:
             continue
         kept = [(m, int(c) if c.isdigit() else CLUTTER_LABEL) for m, c in zip(masks, chars) if m is not None and m.any()]
         yield GlyphSet(f"system:{path.stem}", "system", [m for m, _ in kept], [label for _, label in kept])
