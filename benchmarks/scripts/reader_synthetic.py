@@ -2,7 +2,11 @@
 number, and wrong readings reported (not rejected) on house fronts without one; with and without
 the localizer's length check and the close look at candidates, to show what each adds.
 
-    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_synthetic --localizer RUN --recognizer RUN
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_synthetic --localizer RUN [--recognizer RUN]
+
+The localizer alone (no recognizer needed) is scored too: how often the close look confirms a
+candidate, how often its length head says the best one holds no digit (a reading there is always
+rejected by the length check, whatever the recognizer reads), and how often that length is right.
 
 Photos: :class:`svhnx.synth.photos.PhotoGenerator` on a seed no training or validation run draws
 from, ``--with-number`` photos with a number (right when the reading is the number; box IoU with
@@ -24,6 +28,7 @@ import numpy as np
 import torch
 
 from benchmarks.record import print_table, save_result
+from svhnx.localize import localize, refine
 from svhnx.ops import union_boxes
 from svhnx.reader import Reader
 from svhnx.runtime import load_model
@@ -61,37 +66,69 @@ def score(reader: Reader, with_number: list[Photo], number_free: list[Photo]) ->
     }
 
 
+@torch.inference_mode()
+def localizer_alone(localizer: torch.nn.Module, with_number: list[Photo], number_free: list[Photo]) -> dict[str, Any]:
+    """Shares of photos where the close look confirms a candidate, where the length head says the
+    best confirmed one holds no digit, and (with a number) where that length is the true one, and
+    the best confirmed candidate's mean box IoU."""
+    out: dict[str, Any] = {}
+    for kind, photos in (("with_number", with_number), ("number_free", number_free)):
+        found = zero = right = 0
+        ious = []
+        for photo in photos:
+            refined = refine(localizer, photo.image, localize(localizer, photo.image, max_candidates=3, precision="float32"),
+                             precision="float32")
+            found += bool(refined)
+            zero += bool(refined) and refined[0].length == 0
+            right += bool(refined) and refined[0].length == min(len(photo.boxes), 6)
+            if len(photo.boxes):
+                truth = union_boxes(photo.boxes, np.array([len(photo.boxes)]))[0]
+                ious.append(float(box_iou(np.array(refined[0].candidate.box, np.float32), truth)) if refined else 0.0)
+        n = max(len(photos), 1)
+        out[kind] = {"candidate_confirmed": round(found / n, 4), "length_head_says_none": round(zero / n, 4)}
+        if kind == "with_number":
+            out[kind]["length_head_right"] = round(right / n, 4)
+            out[kind]["box_iou"] = round(float(np.mean(ious)), 4) if ious else 0.0
+            out[kind]["box_iou_at_least_0.5"] = round(float(np.mean(np.array(ious) >= 0.5)), 4) if ious else 0.0
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_synthetic", description=__doc__.split("\n\n")[0])
     parser.add_argument("--localizer", type=Path, required=True, help="U-Net localizer checkpoint or run")
-    parser.add_argument("--recognizer", type=Path, required=True, help="recognizer checkpoint or run")
+    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: score the localizer alone)")
     parser.add_argument("--with-number", type=int, default=200, help="photos with a number (default: %(default)s)")
     parser.add_argument("--number-free", type=int, default=500, help="photos without a number (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    localizer = load_model(args.localizer, role="localizer")
-    recognizer = load_model(args.recognizer, role="recognizer")
+    localizer = load_model(args.localizer, role="localizer").to(memory_format=torch.channels_last)
     generator = PhotoGenerator.from_data()
     with_number = generator.photos(args.with_number, seed=SEED, with_number=True)
     number_free = generator.photos(args.number_free, seed=SEED, first=args.with_number, with_number=False)
     load_before = os.getloadavg()
+    alone = localizer_alone(localizer, with_number, number_free)
+    print("localizer alone:", alone, flush=True)
     rows = []
-    for name, options in CONFIGURATIONS.items():
-        reader = Reader(localizer, recognizer, precision="float32", **options)
-        rows.append({"configuration": name, **score(reader, with_number, number_free)})
-        print(rows[-1], flush=True)
+    if args.recognizer is not None:
+        recognizer = load_model(args.recognizer, role="recognizer")
+        for name, options in CONFIGURATIONS.items():
+            reader = Reader(localizer, recognizer, precision="float32", **options)
+            rows.append({"configuration": name, **score(reader, with_number, number_free)})
+            print(rows[-1], flush=True)
     results = {
         "photos": {"seed": SEED, "with_number": args.with_number, "number_free": args.number_free, "sides": list(generator.sides)},
         "localizer": str(args.localizer),
-        "recognizer": str(args.recognizer),
+        "recognizer": str(args.recognizer) if args.recognizer else None,
+        "localizer_alone": alone,
         "rows": rows,
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
     command = ["python", "-m", "benchmarks.scripts.reader_synthetic", *(argv if argv is not None else sys.argv[1:])]
     path = save_result("reader_synthetic", results, command=command)
-    print_table("Whole-photo reader on synthetic house fronts", rows,
-                ["configuration", "with_number_right", "with_number_wrong", "with_number_box_iou", "number_free_wrong", "cpu_s_per_photo"])
+    if rows:
+        print_table("Whole-photo reader on synthetic house fronts", rows,
+                    ["configuration", "with_number_right", "with_number_wrong", "with_number_box_iou", "number_free_wrong", "cpu_s_per_photo"])
     print(f"wrote {path}")
     return 0
 
