@@ -47,3 +47,18 @@ def test_refine_tightens_a_coarse_box_and_drops_what_it_does_not_confirm():
     assert abs(left - 300) < 3 and abs(top - 200) < 3 and abs(width - 60) < 4 and abs(height - 30) < 4
     assert found.length == 2 and found.candidate.score > 0.9
     assert refine(BrightIsNumber(), photo(), [], precision="float32") == []
+
+
+def test_reader_looks_closely_at_twice_the_candidates_it_reads():
+    from svhnx.reader import Reader
+
+    image = np.full((300, 600, 3), 30, np.uint8)
+    for i in range(5):  # five bright patches, apart
+        image[100:130, 20 + 110 * i : 80 + 110 * i] = 230
+    reader = Reader(BrightIsNumber(), torch.nn.Identity(), max_candidates=2, precision="float32")
+    first = reader.first_pass(image)
+    assert len(first) == 4
+    closer, lengths = reader.close_look(image, first)
+    assert len(closer) == 2 and lengths == [2, 2]
+    plain = Reader(BrightIsNumber(), torch.nn.Identity(), max_candidates=2, refine=False, precision="float32")
+    assert len(plain.first_pass(image)) == 2 and plain.close_look(image, first) == (first, None)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from benchmarks.record import print_table, save_result
-from svhnx.localize import amx_available, localize, refine
+from svhnx.localize import amx_available
 from svhnx.models import create_model
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS
 from svhnx.reader import Reader
@@ -54,13 +54,9 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
 def timed_read(reader: Reader, image: np.ndarray) -> dict[str, float]:
     """One read, stage by stage (the reader's own steps), wall and CPU seconds."""
     marks = [(time.perf_counter(), time.process_time())]
-    candidates = localize(reader.localizer, image, scales=reader.scales, threshold=reader.threshold,
-                          max_candidates=reader.max_candidates, precision=reader.precision)
+    candidates = reader.first_pass(image)
     marks.append((time.perf_counter(), time.process_time()))
-    lengths = None
-    if reader.refine:
-        refined = refine(reader.localizer, image, candidates, threshold=reader.threshold, precision=reader.precision)
-        candidates, lengths = [r.candidate for r in refined], [r.length for r in refined]
+    candidates, lengths = reader.close_look(image, candidates)
     marks.append((time.perf_counter(), time.process_time()))
     if candidates:
         reader._read_candidates(image, candidates, lengths)

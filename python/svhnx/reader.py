@@ -99,7 +99,9 @@ class Reader:
         scales: long sides at which the localizer looks at the photo.
         threshold: mask probability above which a pixel belongs to a number.
         min_confidence: readings with a lower joint probability are rejected.
-        max_candidates: how many boxes (best localizer scores first) are read.
+        max_candidates: how many boxes (best localizer scores first) are read; with ``refine``,
+            twice as many first-pass candidates are looked at up close, and the best
+            ``max_candidates`` of the close look are read.
         check_length: reject readings whose length disagrees with the localizer's length head.
         refine: look at each candidate again up close (:func:`svhnx.localize.refine`) before reading it.
         precision: how the localizer computes, one of :data:`svhnx.localize.PRECISIONS`
@@ -170,17 +172,24 @@ class Reader:
     def read(self, image: np.ndarray) -> Reading:
         """Read the number in a ``uint8`` photo, ``H x W`` or ``H x W x C`` (C = 1, 3 or 4, RGB)."""
         image = as_rgb(image)
-        candidates = localize(
-            self.localizer, image, scales=self.scales, threshold=self.threshold, max_candidates=self.max_candidates,
-            precision=self.precision,
-        )
-        lengths = None
-        if self.refine:
-            refined = refine(self.localizer, image, candidates, threshold=self.threshold, precision=self.precision)
-            candidates, lengths = [r.candidate for r in refined], [r.length for r in refined]
+        candidates, lengths = self.close_look(image, self.first_pass(image))
         if not candidates:
             return Reading.empty()
         return self._read_candidates(image, candidates, lengths)
+
+    def first_pass(self, image: np.ndarray) -> list[Candidate]:
+        """The localizer's candidates in an RGB photo at :attr:`scales`, best first (twice
+        ``max_candidates`` when a close look follows)."""
+        count = 2 * self.max_candidates if self.refine else self.max_candidates
+        return localize(self.localizer, image, scales=self.scales, threshold=self.threshold, max_candidates=count, precision=self.precision)
+
+    def close_look(self, image: np.ndarray, candidates: list[Candidate]) -> tuple[list[Candidate], list[int | None] | None]:
+        """The best ``max_candidates`` candidates after :func:`svhnx.localize.refine` and their
+        lengths; without ``refine``, the candidates as they are and no lengths."""
+        if not self.refine:
+            return candidates, None
+        refined = refine(self.localizer, image, candidates, threshold=self.threshold, precision=self.precision)[: self.max_candidates]
+        return [r.candidate for r in refined], [r.length for r in refined]
 
     @torch.inference_mode()
     def read_box(self, image: np.ndarray, box: Sequence[float]) -> Reading:
