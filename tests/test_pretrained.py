@@ -67,3 +67,23 @@ def test_unknown_names_and_missing_files_say_what_is_wrong(shipped):
     pretrained.path("tiny").unlink()
     with pytest.raises(WeightsError, match="missing"):
         pretrained.load("tiny")
+
+
+def test_a_run_can_start_from_weights_files_and_checkpoints_of_the_same_model(shipped, tmp_path):
+    from svhnx.checkpoint import save_checkpoint
+
+    kwargs = {"width": 0.25, "dense": 16}
+    from_weights = pretrained.starting_weights(str(pretrained.path("tiny")), "svhn-resnet", kwargs)
+    from_name = pretrained.starting_weights("tiny", "svhn-resnet", kwargs)
+    expected = {k: v.half().float() for k, v in shipped.state_dict().items() if v.is_floating_point()}
+    for key, value in expected.items():
+        torch.testing.assert_close(from_weights[key], value)
+        torch.testing.assert_close(from_name[key], value)
+    save_checkpoint(tmp_path / "run.pt", {"format": 2, "model": {"name": "svhn-resnet", "kwargs": kwargs}, "model_state": shipped.state_dict()})
+    from_checkpoint = pretrained.starting_weights(str(tmp_path / "run.pt"), "svhn-resnet", kwargs)
+    torch.testing.assert_close(from_checkpoint["dense.2.weight"], shipped.state_dict()["dense.2.weight"])
+
+
+def test_starting_weights_of_other_sizes_are_refused(shipped):
+    with pytest.raises(WeightsError, match="not the 'svhn-resnet' model"):
+        pretrained.starting_weights("tiny", "svhn-resnet", {"width": 1.0, "dense": 512})

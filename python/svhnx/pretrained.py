@@ -127,6 +127,40 @@ def save_weights(model: nn.Module, name: str, kwargs: Mapping[str, Any], target:
     return hashlib.sha256(target.read_bytes()).hexdigest()
 
 
+def starting_weights(source: str, name: str, kwargs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The float32 state dict of ``source`` for a model ``create_model(name, **kwargs)``: a shipped
+    model's name, a weights file, or a training checkpoint (its evaluated weights). What ``train
+    --init`` starts from; :class:`WeightsError` when the file holds another model or other sizes."""
+    if source in SHIPPED:
+        entry = SHIPPED[source]
+        path = WEIGHTS_DIR / entry.file
+        if not path.is_file():
+            raise WeightsError(f"{path}: no such weights file (the shipped {source!r} model is missing)")
+        spec, state = _spec_and_state(path)
+    else:
+        spec, state = _spec_and_state(Path(source))
+    if spec != {"name": name, "kwargs": json.loads(json.dumps(dict(kwargs)))}:
+        raise WeightsError(f"{source}: holds a {spec['name']!r} model with {spec['kwargs']}, not the {name!r} model with {dict(kwargs)} this run trains")
+    build_model(name, dict(kwargs), state, source=source)  # checks every weight's shape
+    return state
+
+
+def _spec_and_state(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """``({"name", "kwargs"}, float32 state dict)`` of a weights file or a training checkpoint."""
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such file")
+    try:
+        contents = read_weights(path.read_bytes(), path)
+        spec, state = contents["model"], contents["state_dict"]
+    except WeightsError:
+        checkpoint = load_checkpoint(path)
+        if not isinstance(checkpoint.get("model"), dict) or "model_state" not in checkpoint:
+            raise WeightsError(f"{path}: neither a weights file nor a training checkpoint") from None
+        spec, state = checkpoint["model"], checkpoint["model_state"]
+    state = {k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v for k, v in state.items()}
+    return {"name": spec.get("name"), "kwargs": spec.get("kwargs")}, state
+
+
 def _entry(name: str) -> ShippedModel:
     if name not in SHIPPED:
         raise WeightsError(f"no shipped model called {name!r}; shipped: {', '.join(sorted(SHIPPED)) or 'none'}")

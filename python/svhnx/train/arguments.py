@@ -71,6 +71,9 @@ def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str,
                           "per step, e.g. 0.995; 0 = off (default: %(default)s)")
     run.add_argument("--eval-every", type=positive_int, default=defaults.get("eval_every", 500),
                      help="evaluate and checkpoint every this many steps, and at the end (default: %(default)s)")
+    run.add_argument("--init", default=None, metavar="WEIGHTS",
+                     help="start from these weights instead of random ones: a shipped model's name (recognizer, localizer, digits), "
+                          "a weights file or a checkpoint of the same model and sizes; the optimiser and schedule start afresh")
     run.add_argument("--seed", type=non_negative_int, default=defaults.get("seed", 0),
                      help="seed of the initial weights and of the training data (default: %(default)s)")
 

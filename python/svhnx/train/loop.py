@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 import svhnx
 from svhnx.checkpoint import FORMAT, check_model, plain_config
 from svhnx.models import create_model
+from svhnx.pretrained import starting_weights
 from svhnx.progress import with_progress
 from svhnx.train import distributed
 from svhnx.train.figures import plot_curves
@@ -204,7 +205,10 @@ class Trainer:
         if checkpoint is not None:  # before any memory is spent on the model the file asks for
             check_model(self.model_name, self.model_kwargs, checkpoint.get("train_model_state", checkpoint.get("model_state")),
                         source=run_dir / LAST)
-        self.model = create_model(self.model_name, **self.model_kwargs).to(self.device)
+        self.model = create_model(self.model_name, **self.model_kwargs)
+        if checkpoint is None and getattr(args, "init", None):
+            self.model.load_state_dict(starting_weights(args.init, self.model_name, self.model_kwargs))
+        self.model = self.model.to(self.device)
         if cuda:
             self.model = self.model.to(memory_format=torch.channels_last)
             torch.backends.cudnn.benchmark = True
