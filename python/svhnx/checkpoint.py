@@ -46,6 +46,7 @@ MAX_KWARG_INT = 1 << 16
 TORCH_ZIP_FLAGS = 0x0808
 UPGRADE_HINT = "if you trust the file, rewrite it in today's format with: python -m svhnx.checkpoint upgrade OLD.pt NEW.pt"
 
+#: ``(H, W, C)`` a model takes; ``None`` for a size it accepts at any value.
 InputShape = tuple[int | None, int | None, int]
 _PLAIN = (str, int, float, bool, type(None), torch.Tensor, torch.Size)
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from svhnx.checkpoint import check_role, load_checkpoint, model_from_checkpoint
+from svhnx.checkpoint import InputShape, check_role, load_checkpoint, model_from_checkpoint
 from svhnx.train.run_dir import BEST
 
 BACKENDS = ("torch", "onnx")
@@ -33,8 +33,6 @@ ONNX_INSTALL_HINT = "the onnx backend needs onnxruntime: pip install 'svhnx[onnx
 INPUT_NAME = "images"
 #: Where an export records what it came from (``custom_metadata_map`` of the ONNX file).
 METADATA_KEY = "svhnx"
-
-InputShape = tuple[int | None, int | None, int]
 
 
 class Backend(ABC):
