@@ -28,7 +28,6 @@ import numpy as np
 import torch
 
 from benchmarks.record import print_table, save_result
-from svhnx.localize import localize, refine
 from svhnx.ops import union_boxes
 from svhnx.reader import Reader
 from svhnx.runtime import load_model
@@ -68,22 +67,22 @@ def score(reader: Reader, with_number: list[Photo], number_free: list[Photo]) ->
 
 @torch.inference_mode()
 def localizer_alone(localizer: torch.nn.Module, with_number: list[Photo], number_free: list[Photo]) -> dict[str, Any]:
-    """Shares of photos where the close look confirms a candidate, where the length head says the
-    best confirmed one holds no digit, and (with a number) where that length is the true one, and
-    the best confirmed candidate's mean box IoU."""
+    """Shares of photos where the reader's close look confirms a candidate, where the length head
+    says the best confirmed one holds no digit, and (with a number) where that length is the true
+    one, and the best confirmed candidate's mean box IoU."""
+    reader = Reader(localizer, torch.nn.Identity(), precision="float32")  # its first pass and close look only
     out: dict[str, Any] = {}
     for kind, photos in (("with_number", with_number), ("number_free", number_free)):
         found = zero = right = 0
         ious = []
         for photo in photos:
-            refined = refine(localizer, photo.image, localize(localizer, photo.image, max_candidates=3, precision="float32"),
-                             precision="float32")
-            found += bool(refined)
-            zero += bool(refined) and refined[0].length == 0
-            right += bool(refined) and refined[0].length == min(len(photo.boxes), 6)
+            candidates, lengths = reader.close_look(photo.image, reader.first_pass(photo.image))
+            found += bool(candidates)
+            zero += bool(candidates) and lengths[0] == 0
+            right += bool(candidates) and lengths[0] == min(len(photo.boxes), 6)
             if len(photo.boxes):
                 truth = union_boxes(photo.boxes, np.array([len(photo.boxes)]))[0]
-                ious.append(float(box_iou(np.array(refined[0].candidate.box, np.float32), truth)) if refined else 0.0)
+                ious.append(float(box_iou(np.array(candidates[0].box, np.float32), truth)) if candidates else 0.0)
         n = max(len(photos), 1)
         out[kind] = {"candidate_confirmed": round(found / n, 4), "length_head_says_none": round(zero / n, 4)}
         if kind == "with_number":
