@@ -9,17 +9,15 @@ changed or damaged file is refused before a byte of it is unpickled::
     recognizer = pretrained.load("recognizer")      # nn.Module in eval mode, on the CPU
     pretrained.available()                          # {"recognizer": Path(...), ...}
 
-``python -m svhnx.pretrained RUN_OR_CHECKPOINT NAME`` writes a checkpoint's evaluated weights in
-this format (the maintainers' step before recording its hash in :data:`SHIPPED`).
+``python -m benchmarks.scripts.ship_weights RUN NAME`` writes a run's weights in this format, with the
+facts of the run as ``meta`` (the maintainers' step before recording the hash in :data:`SHIPPED`).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,7 @@ import torch
 from torch import nn
 
 from svhnx.atomic import atomic_path
-from svhnx.checkpoint import CheckpointError, build_model, load_checkpoint, model_from_checkpoint
+from svhnx.checkpoint import CheckpointError, build_model, load_checkpoint
 
 FORMAT = "svhnx-weights/1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -165,28 +163,3 @@ def _entry(name: str) -> ShippedModel:
     if name not in SHIPPED:
         raise WeightsError(f"no shipped model called {name!r}; shipped: {', '.join(sorted(SHIPPED)) or 'none'}")
     return SHIPPED[name]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Write a training checkpoint's evaluated weights as a weights file and print its SHA-256."""
-    parser = argparse.ArgumentParser(prog="python -m svhnx.pretrained", description=main.__doc__)
-    parser.add_argument("checkpoint", type=Path, help="a best.pt/last.pt (or a run directory: its best.pt)")
-    parser.add_argument("output", type=Path, help="the weights file to write")
-    parser.add_argument("--meta", type=Path, default=None, help="a JSON file of facts to store with the weights (the model card)")
-    args = parser.parse_args(argv)
-    source = args.checkpoint / "best.pt" if args.checkpoint.is_dir() else args.checkpoint
-    try:
-        checkpoint = load_checkpoint(source)
-        model = model_from_checkpoint(checkpoint, source)
-        meta = json.loads(args.meta.read_text()) if args.meta else {}
-        meta.setdefault("step", checkpoint.get("progress", {}).get("step"))
-        digest = save_weights(model, checkpoint["model"]["name"], checkpoint["model"]["kwargs"], args.output, meta)
-    except (OSError, ValueError, KeyError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"{args.output}: {args.output.stat().st_size / 2**20:.2f} MB, sha256 {digest}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

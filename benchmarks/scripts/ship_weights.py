@@ -1,0 +1,53 @@
+"""Write a training run's weights as a shipped model, with the facts of its run as the file's ``meta``.
+
+    python -m benchmarks.scripts.ship_weights RUN NAME [--checkpoint last|best]
+
+Writes ``python/svhnx/weights/<NAME>.pt`` (float16 state dict and model config, read back with
+``weights_only=True``) and prints the SHA-256 to record in :data:`svhnx.pretrained.SHIPPED`. The meta
+holds the task, the run's flags, the step, images seen, training and wall time, the last metrics
+row and where it was trained: what the README's model card quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from benchmarks.record import git_commit, machine
+from svhnx import pretrained
+from svhnx.checkpoint import load_checkpoint, model_from_checkpoint
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path, help="the run directory")
+    parser.add_argument("name", help="the shipped model's name (recognizer, localizer, digits)")
+    parser.add_argument("--checkpoint", choices=("last", "best"), default="last", help="(default: last, the averaged weights at the last step)")
+    args = parser.parse_args()
+    path = args.run / f"{args.checkpoint}.pt"
+    checkpoint = load_checkpoint(path)
+    model = model_from_checkpoint(checkpoint, path)
+    progress = checkpoint.get("progress", {})
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in checkpoint.get("config", {}).items()}
+    meta = {
+        "task": checkpoint.get("task"),
+        "config": config,
+        "step": progress.get("step"),
+        "images": progress.get("images"),
+        "train_time_s": round(progress.get("train_time_s", 0.0), 1),
+        "wall_time_s": round(progress.get("wall_time_s", 0.0), 1),
+        "metrics": checkpoint.get("metrics", {}),
+        "machine": machine(),
+        "commit": git_commit(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "data": "synthetic only (svhnx.synth); no real SVHN pixels",
+    }
+    target = pretrained.WEIGHTS_DIR / f"{args.name}.pt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = pretrained.save_weights(model, checkpoint["model"]["name"], checkpoint["model"]["kwargs"], target, meta)
+    print(f"{target}: {target.stat().st_size / 2**20:.2f} MB, step {meta['step']}, sha256 {digest}")
+
+
+if __name__ == "__main__":
+    main()
