@@ -7,10 +7,12 @@
   those less than 30% filled in, and milliseconds per crop on one thread;
 * the digit classifier on ``svhn-real/test-digits32-dev.npz`` (1,952 real 32 x 32 digits);
 * the recognizer on the number crops of the 9 ``svhn-sample`` photos (the SVHN crop rule);
-* the whole-photo reader on those 9 photos, when :mod:`benchmarks.real_photos` is there.
+* the whole-photo reader on those 9 photos (:mod:`benchmarks.real_photos`): right or wrong, box
+  IoU against the true union box, seconds per photo.
 
 With ``--peers``, RapidOCR's text recognizer (PP-OCR, ``pip install rapidocr-onnxruntime``) and
-Tesseract (``tesseract-ocr`` with ``pip install pytesseract``) read the same crops, one thread each;
+Tesseract (``tesseract-ocr`` with ``pip install pytesseract``) read the same crops, and their full
+pipelines the same photos, one thread each;
 a peer that is not installed is skipped with a note. They are benchmark-only extras, never
 dependencies of svhnx. Writes ``benchmarks/results/real.json``.
 """
@@ -31,12 +33,14 @@ import cv2
 import numpy as np
 import torch
 
+from benchmarks.real_photos import score_peers, score_photos
 from benchmarks.record import print_table, save_result
 from svhnx import pretrained
 from svhnx.data.download import default_root
 from svhnx.data.svhn_preprocess import load_crops, preprocess_split
 from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score_digits32, score_numbers
 from svhnx.labels import target_to_string
+from svhnx.reader import Reader
 from svhnx.runtime import load_model
 
 NUMBERS = "svhn-real/test-numbers-dev.npz"
@@ -119,9 +123,10 @@ def peer_scores(read: Callable[[np.ndarray], str], crops: np.ndarray, truths: Se
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks real", description=__doc__.split("\n\n")[0])
     parser.add_argument("--recognizer", type=Path, default=None, help="a recognizer checkpoint (default: the shipped one)")
+    parser.add_argument("--localizer", type=Path, default=None, help="a localizer checkpoint for the whole photos (default: the shipped one)")
     parser.add_argument("--digits", type=Path, default=None, help="a digit classifier checkpoint (default: the shipped one)")
     parser.add_argument("--peers", action="store_true", help="also run RapidOCR and Tesseract on the same crops")
-    parser.add_argument("--peer-crops", type=int, default=300,
+    parser.add_argument("--peer-crops", type=int, default=150,
                         help="real number crops the peers read, the first ones of the file (Tesseract takes about a second each; "
                              "svhnx is scored on the same subset too) (default: %(default)s)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA)")
@@ -145,10 +150,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     read = [target_to_string(d) for d in readings.digits]
     results["sample_crops"] = {"right": int(sum(r == t for r, t in zip(read, truths))), "count": len(truths),
                                "readings": dict(zip(names, read)), "truths": dict(zip(names, truths))}
-    if importlib.util.find_spec("benchmarks.real_photos") is not None:
-        from benchmarks.real_photos import score_photos
-
-        results["sample_photos"] = score_photos(root / SAMPLE, peers=args.peers)
+    reader = Reader.from_checkpoints(args.localizer, args.recognizer)
+    results["sample_photos"] = {"svhnx": score_photos(reader, root / SAMPLE)}
+    if args.peers:
+        results["sample_photos"].update(score_peers(root / SAMPLE))
 
     rows = [{"reader": "svhnx", "real numbers": results["numbers"]["all"]["sequence_accuracy"],
              "coverage at 98%": results["numbers"]["all"]["coverage_at_98"], "ms/crop": results["numbers"]["ms_per_crop"],

@@ -1,0 +1,39 @@
+"""The models that ship inside the package load from a fresh install and read real house numbers."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from svhnx import pretrained
+from svhnx.evaluate.real import read_numbers
+from svhnx.labels import target_to_string
+
+#: Sample crops the shipped recognizer must read right (svhn-sample: 3 photos of each split).
+MIN_SAMPLE_CROPS_RIGHT = 9
+
+
+@pytest.mark.parametrize("name", sorted(pretrained.SHIPPED))
+def test_every_shipped_model_is_present_small_and_loads(name):
+    path = pretrained.path(name)
+    assert path.is_file(), f"{path} is missing from the package"
+    assert path.stat().st_size <= pretrained.MAX_BYTES
+    model = pretrained.load(name)
+    assert not model.training
+
+
+def test_shipped_recognizer_reads_the_svhn_sample_crops(data_root, tmp_path):
+    from svhnx.data.svhn_preprocess import load_crops, preprocess_split
+
+    crops, truths = [], []
+    for split in ("train", "test", "extra"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the sample's digitStruct.mat lists more photos than it ships
+            loaded = load_crops(preprocess_split(data_root / "svhn-sample" / split, tmp_path / f"{split}.h5", threads=1, progress=False))
+        crops.append(loaded.images)
+        truths += [target_to_string(d) for d in loaded.digits]
+    torch.set_num_threads(1)
+    readings = read_numbers(pretrained.load("recognizer"), np.concatenate(crops))
+    read = [target_to_string(d) for d in readings.digits]
+    assert sum(r == t for r, t in zip(read, truths)) >= MIN_SAMPLE_CROPS_RIGHT, list(zip(read, truths))
