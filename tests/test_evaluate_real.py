@@ -105,3 +105,12 @@ def test_evaluate_cli_refuses_a_digit_classifier_for_numbers(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         evaluate_main([str(tmp_path / "d.pt"), "--numbers", str(path)])
     assert exit_info.value.code == 2
+
+
+def test_a_symlink_loop_is_reported_as_such_not_as_a_missing_file(tmp_path, capsys):
+    loop = tmp_path / "loop.pt"
+    loop.symlink_to(loop)
+    path = numbers_file(tmp_path / "n.npz", [[1, 10, 10, 10, 10]], [1])
+    with pytest.raises(SystemExit):
+        evaluate_main([str(loop), "--numbers", str(path)])
+    assert "symbolic links" in capsys.readouterr().err

@@ -9,6 +9,7 @@ predictions, mistakes first. Several runs of one recognizer task are scored as o
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,9 +47,9 @@ def checkpoint_path(path: str | Path, which: str = "best") -> Path:
     path = Path(path)
     if path.is_dir():
         path = path / (BEST if which == "best" else LAST)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"no checkpoint at {path} (give a run directory or a .pt file)")
-    return path
+    return path  # anything else that is wrong with it (a symlink loop, no permission) is reported on reading
 
 
 def load_run(path: str | Path, *, which: str = "best", device: str = "auto", data_root: Path | None = None) -> LoadedRun:

@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run = with_shifted_views(run, args.tta_shift)
         if args.tta_warp:
             run = with_warped_views(run, args.tta_warp)
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         parser.error(str(exc))
     figure = args.figure or run.path.parent / ("evaluation-ensemble.png" if run.members else "evaluation.png")
     seed = fresh_seed(run) if args.seed is None else args.seed
@@ -118,7 +118,7 @@ def score_real(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
                 scores[kind] = {"file": str(file), "model": source, **score_digits32(model, images, labels)}
                 print(f"{file} classified by {source}")
             print(json.dumps(scores[kind], indent=2))
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         parser.error(str(exc))
     if args.json is not None:
         with atomic_path(args.json) as tmp:
