@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.record import print_table, save_result
+from benchmarks.record import best_seconds, print_table, save_result
 from svhnx.data.download import default_root
 from svhnx.data.mnist import load_mnist
 from svhnx.data.sequences import SequenceStream
@@ -47,14 +46,7 @@ def steps_per_second(name: str, batch: dict[str, torch.Tensor], steps: int) -> f
         loss.backward()
         optimizer.step()
 
-    step()
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        best = min(best, time.perf_counter() - start)
-    return steps / best
+    return steps / best_seconds(step, steps, REPEATS)
 
 
 def main() -> None:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.record import print_table, save_result
+from benchmarks.record import best_seconds, print_table, save_result
 from svhnx.data.download import default_root
 from svhnx.models import create_model
 from svhnx.synth import SceneGenerator
@@ -60,14 +59,7 @@ def images_per_second(model: torch.nn.Module, batch: dict[str, torch.Tensor], st
         optimizer.step()
 
     model.train()
-    step()
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        best = min(best, time.perf_counter() - start)
-    return steps * len(batch["images"]) / best
+    return steps * len(batch["images"]) / best_seconds(step, steps, REPEATS)
 
 
 def main() -> None:

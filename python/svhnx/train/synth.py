@@ -33,6 +33,15 @@ def unit_interval(text: str) -> float:
     return value
 
 
+def add_typeface_arguments(group: argparse._ArgumentGroup) -> None:
+    """``--handwriting`` and ``--system-fonts``: which glyph families the scene generator draws."""
+    group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
+                       help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
+    group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction, default=None,
+                       help="the fonts installed on the system among the typefaces, e.g. Debian's fonts-* packages "
+                            "(default: on, unless $SVHNX_SYSTEM_FONTS is 0)")
+
+
 @register_task
 class SynthTask(SvhnTask):
     name = "synth"
@@ -45,10 +54,7 @@ class SynthTask(SvhnTask):
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("synth")
         group.add_argument("--val-size", type=positive_int, default=2048, help="synthetic validation crops (default: %(default)s)")
-        group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
-                           help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
-        group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction, default=None,
-                           help="the fonts installed on the system among the typefaces, e.g. Debian's fonts-* packages (default: on, unless $SVHNX_SYSTEM_FONTS is 0)")
+        add_typeface_arguments(group)
         for name, what in [("background", "textures, plates, edges, clutter, lighting"), ("style", "stroke weight, outlines, shadows"),
                            ("distortion", "rotation, shear, perspective"), ("degradation", "low resolution, blur, noise, JPEG")]:
             group.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {what}, 0..1 (default: 1)")

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 from svhnx.synth import SceneGenerator
 from svhnx.synth.digits import SynthDigitStream, validation_digits
 from svhnx.train.arguments import fraction, positive_float, positive_int
+from svhnx.train.synth import add_typeface_arguments
 from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
 
 EVAL_BATCH = 512
@@ -54,10 +55,7 @@ class SynthDigitsTask(Task):
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("synth-digits")
         group.add_argument("--val-size", type=positive_int, default=4096, help="synthetic validation digits (default: %(default)s)")
-        group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
-                           help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
-        group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction, default=None,
-                           help="the fonts installed on the system among the typefaces, e.g. Debian's fonts-* packages (default: on, unless $SVHNX_SYSTEM_FONTS is 0)")
+        add_typeface_arguments(group)
         group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the classifier (default: %(default)s)")
         group.add_argument("--dropout", type=fraction, default=0.1, help="dropout rate before the classifier (default: %(default)s)")
 
