@@ -176,8 +176,11 @@ def test_predict_reads_a_huge_photo(checkpoints, tmp_path, capsys):
         assert 0 <= left and 0 <= top and left + width <= 6000 + 0.5 and top + height <= 4000 + 0.5
 
 
-def test_predict_needs_its_checkpoints(tmp_path, capsys, monkeypatch):
+def test_predict_needs_its_checkpoints_where_no_models_are_installed(tmp_path, capsys, monkeypatch):
+    from svhnx import pretrained
+
     monkeypatch.delenv("SVHNX_LOCALIZER", raising=False)
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "no-weights")  # as if the shipped files were removed
     image = write_png(tmp_path / "a.png", photo_with_number())
     with pytest.raises(SystemExit) as exit_info:
         main([image])

@@ -52,6 +52,8 @@ SHIPPED: dict[str, ShippedModel] = {
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),
     "localizer": ShippedModel("localizer.pt", "64b0c6074ebcaeb3ab0a4f6bd65c8bc832877a44ab0e401779d29fde08f21e0c",
                               ("unet",), "finds the number in a photo"),
+    "digits": ShippedModel("digits.pt", "46c37c97e3813d14d721a9c863d1d7305165706a1260064a55d784888cf3b26c",
+                           ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
 }
 
 
