@@ -46,3 +46,16 @@ def test_digit_classifier_gives_ten_logits_per_32_by_32_digit():
     assert model(torch.zeros(4, 32, 32, 3, dtype=torch.uint8)).shape == (4, 10)
     with pytest.raises(ValueError, match="32 x 32 x 3"):
         model(torch.zeros(1, 54, 54, 3, dtype=torch.uint8))
+
+
+@pytest.mark.parametrize("model, units", [("svhn-resnet", 512), ("svhn-goodfellow", 3072)])
+def test_without_dense_each_recognizer_gets_its_own_dense_size(model, units):
+    from svhnx.train.cli import build_parser
+    from svhnx.train.task import get_task
+
+    _, parsers = build_parser()
+    args = parsers["synth"].parse_args(["--model", model])
+    kwargs = get_task("synth")(args).model_kwargs()
+    assert "dense" not in kwargs
+    built = create_model(model, **kwargs)
+    assert max(m.out_features for m in built.dense if isinstance(m, torch.nn.Linear)) == units

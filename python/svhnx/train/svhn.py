@@ -78,7 +78,8 @@ class SvhnTask(Task):
         group.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
                            help="brightness/contrast jitter of the training crops (default: off)")
         group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
-        group.add_argument("--dense", type=positive_int, default=3072, help="units of each dense layer (default: %(default)s)")
+        group.add_argument("--dense", type=positive_int, default=None,
+                           help="units of each dense layer (default: the model's own, 3072 for svhn-goodfellow, 512 for svhn-resnet)")
         group.add_argument("--dropout", type=fraction, default=0.2, help="dropout rate after every block and dense layer (default: %(default)s)")
 
     @classmethod
@@ -89,7 +90,8 @@ class SvhnTask(Task):
             parser.error(f"--svhn-dir {args.svhn_dir}: no such folder")
 
     def model_kwargs(self) -> dict[str, Any]:
-        return {"width": self.args.width, "dense": self.args.dense, "dropout": self.args.dropout}
+        kwargs = {"width": self.args.width, "dense": self.args.dense, "dropout": self.args.dropout}
+        return {k: v for k, v in kwargs.items() if v is not None}  # unset: the model's own default
 
     # -- data --------------------------------------------------------------------------------
     def split_dir(self, split: str) -> Path:

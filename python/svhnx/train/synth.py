@@ -68,7 +68,8 @@ class SynthTask(SvhnTask):
                           help="cache of the preprocessed 64 x 64 crops (default: $SVHNX_CACHE/svhn or ~/.cache/svhnx/svhn)")
         model = parser.add_argument_group("model")
         model.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
-        model.add_argument("--dense", type=positive_int, default=3072, help="units of each dense layer (default: %(default)s)")
+        model.add_argument("--dense", type=positive_int, default=None,
+                           help="units of each dense layer (default: the model's own, 3072 for svhn-goodfellow, 512 for svhn-resnet)")
         model.add_argument("--dropout", type=fraction, default=0.2, help="dropout rate after every block and dense layer (default: %(default)s)")
 
     @classmethod
