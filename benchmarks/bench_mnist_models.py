@@ -12,9 +12,8 @@ import argparse
 import os
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.record import best_seconds, print_table, save_result
+from benchmarks.record import best_seconds, forward_flops, print_table, save_result
 from svhnx.data.download import default_root
 from svhnx.data.mnist import load_mnist
 from svhnx.data.sequences import SequenceStream
@@ -25,13 +24,6 @@ MODELS = ("mnist-study", "mnist-lean")
 BATCH = 64
 REPEATS = 3
 
-
-def forward_flops(model: torch.nn.Module, images: torch.Tensor) -> float:
-    """Forward FLOPs per image (multiply-adds count two)."""
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model(images)
-    return counter.get_total_flops() / len(images)
 
 
 def steps_per_second(name: str, batch: dict[str, torch.Tensor], steps: int) -> float:

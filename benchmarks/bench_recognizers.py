@@ -14,9 +14,8 @@ import argparse
 import os
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.record import best_seconds, print_table, save_result
+from benchmarks.record import best_seconds, forward_flops, print_table, save_result
 from svhnx.data.download import default_root
 from svhnx.models import create_model
 from svhnx.synth import SceneGenerator
@@ -31,12 +30,6 @@ MODELS = {
 BATCH = 64
 REPEATS = 3
 
-
-def forward_flops(model: torch.nn.Module, images: torch.Tensor) -> float:
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model(images)
-    return counter.get_total_flops() / len(images)
 
 
 def has_amx() -> bool:

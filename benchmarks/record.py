@@ -15,6 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
 RESULTS = Path(__file__).parent / "results"
 LIBRARIES = ("svhnx", "numpy", "torch", "opencv-python-headless", "h5py", "onnxruntime", "onnx",
              "albumentations", "torchvision", "kornia")  # the last three: peers in the ops benchmark
@@ -87,6 +90,14 @@ def save_result(name: str, results: dict[str, Any], command: Sequence[str] | Non
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
+
+
+def forward_flops(model: torch.nn.Module, images: torch.Tensor) -> float:
+    """Forward FLOPs per image of ``model`` on ``images`` (multiply-adds count two)."""
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(images)
+    return counter.get_total_flops() / len(images)
 
 
 def best_seconds(step: Callable[[], object], steps: int, repeats: int) -> float:
