@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from svhnx import pretrained
-from svhnx.models import create_model
+from svhnx.models import create_model, model_kwargs
 from svhnx.pretrained import ShippedModel, WeightsError
 
 
@@ -87,3 +87,11 @@ def test_a_run_can_start_from_weights_files_and_checkpoints_of_the_same_model(sh
 def test_starting_weights_of_other_sizes_are_refused(shipped):
     with pytest.raises(WeightsError, match="not the 'svhn-resnet' model"):
         pretrained.starting_weights("tiny", "svhn-resnet", {"width": 1.0, "dense": 512})
+
+
+def test_starting_weights_match_kwargs_left_at_the_models_defaults(tmp_path):
+    model = create_model("svhn-resnet", width=0.25)  # dense left at the model's default
+    default_dense = model_kwargs("svhn-resnet", {"width": 0.25})["dense"]
+    pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": default_dense}, tmp_path / "w.pt", {})
+    state = pretrained.starting_weights(str(tmp_path / "w.pt"), "svhn-resnet", {"width": 0.25})
+    assert state.keys() == model.state_dict().keys()

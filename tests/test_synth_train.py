@@ -10,7 +10,7 @@ import torch
 from svhnx.data.svhn import MissingImageWarning
 from svhnx.evaluate import evaluate_run, load_run
 from svhnx.synth import SceneGenerator
-from svhnx.synth.dataset import SynthCropStream, validation_crops
+from svhnx.synth.dataset import FRAMING_LIMIT, SynthCropStream, framing_windows, validation_crops
 from svhnx.train import cli
 from svhnx.train.run_dir import read_metrics
 
@@ -33,6 +33,20 @@ def test_stream_batches_are_a_function_of_seed_rank_and_index(generator: SceneGe
     # Labels follow the generator's crops of the same scenes.
     crops = generator.crops(6, seed=SynthCropStream(generator, 6, seed=1).generator_seed, first=18)
     assert torch.equal(batch["digits"], torch.from_numpy(crops.digits))
+
+
+def test_framing_recuts_each_crop_from_a_centred_window_of_bounded_scale(generator: SceneGenerator) -> None:
+    windows = framing_windows(2000, 0.1, seed=5)
+    centres = windows[:, :2] + windows[:, 2:] / 2
+    np.testing.assert_allclose(centres, 32.0, atol=1e-4)
+    scale = np.log(windows[:, 2:] / 64)
+    assert np.abs(scale).max() <= FRAMING_LIMIT + 1e-6 and 0.08 < scale.std() < 0.12
+    np.testing.assert_array_equal(windows, framing_windows(2000, 0.1, seed=5))
+    plain, framed = SynthCropStream(generator, 8, seed=1).batch(2), SynthCropStream(generator, 8, seed=1, framing=0.1).batch(2)
+    assert framed["images"].shape == plain["images"].shape and not torch.equal(framed["images"], plain["images"])
+    assert torch.equal(framed["digits"], plain["digits"])
+    with pytest.raises(ValueError, match="framing"):
+        SynthCropStream(generator, 8, seed=1, framing=-0.1)
 
 
 def test_validation_crops_come_from_a_stream_training_never_draws(generator: SceneGenerator) -> None:

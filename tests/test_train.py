@@ -149,3 +149,9 @@ def test_learning_rate_schedules():
     assert all(a >= b for a, b in zip(onecycle[10:], onecycle[11:])) and onecycle[-1] < 0.01, "then anneals"
     assert lr_factor("cosine", 0, 100, 0.1) == 1.0 and lr_factor("cosine", 50, 100, 0.1) == pytest.approx(0.5)
     assert lr_factor("constant", 99, 100, 0.1) == 1.0
+
+
+def test_init_weights_of_another_model_are_a_clear_message(data_root, tmp_path, capsys):
+    assert train(data_root, tmp_path / "run", "--init", str(tmp_path / "missing.pt"), "--steps", "2") == 2
+    err = capsys.readouterr().err
+    assert "missing.pt: no such file" in err and "Traceback" not in err

@@ -28,6 +28,7 @@ from torch import nn
 
 from svhnx.atomic import atomic_path
 from svhnx.checkpoint import CheckpointError, build_model, load_checkpoint
+from svhnx.models import model_kwargs
 
 FORMAT = "svhnx-weights/1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -145,10 +146,18 @@ def starting_weights(source: str, name: str, kwargs: Mapping[str, Any]) -> dict[
         spec, state = _spec_and_state(path)
     else:
         spec, state = _spec_and_state(Path(source))
-    if spec != {"name": name, "kwargs": json.loads(json.dumps(dict(kwargs)))}:
+    if spec["name"] != name or _filled(name, spec["kwargs"]) != _filled(name, kwargs):
         raise WeightsError(f"{source}: holds a {spec['name']!r} model with {spec['kwargs']}, not the {name!r} model with {dict(kwargs)} this run trains")
     build_model(name, dict(kwargs), state, source=source)  # checks every weight's shape
     return state
+
+
+def _filled(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Model ``name``'s kwargs with its defaults, as JSON would store them."""
+    try:
+        return json.loads(json.dumps(model_kwargs(name, dict(kwargs))))
+    except (TypeError, ValueError) as exc:
+        raise WeightsError(f"model {name!r}: {exc}") from None
 
 
 def _spec_and_state(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

@@ -14,6 +14,7 @@ A checkpoint stores the name and keyword arguments, so ``create_model`` rebuilds
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -42,6 +43,15 @@ def create_model(name: str, **kwargs: Any) -> nn.Module:
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(list_models())}")
     return _REGISTRY[name](**kwargs)
+
+
+def model_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with the defaults of model ``name``'s factory filled in (what it would be built with)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    bound = inspect.signature(_REGISTRY[name]).bind_partial(**kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
 def list_models() -> list[str]:

@@ -19,12 +19,13 @@ import torch
 from svhnx.data.sequences import Batch, BatchStream, batch_seed
 from svhnx.data.svhn_dataset import INPUT_SIZE, evaluation_batches
 from svhnx.data.svhn_preprocess import SvhnCrops
-from svhnx.ops import random_crop
+from svhnx.ops import crop_resize, random_crop
 from svhnx.synth.format2 import rebuild_from_squares
 from svhnx.synth.generator import SceneGenerator
 
 CROP_SIZE = 64
 VALIDATION_STREAM = 2**31 - 1  # the rank number of the validation stream; training ranks never reach it
+FRAMING_LIMIT = 0.25  # the framing scale stays within exp(+-FRAMING_LIMIT)
 
 
 def stream_seed(seed: int, rank: int) -> int:
@@ -47,16 +48,24 @@ class SynthCropStream(BatchStream):
         threads: generator threads per batch (default 1: parallelism comes from the loader's workers).
         format2: share of the crops made to look rebuilt from SVHN's 32 x 32 format-2 squares
             (:func:`svhnx.synth.format2.rebuild_from_squares`), chosen per batch by its seed.
+        framing: spread (standard deviation of the log scale) of each crop's framing: the 64 x 64
+            crop is re-cut from a window whose width and height are scaled independently by
+            ``exp(framing * N(0, 1))`` (clipped to ``exp(+-0.25)``), as if the box it was grown from
+            had been drawn looser or tighter, the way SVHN's hand-drawn boxes vary; past the crop's
+            edge the border pixels repeat. 0: the exact crop rule.
     """
 
     def __init__(self, generator: SceneGenerator, batch_size: int, *, seed: int, start: int = 0,
-                 rank: int | None = None, threads: int | None = 1, format2: float = 0.0) -> None:
+                 rank: int | None = None, threads: int | None = 1, format2: float = 0.0, framing: float = 0.0) -> None:
         super().__init__(batch_size, seed=seed, start=start, rank=rank)
         if not 0.0 <= format2 <= 1.0:
             raise ValueError(f"format2: expected a share in [0, 1], got {format2}")
+        if not 0.0 <= framing <= 1.0:
+            raise ValueError(f"framing: expected a spread in [0, 1], got {framing}")
         self.generator = generator
         self.threads = threads
         self.format2 = format2
+        self.framing = framing
 
     @property
     def generator_seed(self) -> int:
@@ -74,12 +83,25 @@ class SynthCropStream(BatchStream):
             images = images.copy()
             for i in chosen:
                 images[i] = rebuild_from_squares(images[i], crops.boxes[i, : crops.lengths[i]])
-        images = random_crop(images, INPUT_SIZE, seed=seed, threads=1)
+        if self.framing > 0:
+            images = crop_resize(images, framing_windows(len(images), self.framing, seed), (CROP_SIZE, CROP_SIZE),
+                                 crop=INPUT_SIZE, seed=seed, threads=1)
+        else:
+            images = random_crop(images, INPUT_SIZE, seed=seed, threads=1)
         return {
             "images": torch.from_numpy(images),
             "digits": torch.from_numpy(crops.digits),
             "lengths": torch.from_numpy(crops.lengths),
         }
+
+
+def framing_windows(count: int, spread: float, seed: int) -> np.ndarray:
+    """``float32 [count, 4]`` windows ``[left, top, width, height]`` in a 64 x 64 crop: centred,
+    each side scaled by ``exp(spread * N(0, 1))`` within ``exp(+-FRAMING_LIMIT)``, from a stream of ``seed``."""
+    log_scale = np.random.default_rng([seed, 1]).normal(0.0, spread, (count, 2))
+    sides = CROP_SIZE * np.exp(np.clip(log_scale, -FRAMING_LIMIT, FRAMING_LIMIT))
+    corners = (CROP_SIZE - sides) / 2
+    return np.concatenate([corners, sides], axis=1).astype(np.float32)
 
 
 def validation_crops(generator: SceneGenerator, size: int, *, seed: int, threads: int | None = None) -> SvhnCrops:

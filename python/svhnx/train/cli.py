@@ -15,6 +15,7 @@ import torch
 import svhnx
 from svhnx.checkpoint import FORMAT, CheckpointError
 from svhnx.data.download import DatasetNotFoundError
+from svhnx.pretrained import WeightsError
 from svhnx.progress import with_progress
 from svhnx.train import distributed
 from svhnx.train.arguments import RUNTIME_FLAGS, add_shared_arguments, explicit_flags
@@ -26,7 +27,7 @@ from svhnx.train.tensorboard_log import INSTALL_HINT, tensorboard_available
 
 PREDICTIONS = "predictions.png"
 #: Failures of the user's data, files or folders: one ``error:`` line and exit status 2, no traceback.
-USER_ERRORS = (DatasetNotFoundError, CheckpointError, RunDirectoryError)
+USER_ERRORS = (DatasetNotFoundError, CheckpointError, RunDirectoryError, WeightsError)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:

@@ -61,6 +61,9 @@ class SynthTask(SvhnTask):
         group.add_argument("--format2", type=unit_interval, default=0.25,
                            help="share of the training crops made to look rebuilt from SVHN's 32 x 32 format-2 digit squares "
                                 "(lower resolution, margins filled from the nearest digit square) (default: %(default)s)")
+        group.add_argument("--framing", type=unit_interval, default=0.0,
+                           help="spread of each training crop's framing: its window's width and height scaled by "
+                                "exp(FRAMING * N(0, 1)), like a looser or tighter hand-drawn box (default: %(default)s, off)")
         real = parser.add_argument_group("real SVHN (for python -m svhnx.evaluate)")
         real.add_argument("--svhn-dir", type=Path, default=None,
                           help="folder with test/digitStruct.mat and its images (default: <data root>/svhn)")
@@ -86,7 +89,7 @@ class SynthTask(SvhnTask):
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         stream = SynthCropStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
-                                 format2=self.args.format2)
+                                 format2=self.args.format2, framing=self.args.framing)
         workers = self.args.workers
         return DataLoader(
             stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
