@@ -5,7 +5,7 @@ same weights), each with one thread and with every core:
   images/s at batch 64;
 * the U-Net localizer (with its length head): latency on one 256 x 256 photo and images/s on a
   batch of 32 crops of 64 x 64 (what the reader's length check runs);
-* the whole reader (:class:`svhnx.reader.Reader`: multi-scale localization at 64/128/256, crops,
+* the whole reader (:class:`svhnx.inference.reader.Reader`: multi-scale localization at 64/128/256, crops,
   recognition of up to three candidates) on the nine real ``svhn-sample`` photos (23 x 52 to
   741 x 350 pixels), one photo at a time: mean latency per photo and photos/s over a pass.
 
@@ -37,11 +37,11 @@ import torch
 from torch import nn
 
 from benchmarks.record import print_table, save_result
-from svhnx.export import export_checkpoint
-from svhnx.localize import localize, pad_to_multiple
+from svhnx.inference.backends import Backend, OnnxBackend, TorchBackend, load_model
+from svhnx.inference.export import export_checkpoint
+from svhnx.inference.localize import localize, pad_to_multiple
+from svhnx.inference.reader import Reader
 from svhnx.models import create_model
-from svhnx.reader import Reader
-from svhnx.runtime import Backend, OnnxBackend, TorchBackend, load_model
 from svhnx.train.run_dir import save_checkpoint
 
 RECOGNIZER = ("svhn-goodfellow", {})

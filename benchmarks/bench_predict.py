@@ -41,13 +41,13 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx.data.svhn import split_entries
-from svhnx.export import export_checkpoint
-from svhnx.localize import amx_available, localize, pad_to_multiple, probability_map, resolve_precision
+from svhnx.inference.backends import load_backend, load_model, read_checkpoint
+from svhnx.inference.export import export_checkpoint
+from svhnx.inference.localize import amx_available, localize, pad_to_multiple, probability_map, resolve_precision
+from svhnx.inference.predict import load_image
+from svhnx.inference.reader import Reader
 from svhnx.models import create_model
 from svhnx.ops import union_boxes
-from svhnx.predict import load_image
-from svhnx.reader import Reader
-from svhnx.runtime import load_backend, load_model, read_checkpoint
 from svhnx.segmentation_metrics import box_iou
 from svhnx.synth import SceneGenerator
 from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed

@@ -39,9 +39,9 @@ from svhnx import pretrained
 from svhnx.data.download import default_root
 from svhnx.data.svhn_preprocess import load_crops, preprocess_split
 from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score_digits32, score_numbers
+from svhnx.inference.backends import load_model
+from svhnx.inference.reader import Reader
 from svhnx.labels import target_to_string
-from svhnx.reader import Reader
-from svhnx.runtime import load_model
 
 NUMBERS = "svhn-real/test-numbers-dev.npz"
 DIGITS32 = "svhn-real/test-digits32-dev.npz"

@@ -7,7 +7,7 @@ the time is the wall clock of the read call (the image already decoded), one pho
 after one untimed warm-up read.
 
     from benchmarks.real_photos import score_photos, score_peers
-    score_photos(reader, root / "svhn-sample")          # svhnx.reader.Reader
+    score_photos(reader, root / "svhn-sample")          # svhnx.inference.reader.Reader
     score_peers(root / "svhn-sample")                   # RapidOCR and Tesseract, where installed
 
 Peers (benchmark-only extras, never dependencies of svhnx): RapidOCR's full pipeline
@@ -92,7 +92,7 @@ def score(read: ReadFunction, photos: list[TruePhoto]) -> dict[str, Any]:
 
 
 def score_photos(reader: Any, photos_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """:func:`score` of an :class:`svhnx.reader.Reader` on the annotated photos of ``photos_dir``."""
+    """:func:`score` of an :class:`svhnx.inference.reader.Reader` on the annotated photos of ``photos_dir``."""
 
     def read(image: np.ndarray) -> tuple[str | None, Box | None]:
         reading = reader.read(image)

@@ -11,11 +11,11 @@ import torch
 
 pytest.importorskip("onnxruntime")
 
-from svhnx import export  # noqa: E402
-from svhnx.localize import pad_to_multiple  # noqa: E402
+from svhnx.inference import export  # noqa: E402
+from svhnx.inference.backends import load_backend, onnx_path  # noqa: E402
+from svhnx.inference.localize import pad_to_multiple  # noqa: E402
+from svhnx.inference.reader import Reader  # noqa: E402
 from svhnx.models import create_model  # noqa: E402
-from svhnx.reader import Reader  # noqa: E402
-from svhnx.runtime import load_backend, onnx_path  # noqa: E402
 from svhnx.train.run_dir import save_checkpoint  # noqa: E402
 
 TOLERANCE = 1e-4  # absolute, on logits (float32 engines differ by ~1e-6 here)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from svhnx.localize import (
+from svhnx.inference.localize import (
     PRECISIONS,
     Candidate,
     as_rgb,

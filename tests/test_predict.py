@@ -10,11 +10,11 @@ import pytest
 import torch
 
 import svhnx
+from svhnx.inference.localize import probability_map
+from svhnx.inference.predict import OUTPUT_KEYS, load_image, main
+from svhnx.inference.reader import Reader, Reading
 from svhnx.labels import BLANK
-from svhnx.localize import probability_map
 from svhnx.models import create_model
-from svhnx.predict import OUTPUT_KEYS, load_image, main
-from svhnx.reader import Reader, Reading
 from svhnx.train.run_dir import save_checkpoint
 
 # -- stand-in models: their behaviour is known, so the reader's decisions can be checked ---------
@@ -207,7 +207,7 @@ def test_load_image_converts_to_rgb(tmp_path):
 def test_svhnx_read_uses_the_checkpoints_in_the_environment(checkpoints, monkeypatch):
     monkeypatch.setenv("SVHNX_LOCALIZER", checkpoints[1])
     monkeypatch.setenv("SVHNX_RECOGNIZER", checkpoints[3])
-    monkeypatch.setattr("svhnx.reader._default_reader", None)
+    monkeypatch.setattr("svhnx.inference.reader._default_reader", None)
     reading = svhnx.read(photo_with_number())
     assert isinstance(reading, svhnx.Reading)
     assert svhnx.read(photo_with_number()) == reading

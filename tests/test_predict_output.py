@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from svhnx import predict
+from svhnx.inference import predict
+from svhnx.inference.predict import CSV_COLUMNS, OUTPUT_KEYS, annotate, expand_inputs, main
+from svhnx.inference.reader import Reader, Reading
 from svhnx.labels import BLANK
-from svhnx.predict import CSV_COLUMNS, OUTPUT_KEYS, annotate, expand_inputs, main
-from svhnx.reader import Reader, Reading
 
 
 class BrightIsNumber(torch.nn.Module):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from svhnx import pretrained
-from svhnx.reader import LOCALIZER_ENV, RECOGNIZER_ENV, Reader
+from svhnx.inference.reader import LOCALIZER_ENV, RECOGNIZER_ENV, Reader
 
 
 class StandIn(torch.nn.Module):

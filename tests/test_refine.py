@@ -1,10 +1,10 @@
-"""The close look at candidates (svhnx.localize.refine): tighter boxes, dropped false candidates."""
+"""The close look at candidates (svhnx.inference.localize.refine): tighter boxes, dropped false candidates."""
 
 import numpy as np
 import pytest
 import torch
 
-from svhnx.localize import Candidate, refine, square_windows, window_views
+from svhnx.inference.localize import Candidate, refine, square_windows, window_views
 
 
 class BrightIsNumber(torch.nn.Module):
@@ -50,7 +50,7 @@ def test_refine_tightens_a_coarse_box_and_drops_what_it_does_not_confirm():
 
 
 def test_reader_looks_closely_at_twice_the_candidates_it_reads():
-    from svhnx.reader import Reader
+    from svhnx.inference.reader import Reader
 
     image = np.full((300, 600, 3), 30, np.uint8)
     for i in range(5):  # five bright patches, apart

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from svhnx.data.svhn_preprocess import preprocess_split
+from svhnx.inference.backends import load_model
+from svhnx.inference.reader import Reader
 from svhnx.models.unet import UNet
-from svhnx.reader import Reader
-from svhnx.runtime import load_model
 from svhnx.train import cli
 from svhnx.train.localizer import UnetTask
 from svhnx.train.run_dir import read_metrics

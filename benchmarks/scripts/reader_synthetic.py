@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 from benchmarks.record import print_table, save_result
+from svhnx.inference.backends import load_model
+from svhnx.inference.reader import Reader
 from svhnx.ops import union_boxes
-from svhnx.reader import Reader
-from svhnx.runtime import load_model
 from svhnx.segmentation_metrics import box_iou
 from svhnx.synth.photos import Photo, PhotoGenerator
 

@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 
 __all__ = ["BLANK", "MAX_DIGITS", "Reading", "format_label", "parse_label", "read", "__version__"]
 
-_LAZY = {"read": "svhnx.reader", "Reading": "svhnx.reader"}  # torch-heavy: imported on first use
+_LAZY = {"read": "svhnx.inference.reader", "Reading": "svhnx.inference.reader"}  # torch-heavy: imported on first use
 
 
 def __getattr__(name: str):

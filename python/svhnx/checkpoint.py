@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -37,6 +38,9 @@ from svhnx.atomic import atomic_path
 from svhnx.models import create_model, list_models
 
 FORMAT = 2
+#: The checkpoints of a run directory: the best validation score so far, and the latest step.
+BEST = "best.pt"
+LAST = "last.pt"
 #: Most parameters (and buffer elements) a stored model may have: 4x the largest model svhnx trains.
 MAX_PARAMETERS = 100_000_000
 #: Most characters of a stored model's keyword arguments as JSON, and the largest integer among them.
@@ -69,6 +73,21 @@ ROLES = {
                        frozenset({"digits", "length"})),
     "localizer": Role("a U-Net localizer (any H x W x 3 input; a 'mask' output)", ((None, None, 3),), frozenset({"mask"})),
 }
+
+
+def run_file(path: str | os.PathLike[str], which: str = "best") -> Path:
+    """``path`` itself, or for a run directory its ``best.pt`` (``which="last"``: ``last.pt``);
+    the one place that says what "a run directory or a checkpoint" means."""
+    path = Path(path)
+    return path / (BEST if which == "best" else LAST) if path.is_dir() else path
+
+
+def checkpoint_path(path: str | os.PathLike[str], which: str = "best") -> Path:
+    """:func:`run_file`, checked to exist (``FileNotFoundError`` otherwise)."""
+    file = run_file(path, which)
+    if not os.path.lexists(file):
+        raise FileNotFoundError(f"no checkpoint at {file} (give a run directory or a .pt file)")
+    return file  # anything else that is wrong with it (a symlink loop, no permission) is reported on reading
 
 
 def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> None:
@@ -135,6 +154,17 @@ def restore_config(config: Mapping[str, Any], paths: Sequence[str]) -> dict[str,
     return {key: Path(value) if key in paths and isinstance(value, str) else value for key, value in config.items()}
 
 
+def plain_rng_state(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with NumPy's legacy state tuple ``(name, uint32 keys, pos, has_gauss, gauss)`` as a
+    dict whose keys are an ``int64`` tensor (checkpoints hold no NumPy arrays)."""
+    numpy_state = state["numpy"]
+    if isinstance(numpy_state, tuple):
+        name, keys, pos, has_gauss, gauss = numpy_state
+        numpy_state = {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "gauss": float(gauss)}
+    return {**state, "numpy": numpy_state}
+
+
 def check_model(
     name: Any, kwargs: Any, state_dict: Any, *, role: str | None = None, source: str | os.PathLike[str] = "checkpoint"
 ) -> None:
@@ -188,8 +218,6 @@ def upgrade_checkpoint(source: str | os.PathLike[str], target: str | os.PathLike
 
     This *unpickles* ``source``, which runs any code it holds: use it only on files you made.
     """
-    from svhnx.train.loop import plain_rng_state  # the training loop owns the RNG state's layout
-
     old = torch.load(source, map_location="cpu", weights_only=False)
     if not isinstance(old, dict) or not {"model", "model_state"} <= old.keys():
         raise CheckpointError(f"{source}: not an svhnx checkpoint (no 'model' and 'model_state')")

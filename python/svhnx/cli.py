@@ -13,9 +13,9 @@ import svhnx
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("svhnx.train", "train a model into a run directory"),
     "evaluate": ("svhnx.evaluate", "score a trained run on fresh data and draw its mistakes"),
-    "predict": ("svhnx.predict", "read the house number in photos"),
+    "predict": ("svhnx.inference.predict", "read the house number in photos"),
     "synth": ("svhnx.synth", "look at or export synthetic street-number scenes"),
-    "export": ("svhnx.export", "export a trained model to ONNX"),
+    "export": ("svhnx.inference.export", "export a trained model to ONNX"),
     "transfer": ("svhnx.transfer", "read real SVHN numbers with an MNIST-sequence model"),
     "doctor": ("svhnx.doctor", "versions, native kernels, device, folders and shipped weights"),
     "info": ("svhnx.doctor", "the same as doctor"),

@@ -9,7 +9,6 @@ predictions, mistakes first. Several runs of one recognizer task are scored as o
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,12 +17,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from svhnx.models import create_model
+from svhnx.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint
 from svhnx.models.ensemble import Ensemble, ShiftedViews, WarpedViews
 from svhnx.progress import with_progress
 from svhnx.train.cli import build_parser
 from svhnx.train.loop import evaluate_model, select_device
-from svhnx.train.run_dir import BEST, LAST, load_checkpoint
 from svhnx.train.task import Task, get_task
 
 __all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run", "with_shifted_views", "with_warped_views"]
@@ -40,16 +38,6 @@ class LoadedRun:
     device: torch.device
     checkpoint: dict[str, Any]
     members: list[Path] = field(default_factory=list)
-
-
-def checkpoint_path(path: str | Path, which: str = "best") -> Path:
-    """``path`` itself if it is a file, else ``best.pt`` (or ``last.pt``) in the run directory."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / (BEST if which == "best" else LAST)
-    if not os.path.lexists(path):
-        raise FileNotFoundError(f"no checkpoint at {path} (give a run directory or a .pt file)")
-    return path  # anything else that is wrong with it (a symlink loop, no permission) is reported on reading
 
 
 def load_run(path: str | Path, *, which: str = "best", device: str = "auto", data_root: Path | None = None) -> LoadedRun:
@@ -69,9 +57,7 @@ def load_run(path: str | Path, *, which: str = "best", device: str = "auto", dat
     args.download = False
     task = get_task(checkpoint["task"])(args)
     target = select_device(device)
-    model = create_model(checkpoint["model"]["name"], **checkpoint["model"]["kwargs"])
-    model.load_state_dict(checkpoint["model_state"])
-    model.to(target).eval()
+    model = model_from_checkpoint(checkpoint, file).to(target)
     return LoadedRun(file, task, model, target, checkpoint)
 
 

@@ -23,7 +23,7 @@ from svhnx.data.download import DatasetNotFoundError
 from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
 from svhnx.helptext import plain
-from svhnx.runtime import load_model
+from svhnx.inference.backends import load_model
 from svhnx.train.arguments import non_negative_int, positive_int
 
 

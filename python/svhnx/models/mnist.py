@@ -60,7 +60,7 @@ class SequenceNet(nn.Module):
     ``forward(images uint8 N x 28 x 140 x 1) -> {"digits": N x 5 x 11, "length": N x 7}``.
     """
 
-    #: ``(H, W, C)`` of the input (read by :mod:`svhnx.export` and :mod:`svhnx.runtime`).
+    #: ``(H, W, C)`` of the input (read by :mod:`svhnx.inference.export` and :mod:`svhnx.inference.backends`).
     input_shape = INPUT_SHAPE
 
     def __init__(self, features: nn.Sequential, dense: Sequence[int], dropout: float, length_head: bool) -> None:
@@ -110,7 +110,7 @@ class SlotNet(nn.Module):
     ``forward(images uint8 N x 28 x 140 x 1) -> {"digits": N x 5 x 11, "length": N x 7}``.
     """
 
-    #: ``(H, W, C)`` of the input (read by :mod:`svhnx.export` and :mod:`svhnx.runtime`).
+    #: ``(H, W, C)`` of the input (read by :mod:`svhnx.inference.export` and :mod:`svhnx.inference.backends`).
     input_shape = INPUT_SHAPE
 
     def __init__(self, channels: Sequence[int], hidden: int, dropout: float, length_head: bool) -> None:

@@ -44,7 +44,7 @@ def conv_block(cin: int, cout: int, pool_stride: int, dropout: float) -> nn.Sequ
 class SvhnRecognizer(nn.Module):
     """Conv blocks -> two dense layers -> length and digit heads (see the module docstring)."""
 
-    #: ``(H, W, C)`` of the input (read by :mod:`svhnx.export` and :mod:`svhnx.runtime`).
+    #: ``(H, W, C)`` of the input (read by :mod:`svhnx.inference.export` and :mod:`svhnx.inference.backends`).
     input_shape = INPUT_SHAPE
 
     def __init__(self, channels: Sequence[int] = CHANNELS, dense: int = 3072, dropout: float = 0.2) -> None:

@@ -3,7 +3,7 @@
 Ronneberger et al.'s contracting/expanding network with skip connections, at half the original
 widths (32-64-128-256-512) and with padded 3 x 3 convolutions so the mask has the input's size.
 It is fully convolutional: any input whose height and width are multiples of :attr:`UNet.multiple` works (pad other
-sizes first, see :func:`svhnx.localize.pad_to_multiple`). An optional length head on the
+sizes first, see :func:`svhnx.inference.localize.pad_to_multiple`). An optional length head on the
 bottleneck predicts how many digits the found number has (the study's proposal), so that a reading
 whose length disagrees can be rejected.
 
@@ -123,7 +123,7 @@ class UNet(nn.Module):
         if height % self.multiple or width % self.multiple:
             raise ValueError(
                 f"images: height and width must be multiples of {self.multiple}, got {height} x {width} "
-                "(pad with svhnx.localize.pad_to_multiple)"
+                "(pad with svhnx.inference.localize.pad_to_multiple)"
             )
         x = image_input(images, PHOTO_MEAN, PHOTO_STD)
         if self.stem > 1:

@@ -3,7 +3,7 @@
 Both see the same 64 x 64 views and are scored the same way: the Dice coefficient between the
 predicted and the true digit mask (for ``boxreg`` the predicted box drawn as a mask) and the IoU
 between the predicted and the true union box of the digits in view (for ``unet`` the best
-candidate of :func:`svhnx.localize.mask_to_boxes`).
+candidate of :func:`svhnx.inference.localize.mask_to_boxes`).
 
 Data: synthetic street scenes (:class:`svhnx.synth.SceneGenerator`, an endless stream; square
 windows around the number and whole scenes shown small, :mod:`svhnx.train.localizer_data`) and,
@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from svhnx.data.svhn_preprocess import train_validation_split
-from svhnx.localize import mask_to_boxes
+from svhnx.inference.localize import mask_to_boxes
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS
 from svhnx.ops import box_masks, pixel_windows
 from svhnx.plotting import save_png

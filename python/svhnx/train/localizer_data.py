@@ -6,9 +6,9 @@ the number of digits in view. Two kinds, mixed in each batch:
   it holds the whole number when it can: the number seen up close;
 * whole photos (:func:`whole_views`): the photo resized with its aspect kept to a long side of 40
   to 64 pixels, placed at random in the view and padded by repeating its edge pixels, which is how
-  :func:`svhnx.localize.localize` pads a photo: the number seen small, with all the photo around it.
+  :func:`svhnx.inference.localize.localize` pads a photo: the number seen small, with all the photo around it.
 
-Nothing is stretched: both keep the photo's aspect, as :func:`svhnx.localize.localize` does.
+Nothing is stretched: both keep the photo's aspect, as :func:`svhnx.inference.localize.localize` does.
 
 Large photos of house fronts (:mod:`svhnx.synth.photos`) give a third kind, :func:`photo_views`:
 scanning windows that show the photo at the scale of the localizer's first pass, and close-ups of
@@ -178,7 +178,7 @@ def random_views(
 
 
 # -- views of large photos (svhnx.synth.photos) -----------------------------------------------
-#: Long side, in pixels, of a photo at the localizer's first pass (:data:`svhnx.localize.DEFAULT_SCALES`):
+#: Long side, in pixels, of a photo at the localizer's first pass (:data:`svhnx.inference.localize.DEFAULT_SCALES`):
 #: scanning windows show the photo at a scale drawn from this range.
 SCAN_SIDES = (192, 384)
 CLOSE_UP_REACH = 10.0  # a close-up window is at most this many times the object's larger side

@@ -22,7 +22,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 import svhnx
-from svhnx.checkpoint import FORMAT, check_model, plain_config
+from svhnx.checkpoint import FORMAT, check_model, plain_config, plain_rng_state
 from svhnx.models import create_model
 from svhnx.pretrained import starting_weights
 from svhnx.progress import with_progress
@@ -102,17 +102,6 @@ def rng_state() -> dict[str, Any]:
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return plain_rng_state(state)
-
-
-def plain_rng_state(state: dict[str, Any]) -> dict[str, Any]:
-    """``state`` with NumPy's legacy state tuple ``(name, uint32 keys, pos, has_gauss, gauss)`` as a
-    dict whose keys are an ``int64`` tensor (checkpoints hold no NumPy arrays)."""
-    numpy_state = state["numpy"]
-    if isinstance(numpy_state, tuple):
-        name, keys, pos, has_gauss, gauss = numpy_state
-        numpy_state = {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-                       "has_gauss": int(has_gauss), "gauss": float(gauss)}
-    return {**state, "numpy": numpy_state}
 
 
 def set_rng_state(state: dict[str, Any]) -> None:

@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from svhnx.atomic import atomic_path
-from svhnx.checkpoint import load_checkpoint, save_checkpoint
+from svhnx.checkpoint import BEST, LAST, load_checkpoint, save_checkpoint
 
 __all__ = ["RunDirectory", "RunDirectoryError", "load_checkpoint", "read_metrics", "save_checkpoint", "write_json"]
 
 CONFIG = "config.json"
 METRICS = "metrics.csv"
-LAST = "last.pt"
-BEST = "best.pt"
 CURVES = "curves.png"
 
 

@@ -1,0 +1,300 @@
+"""From a photo to candidate number boxes: run the U-Net localizer (at several scales for large
+photos), fuse the probability maps, and turn the mask into scored boxes by connected components;
+then, optionally, look at each candidate again up close (:func:`refine`): a 64 x 64 view around it
+at the photo's full resolution gives a tighter box, the length head's answer, and a second opinion
+that drops candidates the close look does not confirm.
+
+Boxes are ``[left, top, width, height]`` in pixels of the photo (CONVENTIONS.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+#: Long side, in pixels, of the resized photo at each scale the localizer looks at. The localizer
+#: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo.
+DEFAULT_SCALES = (64, 128, 256)
+MULTIPLE = 16
+#: Photos are padded to a multiple of the localizer's ``multiple`` attribute, or of this for a model
+#: without one (an ONNX backend): 32 serves every U-Net of :mod:`svhnx.models.unet` (16 or 32).
+UNKNOWN_MULTIPLE = 32
+#: How the localizer computes: ``"auto"`` is ``"bfloat16"`` on CPUs with AMX tiles (bfloat16
+#: matrix units; the U-Net about 3x faster there, probabilities within 0.06) and ``"float32"`` elsewhere.
+PRECISIONS = ("auto", "float32", "bfloat16")
+#: :func:`refine` looks at a candidate through a square window this many times its larger side.
+REFINE_CONTEXT = 2.0
+REFINE_SIZE = 64  # side of the close-up views, pixels (the localizer's training views)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place that likely holds a number: its box in photo pixels and a score in [0, 1] (the
+    mean mask probability over the component)."""
+
+    box: tuple[float, float, float, float]
+    score: float
+
+
+@dataclass(frozen=True)
+class Refined:
+    """A candidate after the close look: the tighter box and its score, and the number of digits
+    the localizer's length head sees there (``None`` without a length head)."""
+
+    candidate: Candidate
+    length: int | None
+
+
+def as_rgb(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """A ``uint8`` ``H x W x 3`` RGB image from an ``H x W`` or ``H x W x C`` one (C = 1, 3 or 4;
+    grey is repeated, alpha is dropped)."""
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise TypeError(f"{name}: expected dtype uint8, got {image.dtype}")
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"{name}: expected H x W or H x W x C with C = 1, 3 or 4, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"{name}: image is empty, shape {image.shape}")
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def pad_to_multiple(image: np.ndarray, multiple: int = MULTIPLE) -> np.ndarray:
+    """Pad an ``H x W x C`` image at the bottom and right, repeating the edge pixels, so both
+    sides are multiples of ``multiple`` (what a fully convolutional U-Net needs)."""
+    if multiple <= 0:
+        raise ValueError(f"multiple: expected a positive size, got {multiple}")
+    height, width = image.shape[:2]
+    bottom, right = -height % multiple, -width % multiple
+    if not bottom and not right:
+        return image
+    padded = cv2.copyMakeBorder(image, 0, bottom, 0, right, cv2.BORDER_REPLICATE)
+    return padded.reshape(height + bottom, width + right, *image.shape[2:])
+
+
+def scale_sizes(height: int, width: int, scales: Sequence[int] = DEFAULT_SCALES) -> list[tuple[int, int]]:
+    """``(height, width)`` of the photo resized to each long side in ``scales``, aspect kept.
+
+    Scales larger than the photo are dropped (never upsample beyond the smallest scale), so a
+    small photo or crop is looked at once, at the smallest scale.
+    """
+    if not scales or any(int(s) < MULTIPLE for s in scales):
+        raise ValueError(f"scales: expected long sides of at least {MULTIPLE} pixels, got {tuple(scales)}")
+    ordered = sorted({int(s) for s in scales})
+    long_side = max(height, width)
+    kept = [s for s in ordered if s <= long_side] or ordered[:1]
+    return [(max(1, round(height * s / long_side)), max(1, round(width * s / long_side))) for s in kept]
+
+
+def amx_available() -> bool:
+    """Whether this CPU has AMX tiles, where oneDNN runs bfloat16 convolutions on matrix units."""
+    check = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(check()) if check is not None else False
+
+
+def resolve_precision(precision: str) -> str:
+    """``"float32"`` or ``"bfloat16"`` for one of :data:`PRECISIONS` (``"auto"`` decided by :func:`amx_available`)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        return "bfloat16" if amx_available() else "float32"
+    return precision
+
+
+@torch.inference_mode()
+def run_localizer(model: nn.Module, images: torch.Tensor, precision: str = "auto") -> dict[str, Any]:
+    """The localizer's outputs for ``uint8 N x H x W x 3`` images as ``float32`` tensors, computed
+    in ``precision`` (bfloat16 by CPU autocast; a model that is not torch, such as an ONNX
+    backend, ignores it; a model with bfloat16 weights always runs in bfloat16)."""
+    weight = next(model.parameters(), None)
+    bfloat16 = resolve_precision(precision) == "bfloat16" or (weight is not None and weight.dtype == torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+        out = model(images)
+    return {key: value.float() for key, value in out.items()}
+
+
+@torch.inference_mode()
+def probability_map(
+    model: nn.Module, image: np.ndarray, scales: Sequence[int] = DEFAULT_SCALES, *, precision: str = "auto"
+) -> np.ndarray:
+    """The localizer's number probability for the photo, fused over ``scales`` by the per-pixel
+    maximum, at the resolution of the largest scale used (``float32``, aspect of the photo),
+    computed in ``precision`` (one of :data:`PRECISIONS`). The photo is shrunk once, to the
+    largest scale; the smaller scales are shrunk from that (cheaper than from a large photo)."""
+    image = as_rgb(image)
+    sizes = scale_sizes(*image.shape[:2], scales)
+    precision = resolve_precision(precision)
+    multiple = int(getattr(model, "multiple", UNKNOWN_MULTIPLE))
+    work_h, work_w = sizes[-1]
+    largest = cv2.resize(image, (work_w, work_h), interpolation=cv2.INTER_AREA)
+    fused = np.zeros((work_h, work_w), dtype=np.float32)
+    for h, w in sizes:
+        resized = largest if (h, w) == (work_h, work_w) else cv2.resize(largest, (w, h), interpolation=cv2.INTER_AREA)
+        batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized, multiple)[None]))
+        prob = torch.sigmoid(run_localizer(model, batch, precision)["mask"])[0, 0, :h, :w].numpy()
+        if (h, w) != (work_h, work_w):
+            prob = cv2.resize(prob, (work_w, work_h), interpolation=cv2.INTER_LINEAR)
+        np.maximum(fused, prob, out=fused)
+    return fused
+
+
+def _merge_neighbours(boxes: list[list[float]], scores: list[float], areas: list[int]) -> tuple[list[list[float]], list[float]]:
+    """Merge components side by side on one line (digits of one number whose masks do not touch):
+    vertical overlap at least half the smaller height, horizontal gap at most half the taller one."""
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                (l1, t1, w1, h1), (l2, t2, w2, h2) = boxes[i], boxes[j]
+                overlap = min(t1 + h1, t2 + h2) - max(t1, t2)
+                gap = max(l1, l2) - min(l1 + w1, l2 + w2)
+                if overlap >= 0.5 * min(h1, h2) and gap <= 0.5 * max(h1, h2):
+                    left, top = min(l1, l2), min(t1, t2)
+                    right, bottom = max(l1 + w1, l2 + w2), max(t1 + h1, t2 + h2)
+                    total = areas[i] + areas[j]
+                    scores[i] = (scores[i] * areas[i] + scores[j] * areas[j]) / total
+                    boxes[i], areas[i] = [left, top, right - left, bottom - top], total
+                    del boxes[j], scores[j], areas[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes, scores
+
+
+def mask_to_boxes(
+    probability: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    min_area: float = 0.001,
+    max_candidates: int = 5,
+    merge: bool = True,
+) -> list[Candidate]:
+    """Candidate boxes of a probability map (``H x W`` floats in [0, 1]), best first.
+
+    Pixels above ``threshold`` are grouped into 8-connected components; components smaller than
+    ``min_area`` (a fraction of the map, and never under 4 pixels) are noise and dropped; with
+    ``merge``, components side by side on one line are joined (a number whose digit masks do not
+    touch). Each candidate is scored by its mean probability. Boxes are in pixels of the map.
+    """
+    probability = np.asarray(probability, dtype=np.float32)
+    if probability.ndim != 2:
+        raise ValueError(f"probability: expected an H x W map, got shape {probability.shape}")
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold: expected a value in (0, 1), got {threshold}")
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((probability > threshold).astype(np.uint8), connectivity=8)
+    smallest = max(4.0, min_area * probability.size)
+    sums = np.bincount(labels.ravel(), weights=probability.ravel(), minlength=count)
+    boxes, scores, areas = [], [], []
+    for k in range(1, count):
+        left, top, width, height, area = (int(v) for v in stats[k])
+        if area < smallest:
+            continue
+        boxes.append([float(left), float(top), float(width), float(height)])
+        scores.append(float(sums[k] / area))
+        areas.append(area)
+    if merge:
+        boxes, scores = _merge_neighbours(boxes, scores, areas)
+    order = np.argsort(scores, kind="stable")[::-1][:max_candidates]
+    return [Candidate(tuple(boxes[i]), scores[i]) for i in order]
+
+
+def localize(
+    model: nn.Module,
+    image: np.ndarray,
+    *,
+    scales: Sequence[int] = DEFAULT_SCALES,
+    threshold: float = 0.5,
+    max_candidates: int = 5,
+    precision: str = "auto",
+) -> list[Candidate]:
+    """Candidate number boxes in ``image`` (``uint8`` ``H x W``, or ``H x W x C`` with C = 1, 3 or
+    4), best first, in pixels of ``image``. ``model`` is a localizer in eval mode that takes
+    ``uint8 N x H x W x 3`` images and returns ``{"mask": logits}`` (:class:`svhnx.models.unet.UNet`);
+    ``precision`` is one of :data:`PRECISIONS`."""
+    image = as_rgb(image)
+    probability = probability_map(model, image, scales, precision=precision)
+    sy = image.shape[0] / probability.shape[0]
+    sx = image.shape[1] / probability.shape[1]
+    out = []
+    for c in mask_to_boxes(probability, threshold=threshold, max_candidates=max_candidates):
+        left, top, width, height = c.box
+        out.append(Candidate((left * sx, top * sy, width * sx, height * sy), c.score))
+    return out
+
+
+def square_windows(boxes: np.ndarray, height: int, width: int, context: float = REFINE_CONTEXT) -> np.ndarray:
+    """Square windows ``float64 N x 4`` centred on ``boxes`` (``N x 4``), their side ``context``
+    times each box's larger side (at least 16 pixels), moved inside the photo where they fit."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    side = np.maximum(context * boxes[:, 2:].max(axis=1), 16.0)
+    centre = boxes[:, :2] + boxes[:, 2:] / 2
+    corner = centre - side[:, None] / 2
+    limit = np.array([width, height], np.float64) - side[:, None]
+    corner = np.where(limit >= 0, np.clip(corner, 0, np.maximum(limit, 0)), corner)
+    return np.concatenate([corner, side[:, None], side[:, None]], axis=1)
+
+
+def window_views(image: np.ndarray, windows: np.ndarray, size: int = REFINE_SIZE) -> np.ndarray:
+    """The square ``windows`` (``N x 4``, whole pixels taken, each overlapping the photo) of an RGB
+    photo as ``uint8 N x size x size x 3``: shrunk by pixel-area averaging (enlarged bilinearly),
+    the parts outside the photo filled by repeating its edge pixels."""
+    height, width = image.shape[:2]
+    views = np.empty((len(windows), size, size, 3), np.uint8)
+    for i, (left, top, side, _) in enumerate(np.asarray(windows, np.float64)):
+        x0, y0, n = int(np.floor(left)), int(np.floor(top)), max(1, int(round(side)))
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + n, width), min(y0 + n, height)
+        if cx1 <= cx0 or cy1 <= cy0:
+            raise ValueError(f"windows[{i}]: {tuple(float(v) for v in (left, top, side, side))} is outside the {width} x {height} photo")
+        scale = size / n
+        pad_left, pad_top = min(round((cx0 - x0) * scale), size - 1), min(round((cy0 - y0) * scale), size - 1)
+        w = min(max(1, round((cx1 - cx0) * scale)), size - pad_left)
+        h = min(max(1, round((cy1 - cy0) * scale)), size - pad_top)
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(image[cy0:cy1, cx0:cx1], (w, h), interpolation=interpolation).reshape(h, w, 3)
+        views[i] = cv2.copyMakeBorder(resized, pad_top, size - h - pad_top, pad_left, size - w - pad_left,
+                                      cv2.BORDER_REPLICATE).reshape(size, size, 3)
+    return views
+
+
+@torch.inference_mode()
+def refine(
+    model: nn.Module,
+    image: np.ndarray,
+    candidates: Sequence[Candidate],
+    *,
+    threshold: float = 0.5,
+    precision: str = "auto",
+    context: float = REFINE_CONTEXT,
+) -> list[Refined]:
+    """Look at each candidate again through a :func:`square_windows` view at the photo's full
+    resolution (one batch of 64 x 64 views): the best component of the close-up mask there is the
+    refined box. Candidates whose close-up finds nothing are dropped; the rest come best first."""
+    image = as_rgb(image)
+    if not candidates:
+        return []
+    windows = square_windows(np.array([c.box for c in candidates]), *image.shape[:2], context)
+    out = run_localizer(model, torch.from_numpy(window_views(image, windows)), precision)
+    probability = torch.sigmoid(out["mask"])[:, 0].numpy()
+    lengths = out["length"].argmax(dim=1).tolist() if "length" in out else [None] * len(candidates)
+    refined = []
+    for window, p, length in zip(windows, probability, lengths):
+        found = mask_to_boxes(p, threshold=threshold, max_candidates=1)
+        if not found:
+            continue
+        left, top, width, height = found[0].box
+        scale = window[2] / p.shape[1]
+        box = (window[0] + left * scale, window[1] + top * scale, width * scale, height * scale)
+        refined.append(Refined(Candidate(box, found[0].score), length))
+    return sorted(refined, key=lambda r: -r.candidate.score)

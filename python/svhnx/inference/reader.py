@@ -1,0 +1,287 @@
+"""Read the house number in a whole photo: find it, then read it.
+
+The two-stage reader the original study proposed after its recognizer failed on whole photos:
+
+1. the U-Net localizer finds candidate boxes (:func:`svhnx.inference.localize.localize`, several scales for
+   large photos, the largest a cheap low-resolution pass), then looks at each candidate again up
+   close at full resolution (:func:`svhnx.inference.localize.refine`: a tighter box, the length head's
+   answer, and candidates the close look does not confirm are dropped);
+2. each box is expanded by 30% about its centre, cropped and resized to 64 x 64, and its centre
+   54 x 54 is read by the recognizer (the SVHN input convention);
+3. the readings are taken in order of confidence (joint probability); one is rejected when its
+   confidence is below a threshold, or when its length disagrees with the localizer's length head
+   (from the close look; without it, run on the reading's crop, only for readings confident enough);
+4. the first reading not rejected wins; if all are, the most confident one is returned with
+   ``number=None`` and the reason.
+
+``svhnx.read(image)`` is the one-call API; :class:`Reader` keeps the models for many photos.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from svhnx import pretrained
+from svhnx.inference.backends import load_backend
+from svhnx.inference.localize import DEFAULT_SCALES, Candidate, as_rgb, localize, refine, resolve_precision, run_localizer
+from svhnx.labels import MAX_DIGITS
+from svhnx.models.svhn import most_probable_numbers
+from svhnx.ops import center_crop, crop_resize, expand_boxes
+
+#: Keys of :meth:`Reading.to_dict`, in order; a stable schema (tests pin it).
+READING_KEYS = ("number", "confidence", "box", "length", "rejected")
+EXPAND = 0.3
+CROP_SIZE = (64, 64)
+INPUT_SIZE = (54, 54)
+LOCALIZER_ENV = "SVHNX_LOCALIZER"
+RECOGNIZER_ENV = "SVHNX_RECOGNIZER"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader found in a photo.
+
+    Attributes:
+        number: the digits read (``"210"``), or ``None`` when no reading was accepted.
+        confidence: joint probability of the reading of the best candidate (its length and each
+            digit), 0.0 when there was no candidate.
+        box: ``(left, top, width, height)`` of the best candidate's number in photo pixels (before
+            the 30% expansion), or ``None`` when the localizer found nothing.
+        length: the number of digits the localizer's length head sees in that box (``None``
+            without a length head, without a candidate, or when the length check is off).
+        rejected: why the best candidate's reading was not accepted: ``"no-candidate"`` (the
+            localizer found nothing), ``"length-mismatch"`` (the recognizer's length is not the
+            localizer's), ``"no-digits"`` (the recognizer read an empty number) or
+            ``"low-confidence"``; ``None`` when ``number`` is set.
+    """
+
+    number: str | None
+    confidence: float
+    box: tuple[float, float, float, float] | None
+    length: int | None = None
+    rejected: str | None = None
+
+    @classmethod
+    def empty(cls) -> Reading:
+        """The reading of a photo where nothing was found."""
+        return cls(None, 0.0, None, None, "no-candidate")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields, keys in the order of :data:`READING_KEYS`."""
+        fields = asdict(self)
+        fields["box"] = None if self.box is None else [round(float(v), 1) for v in self.box]
+        fields["confidence"] = round(float(self.confidence), 4)
+        return {key: fields[key] for key in READING_KEYS}
+
+    def to_json(self) -> str:
+        """One line of JSON with the keys of :data:`READING_KEYS`."""
+        return json.dumps(self.to_dict())
+
+
+class Reader:
+    """A localizer and a recognizer, ready to read photos (see the module docstring).
+
+    Args:
+        localizer: a model like :class:`svhnx.models.unet.UNet` (``uint8 N x H x W x 3`` in,
+            ``{"mask": logits, "length": logits}`` out); without a length head, no length check.
+        recognizer: an SVHN recognizer (``uint8 N x 54 x 54 x 3`` in, ``{"digits": N x 5 x 11,
+            "length": N x 7}`` logits out).
+        scales: long sides at which the localizer looks at the photo.
+        threshold: mask probability above which a pixel belongs to a number.
+        min_confidence: readings with a lower joint probability are rejected.
+        max_candidates: how many boxes (best localizer scores first) are read; with ``refine``,
+            twice as many first-pass candidates are looked at up close, and the best
+            ``max_candidates`` of the close look are read.
+        check_length: reject readings whose length disagrees with the localizer's length head.
+        refine: look at each candidate again up close (:func:`svhnx.inference.localize.refine`) before reading it.
+        precision: how the localizer computes, one of :data:`svhnx.inference.localize.PRECISIONS`
+            (``"auto"``: bfloat16 on CPUs with AMX, float32 elsewhere); the recognizer is float32.
+
+    A torch localizer is put in eval mode and in channels-last memory format (faster convolutions
+    on the CPU), in place; in bfloat16 the reader keeps a copy with bfloat16 weights (cast once,
+    not at every call).
+    """
+
+    def __init__(
+        self,
+        localizer: nn.Module,
+        recognizer: nn.Module,
+        *,
+        scales: Sequence[int] = DEFAULT_SCALES,
+        threshold: float = 0.5,
+        min_confidence: float = 0.5,
+        max_candidates: int = 3,
+        check_length: bool = True,
+        refine: bool = True,
+        precision: str = "auto",
+    ) -> None:
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence: expected a probability in [0, 1], got {min_confidence}")
+        if max_candidates < 1:
+            raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
+        self.precision = resolve_precision(precision)
+        localizer = localizer.eval().to(memory_format=torch.channels_last)
+        if self.precision == "bfloat16" and any(p.dtype == torch.float32 for p in localizer.parameters()):
+            localizer = copy.deepcopy(localizer).to(torch.bfloat16)
+        self.localizer = localizer
+        self.recognizer = recognizer.eval()
+        self.scales = tuple(scales)
+        self.threshold = threshold
+        self.min_confidence = min_confidence
+        self.max_candidates = max_candidates
+        self.check_length = check_length
+        self.refine = refine
+
+    @classmethod
+    def from_checkpoints(
+        cls,
+        localizer: str | os.PathLike[str] | None = None,
+        recognizer: str | os.PathLike[str] | None = None,
+        *,
+        backend: str = "torch",
+        threads: int | None = None,
+        **options: Any,
+    ) -> Reader:
+        """A reader from two training checkpoints (``best.pt``/``last.pt`` of ``python -m
+        svhnx.train``, or their run directories); ``None`` means the path in ``$SVHNX_LOCALIZER`` /
+        ``$SVHNX_RECOGNIZER``, else the model shipped with the package (:mod:`svhnx.pretrained`,
+        torch only). ``backend="onnx"`` runs their ONNX exports (:mod:`svhnx.inference.backends`).
+        ``threads`` sets the intra-op threads (for torch with ``torch.set_num_threads``, which is
+        global); ``None`` keeps the engine's default, one per core."""
+        if threads is not None:
+            if threads < 1:
+                raise ValueError(f"threads: expected at least 1, got {threads}")
+            torch.set_num_threads(threads)
+        models = [
+            _load_model(path, env, what, backend, threads)
+            for path, env, what in ((localizer, LOCALIZER_ENV, "localizer"), (recognizer, RECOGNIZER_ENV, "recognizer"))
+        ]
+        return cls(*models, **options)
+
+    @torch.inference_mode()
+    def read(self, image: np.ndarray) -> Reading:
+        """Read the number in a ``uint8`` photo, ``H x W`` or ``H x W x C`` (C = 1, 3 or 4, RGB)."""
+        image = as_rgb(image)
+        candidates, lengths = self.close_look(image, self.first_pass(image))
+        if not candidates:
+            return Reading.empty()
+        return self._read_candidates(image, candidates, lengths)
+
+    def first_pass(self, image: np.ndarray) -> list[Candidate]:
+        """The localizer's candidates in an RGB photo at :attr:`scales`, best first (twice
+        ``max_candidates`` when a close look follows)."""
+        count = 2 * self.max_candidates if self.refine else self.max_candidates
+        return localize(self.localizer, image, scales=self.scales, threshold=self.threshold, max_candidates=count, precision=self.precision)
+
+    def close_look(self, image: np.ndarray, candidates: list[Candidate]) -> tuple[list[Candidate], list[int | None] | None]:
+        """The best ``max_candidates`` candidates after :func:`svhnx.inference.localize.refine` and their
+        lengths; without ``refine``, the candidates as they are and no lengths."""
+        if not self.refine:
+            return candidates, None
+        refined = refine(self.localizer, image, candidates, threshold=self.threshold, precision=self.precision)[: self.max_candidates]
+        return [r.candidate for r in refined], [r.length for r in refined]
+
+    @torch.inference_mode()
+    def read_box(self, image: np.ndarray, box: Sequence[float]) -> Reading:
+        """Read the number in a known ``box`` (``left, top, width, height`` in photo pixels) of a
+        ``uint8`` photo, skipping the localizer: the same crop, recognizer and rejections as
+        :meth:`read` (to tell the localizer's errors from the recognizer's)."""
+        image = as_rgb(image)
+        box = tuple(float(v) for v in box)
+        if len(box) != 4 or not (box[2] > 0 and box[3] > 0):
+            raise ValueError(f"box: expected (left, top, width, height) with a positive width and height, got {box}")
+        return self._read_candidates(image, [Candidate(box, 1.0)])
+
+    def _read_candidates(self, image: np.ndarray, candidates: list[Candidate], lengths: list[int | None] | None = None) -> Reading:
+        """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
+        ``lengths``: the localizer's length for each candidate when known (from :func:`svhnx.inference.localize.refine`)."""
+        crops = self._crops(image, candidates)
+        numbers, read_lengths, confidences = decode_readings(self.recognizer(torch.from_numpy(center_crop(crops, INPUT_SIZE))))
+        best_rejected: Reading | None = None
+        for i in np.argsort(-confidences, kind="stable"):
+            rejected, length = None, None
+            if not numbers[i]:
+                rejected = "no-digits"
+            elif confidences[i] < self.min_confidence:
+                rejected = "low-confidence"
+            elif self.check_length:
+                # the localizer's length head (on this crop unless known), only for readings that passed so far
+                length = lengths[i] if lengths is not None else self._localizer_length(crops[i : i + 1])
+                if length is not None and length != read_lengths[i]:
+                    rejected = "length-mismatch"
+            if rejected is None:
+                return Reading(numbers[i], float(confidences[i]), candidates[i].box, length, None)
+            if best_rejected is None:
+                if length is None and self.check_length:
+                    length = lengths[i] if lengths is not None else self._localizer_length(crops[i : i + 1])
+                best_rejected = Reading(None, float(confidences[i]), candidates[i].box, length, rejected)
+        assert best_rejected is not None
+        return best_rejected
+
+    def _crops(self, image: np.ndarray, candidates: list[Candidate]) -> np.ndarray:
+        """The 64 x 64 crops of the candidates' boxes expanded by 30%."""
+        boxes = np.array([c.box for c in candidates], dtype=np.float32)
+        sizes = np.tile(np.array(image.shape[:2], dtype=np.int64), (len(boxes), 1))
+        return crop_resize([image] * len(boxes), expand_boxes(boxes, sizes, EXPAND), CROP_SIZE)
+
+    def _localizer_length(self, crop: np.ndarray) -> int | None:
+        """The localizer length head's answer for one 64 x 64 crop, or ``None`` without a length head."""
+        out = run_localizer(self.localizer, torch.from_numpy(np.ascontiguousarray(crop)), self.precision)
+        return int(out["length"].argmax(dim=1)[0]) if "length" in out else None
+
+
+def decode_readings(output: dict[str, torch.Tensor]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The most probable number of each recognizer output (:func:`svhnx.models.svhn.most_probable_numbers`):
+    ``(numbers as strings, length classes int64 N, joint probabilities float N)``."""
+    digits, lengths, confidence = most_probable_numbers(output)
+    numbers = ["".join(str(d) for d in row[: min(n, MAX_DIGITS)]) for row, n in zip(digits.tolist(), lengths.tolist())]
+    return numbers, lengths.numpy(), confidence.numpy()
+
+
+def _load_model(path: str | os.PathLike[str] | None, env: str, what: str, backend: str, threads: int | None) -> nn.Module:
+    """The ``what`` model: the checkpoint given, else the one ``$env`` names, else the shipped one."""
+    if path is None and not os.environ.get(env):
+        if what not in pretrained.available():
+            raise ValueError(f"no {what} checkpoint: pass one (--{what} CKPT) or set ${env} (no shipped {what} is installed)")
+        if backend != "torch":
+            raise ValueError(f"the shipped {what} runs with the torch backend; pass its ONNX export (--{what} FILE) for {backend}")
+        return pretrained.load(what)
+    return load_backend(_checkpoint_path(path, env, what), backend, threads=threads, role=what).as_module()
+
+
+def _checkpoint_path(path: str | os.PathLike[str] | None, env: str, what: str) -> Path:
+    """The checkpoint given, or the one ``$env`` names; a clear error when there is none."""
+    if path is None:
+        path = os.environ.get(env)
+        if not path:
+            raise ValueError(f"no {what} checkpoint: pass one (--{what} CKPT) or set ${env}")
+    path = Path(path)
+    if not os.path.lexists(path):  # a broken link or a link loop is reported when it is opened
+        raise FileNotFoundError(f"{what} checkpoint {path}: no such file or run directory")
+    return path
+
+
+_default_reader: Reader | None = None
+
+
+def read(image: np.ndarray, **options: Any) -> Reading:
+    """Read the number in a photo (``uint8 H x W`` or ``H x W x C``, RGB) with the checkpoints
+    named by ``$SVHNX_LOCALIZER`` and ``$SVHNX_RECOGNIZER``, else the shipped models (loaded once). Keyword ``options``
+    (those of :class:`Reader`, or ``localizer=``/``recognizer=`` checkpoint paths) build a new
+    reader instead of the shared one."""
+    global _default_reader
+    if options:
+        return Reader.from_checkpoints(**options).read(image)
+    if _default_reader is None:
+        _default_reader = Reader.from_checkpoints()
+    return _default_reader.read(image)
