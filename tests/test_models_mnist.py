@@ -49,7 +49,15 @@ def test_models_take_uint8_images_only():
         model(torch.zeros(2, 1, 28, 140))
 
 
-@pytest.mark.parametrize("kwargs", [{"dropout": 1.0}, {"channels": (8, 8)}])
+def test_lean_width_multiplies_every_channel_count():
+    wide = create_model("mnist-lean", width=1.5)
+    assert [m.out_channels for m in wide.features if isinstance(m, torch.nn.Conv2d)] == [48, 72, 96, 144]
+    assert wide.classify.in_channels == 384
+    images = torch.zeros(2, 28, 140, 1, dtype=torch.uint8)
+    assert wide(images)["digits"].shape == create_model("mnist-lean")(images)["digits"].shape == (2, 5, 11)
+
+
+@pytest.mark.parametrize("kwargs", [{"dropout": 1.0}, {"channels": (8, 8)}, {"width": 0}])
 def test_bad_model_arguments(kwargs):
     with pytest.raises(ValueError):
         create_model("mnist-lean", **kwargs)

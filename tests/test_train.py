@@ -102,6 +102,7 @@ def test_ctrl_c_stops_at_a_step_and_resume_continues_exactly(data_root, tmp_path
         (["--device", "cpu", "--amp"], "--amp: mixed precision is only used on CUDA"),
         (["--label-smoothing", "-0.1"], "--label-smoothing: expected a number in [0, 1)"),
         (["--resume"], "--resume needs --out"),
+        (["--model", "mnist-study", "--width", "2"], "--width: only mnist-lean has a channel multiplier"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["--lr=0.1", "--ste", "5"], "unrecognized arguments: --ste"),
     ],

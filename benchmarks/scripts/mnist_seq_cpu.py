@@ -2,12 +2,14 @@
 validation sequences from the test digits and record time to accuracy.
 
     OMP_WAIT_POLICY=PASSIVE nice -n 10 python -m benchmarks.scripts.mnist_seq_cpu --out runs/mnist-seq-cpu
+    python -m benchmarks.scripts.mnist_seq_cpu --data-root ../shared/data/mnist-full --name mnist_seq_full \
+        --out runs/mnist-full -- --steps 4000          # flags after -- replace the recipe's
 
 Trains with :data:`RECIPE` (unless ``--record-only`` names a finished run), reads ``metrics.csv`` for
 the wall-clock time at which validation sequence accuracy first reached ``--target`` (98.5%, the
 original study's number), scores ``best.pt`` (chosen on the validation set) and ``last.pt`` (no
 choice made) on five fresh validation sets, and writes
-``benchmarks/results/mnist_seq_cpu.json``. The machine's load average is recorded alongside: on a
+``benchmarks/results/<--name>.json``. The machine's load average is recorded alongside: on a
 shared machine other jobs slow the run down.
 """
 
@@ -55,6 +57,22 @@ def fresh_validation(run: LoadedRun, figure: Path | None = None) -> dict:
     }
 
 
+def with_overrides(recipe: list[str], overrides: list[str]) -> list[str]:
+    """``recipe`` (``--flag value`` pairs) with each ``--flag value`` of ``overrides`` replacing its
+    flag's value, or appended when the recipe lacks the flag."""
+    pairs = dict(zip(recipe[::2], recipe[1::2]))
+    if len(overrides) % 2 or not all(flag.startswith("--") for flag in overrides[::2]):
+        raise ValueError(f"recipe overrides: expected --flag value pairs, got {overrides}")
+    pairs.update(zip(overrides[::2], overrides[1::2]))
+    return [item for pair in pairs.items() for item in pair]
+
+
+def training_digits(data_root: Path) -> str:
+    """How many training digits ``load_mnist`` finds in ``data_root``: the full split or the 10k stand-ins."""
+    full = any(data_root.glob("train-images-idx3-ubyte*"))
+    return "60,000 (the official MNIST training split)" if full else "10,000 (train10k-* of the shared MNIST folder)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.mnist_seq_cpu", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,9 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", type=Path, default=default_root() / "mnist")
     parser.add_argument("--target", type=float, default=0.985, help="accuracy whose time is reported")
     parser.add_argument("--record-only", action="store_true", help="do not train; record the finished run in --out")
+    parser.add_argument("--name", default="mnist_seq_cpu", help="result file name, benchmarks/results/NAME.json")
+    parser.add_argument("overrides", nargs="*", help="after --: --flag value pairs replacing the recipe's")
     args = parser.parse_args(argv)
+    recipe = with_overrides(RECIPE, args.overrides)
 
-    train = [sys.executable, "-m", "svhnx.train", "mnist-seq", *RECIPE, "--data-root", str(args.data_root), "--out", str(args.out)]
+    train = [sys.executable, "-m", "svhnx.train", "mnist-seq", *recipe, "--data-root", str(args.data_root), "--out", str(args.out)]
     load_before = os.getloadavg()
     if not args.record_only:
         subprocess.run(train, check=True)
@@ -81,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     reached = first_reaching(rows, "sequence_accuracy", args.target)
     results = {
         "task": "mnist-seq",
-        "recipe": RECIPE,
-        "training_digits": "10,000 (train10k-* of the shared MNIST folder)",
+        "recipe": recipe,
+        "training_digits": training_digits(args.data_root),
         "validation": f"{VALIDATION:,} sequences from the MNIST test digits",
         "target_sequence_accuracy": args.target,
         "time_to_target_wall_s": reached["wall_time_s"] if reached else None,
@@ -101,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             "start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in load_after]},
         "note": "other jobs on the 2-core machine slow training down: see the load averages",
     }
-    path = save_result("mnist_seq_cpu", results, command=["python", "-m", "svhnx.train", "mnist-seq", *RECIPE,
-                                                          "--data-root", "../shared/data/mnist", "--out", str(args.out)])
+    path = save_result(args.name, results, command=["python", "-m", "svhnx.train", "mnist-seq", *recipe,
+                                                    "--data-root", str(args.data_root), "--out", str(args.out)])
     print(f"best sequence accuracy {best['sequence_accuracy']:.4f} at step {int(best['step'])}; "
           + "".join(f"fresh validation of {which}.pt {f['sequence_accuracy_mean']:.4f} +- {f['sequence_accuracy_sd']:.4f}; "
                   for which, f in fresh.items())

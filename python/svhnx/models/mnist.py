@@ -146,8 +146,12 @@ class SlotNet(nn.Module):
 
 @register_model("mnist-lean")
 def lean_model(
-    *, length_head: bool = False, dropout: float = 0.25, channels: Sequence[int] = LEAN_CHANNELS, hidden: int = 256
+    *, length_head: bool = False, dropout: float = 0.25, channels: Sequence[int] = LEAN_CHANNELS, hidden: int = 256,
+    width: float = 1.0,
 ) -> SlotNet:
     """A CPU-sized recognizer: 5 x 5 stride-2 conv (28 x 140 -> 14 x 70), a 3 x 3 conv, 2 x 2
-    max-pool (-> 7 x 35), two 3 x 3 convs, then the slot-shared classifier of :class:`SlotNet`."""
-    return SlotNet(channels, hidden, dropout, length_head)
+    max-pool (-> 7 x 35), two 3 x 3 convs, then the slot-shared classifier of :class:`SlotNet`.
+    ``width`` multiplies every channel count and ``hidden``."""
+    if not width > 0:
+        raise ValueError(f"width: expected a positive multiplier, got {width}")
+    return SlotNet([max(1, round(c * width)) for c in channels], max(1, round(hidden * width)), dropout, length_head)

@@ -20,7 +20,7 @@ from svhnx.data.mnist import load_mnist
 from svhnx.data.sequences import SequenceStream, SlotWarp, iterate_batches, mnist_validation_set
 from svhnx.labels import NUM_DIGIT_CLASSES
 from svhnx.metrics import SequenceAccuracy
-from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_int
+from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_float, positive_int
 from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
 
 SEQUENCES_PER_EPOCH = 100_000  # the study's epoch
@@ -72,9 +72,19 @@ class MnistSequenceTask(Task):
         group.add_argument("--length-head", action=argparse.BooleanOptionalAction, default=False,
                            help="add the 7-way length classifier and its loss (default: off)")
         group.add_argument("--label-smoothing", type=fraction, default=0.0, help="of the digit losses (default: %(default)s)")
+        group.add_argument("--width", type=positive_float, default=1.0,
+                           help="channel multiplier of mnist-lean (default: %(default)s)")
+
+    @classmethod
+    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+        if args.width != 1.0 and args.model != "mnist-lean":
+            parser.error(f"--width: only mnist-lean has a channel multiplier, not {args.model}")
 
     def model_kwargs(self) -> dict[str, Any]:
-        return {"length_head": self.args.length_head}
+        kwargs: dict[str, Any] = {"length_head": self.args.length_head}
+        if self.args.width != 1.0:
+            kwargs["width"] = self.args.width
+        return kwargs
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         digits, labels = load_mnist("train", self.args.data_root, download=self.args.download)
