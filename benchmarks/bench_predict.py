@@ -46,9 +46,9 @@ from svhnx.inference.export import export_checkpoint
 from svhnx.inference.localize import amx_available, localize, pad_to_multiple, probability_map, resolve_precision
 from svhnx.inference.predict import load_image
 from svhnx.inference.reader import Reader
+from svhnx.metrics.segmentation import box_iou
 from svhnx.models import create_model
 from svhnx.ops import union_boxes
-from svhnx.segmentation_metrics import box_iou
 from svhnx.synth import SceneGenerator
 from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
 from svhnx.train.run_dir import save_checkpoint

@@ -32,8 +32,8 @@ import numpy as np
 
 from svhnx.data.svhn import MissingImageWarning, split_entries
 from svhnx.image_file import load_image
+from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
-from svhnx.segmentation_metrics import box_iou
 
 Box = tuple[float, float, float, float]
 ReadFunction = Callable[[np.ndarray], tuple[str | None, Box | None]]

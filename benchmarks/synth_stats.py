@@ -29,9 +29,9 @@ import numpy as np
 
 from benchmarks.record import RESULTS, print_table, save_result
 from svhnx.data.download import default_root
-from svhnx.plotting import save_png
 from svhnx.synth import SceneGenerator
 from svhnx.synth.layouts import annotations_path, read_annotations
+from svhnx.viz.png import save_png
 
 QUANTITIES = {
     "length": "digits per number",

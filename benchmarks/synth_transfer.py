@@ -29,8 +29,8 @@ from svhnx.data.svhn_preprocess import SvhnCrops, load_crops, preprocess_split
 from svhnx.evaluate import load_run
 from svhnx.labels import target_to_string
 from svhnx.models.svhn import most_probable_numbers
-from svhnx.svhn_metrics import plot_readings
 from svhnx.train.run_dir import read_metrics
+from svhnx.viz.readings import plot_readings
 
 SPLITS = ("train", "test", "extra")
 

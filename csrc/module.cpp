@@ -1,4 +1,5 @@
 // The svhnx._core extension: native batch operations of the data path.
+#include "crop_rule.hpp"
 #include "ops.hpp"
 
 PYBIND11_MODULE(_core, m) {
@@ -9,4 +10,7 @@ PYBIND11_MODULE(_core, m) {
   svhnx::register_crops(m);
   svhnx::register_masks(m);
   svhnx::register_scenes(m);
+  m.attr("CROP_GROWTH") = svhnx::kCropGrowth;
+  m.attr("CROP_SIZE") = svhnx::kCropSize;
+  m.attr("INPUT_SIZE") = svhnx::kInputSize;
 }

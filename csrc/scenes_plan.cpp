@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "crop_rule.hpp"
 #include "scenes.hpp"
 
 namespace svhnx {
@@ -576,12 +577,12 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
 
   // Output window and drawing resolution.
   if (crop_size > 0) {
-    // The SVHN crop rule (svhnx.ops: union_boxes, expand_boxes by 0.3, pixel_windows): the union
-    // box grown 30% about its centre, clipped to the image, then every pixel it touches.
+    // The SVHN crop rule (crop_rule.hpp; svhnx.ops: union_boxes, expand_boxes, pixel_windows): the
+    // union box grown by kCropGrowth about its centre, clipped to the image, then every pixel it touches.
     union_box(boxes, p.length, u);
-    const double cx = u[0] + u[2] / 2, cy = u[1] + u[3] / 2;
-    const double left = std::max(0.0, cx - 0.65 * u[2]), right = std::min(W, cx + 0.65 * u[2]);
-    const double top = std::max(0.0, cy - 0.65 * u[3]), bottom = std::min(H, cy + 0.65 * u[3]);
+    const double cx = u[0] + u[2] / 2, cy = u[1] + u[3] / 2, half = 0.5 * (1.0 + kCropGrowth);
+    const double left = std::max(0.0, cx - half * u[2]), right = std::min(W, cx + half * u[2]);
+    const double top = std::max(0.0, cy - half * u[3]), bottom = std::min(H, cy + half * u[3]);
     const double x0 = clamp(std::floor(left), 0, W - 1), x1 = clamp(std::ceil(right), x0 + 1, W);
     const double y0 = clamp(std::floor(top), 0, H - 1), y1 = clamp(std::ceil(bottom), y0 + 1, H);
     p.win[0] = x0, p.win[1] = y0, p.win[2] = x1 - x0, p.win[3] = y1 - y0;

@@ -9,8 +9,8 @@ import torch
 import svhnx.evaluate
 from svhnx.evaluate import LoadedRun, evaluate_run, load_ensemble, load_run, with_warped_views
 from svhnx.evaluate import __main__ as evaluate_cli
-from svhnx.evaluate.figures import mistakes_first, plot_sequence_predictions
 from svhnx.train import cli
+from svhnx.viz.sequences import mistakes_first, plot_sequence_predictions
 
 
 def tiny_run(data_root, out, seed=0):

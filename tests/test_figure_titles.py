@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from svhnx.evaluate.figures import grid_title
-from svhnx.svhn_metrics import readings_title
+from svhnx.viz.readings import readings_title
+from svhnx.viz.sequences import grid_title
 
 
 def test_the_sequence_grid_title_counts_the_mistakes_and_explains_the_dot():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from svhnx.segmentation_metrics import box_iou, dice_coefficient, dice_loss
+from svhnx.metrics.segmentation import box_iou, dice_coefficient, dice_loss
 
 
 def masks(*rows: str) -> torch.Tensor:

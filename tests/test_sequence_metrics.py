@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from svhnx.labels import parse_label
-from svhnx.metrics import SequenceAccuracy, sequence_correct
+from svhnx.metrics.sequence import SequenceAccuracy, sequence_correct
 
 
 def labels(*texts):

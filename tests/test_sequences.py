@@ -6,8 +6,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from svhnx.data import sequences
+from svhnx.data.augment import SlotWarp
 from svhnx.data.mnist import load_mnist
-from svhnx.data.sequences import SequenceStream, SlotWarp, batch_seed, iterate_batches, mnist_validation_set
+from svhnx.data.sequences import SequenceStream, mnist_validation_set
+from svhnx.data.streams import batch_seed, iterate_batches
 from svhnx.labels import BLANK
 
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from svhnx.labels import BLANK
-from svhnx.svhn_metrics import SvhnMetrics, coverage_at_accuracy, coverage_curve, plot_coverage_curves
+from svhnx.metrics.coverage import SvhnMetrics, coverage_at_accuracy, coverage_curve
+from svhnx.viz.readings import plot_coverage_curves
 
 
 def test_coverage_by_hand():

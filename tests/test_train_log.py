@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from svhnx.train import cli
-from svhnx.train.figures import error_columns, percent, plot_curves
 from svhnx.train.log_line import WIDTH, ema_warm_steps, format_value, log_line
+from svhnx.viz.curves import error_columns, percent, plot_curves
 
 SEQUENCE_METRICS = {"val_loss": 7.72321, "sequence_accuracy": 0.98701, "digit_accuracy": 0.99, "length_accuracy": 1.0,
                     **{f"position_{i}_accuracy": 0.99 for i in range(1, 6)}}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from svhnx.segmentation_metrics import box_iou
+from svhnx.metrics.segmentation import box_iou
 from svhnx.train.localizer_data import make_views, mixed_views, random_views, sample_windows, whole_views
 
 

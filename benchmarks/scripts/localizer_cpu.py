@@ -24,7 +24,7 @@ import torch
 from benchmarks.record import save_result
 from svhnx.data.download import default_root
 from svhnx.evaluate import evaluate_run, fresh_seed, load_run
-from svhnx.segmentation_metrics import box_iou, dice_coefficient
+from svhnx.metrics.segmentation import box_iou, dice_coefficient
 from svhnx.train.run_dir import RunDirectory
 
 COMMON = ["--batch-size", "16", "--eval-every", "80", "--val-size", "256", "--seed", "0", "--threads", "1", "--no-progress"]

@@ -22,8 +22,8 @@ import torch.nn.functional as F
 
 from benchmarks.record import print_table, save_result
 from svhnx.inference.localize import amx_available
+from svhnx.metrics.segmentation import dice_loss
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS, UNet
-from svhnx.segmentation_metrics import dice_loss
 
 MODELS = {
     "study (32-512, stem 1)": {"widths": DEFAULT_WIDTHS, "stem": 1},

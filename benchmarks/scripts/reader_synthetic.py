@@ -30,8 +30,8 @@ import torch
 from benchmarks.record import print_table, save_result
 from svhnx.inference.backends import load_model
 from svhnx.inference.reader import Reader
+from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
-from svhnx.segmentation_metrics import box_iou
 from svhnx.synth.photos import Photo, PhotoGenerator
 
 SEED = 8642  # a photo stream no training or validation run draws from

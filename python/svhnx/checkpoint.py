@@ -36,6 +36,7 @@ from torch import nn
 
 from svhnx.atomic import atomic_path
 from svhnx.models import create_model, list_models
+from svhnx.ops.crop_rule import INPUT_SIZE
 
 FORMAT = 2
 #: The checkpoints of a run directory: the best validation score so far, and the latest step.
@@ -69,7 +70,7 @@ class Role:
 
 
 ROLES = {
-    "recognizer": Role("an SVHN recognizer (54 x 54 x 3 input; 'digits' and 'length' outputs)", ((54, 54, 3),),
+    "recognizer": Role("an SVHN recognizer (54 x 54 x 3 input; 'digits' and 'length' outputs)", ((*INPUT_SIZE, 3),),
                        frozenset({"digits", "length"})),
     "localizer": Role("a U-Net localizer (any H x W x 3 input; a 'mask' output)", ((None, None, 3),), frozenset({"mask"})),
 }

@@ -1,4 +1,5 @@
-"""Photo files, decoded only after their size is known to be reasonable.
+"""Image files: photos decoded only after their size is known to be reasonable, and the one PNG
+writer of svhnx (:func:`write_png`: annotated photos, scene exports, sample grids and figures).
 
 The width and height are read from the file's header with Pillow (which parses headers without
 decoding pixels) and checked against a pixel limit before OpenCV decodes the file, so a small file
@@ -20,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from svhnx.atomic import atomic_path
 
 MAX_PIXELS_ENV = "SVHNX_MAX_PIXELS"
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -99,3 +102,14 @@ def _header_size(path: Path, data: bytes) -> tuple[int, int]:
         raise ValueError(f"{path}: not an image (PNG, JPEG, BMP, TIFF, WebP, ...)") from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, struct.error) as exc:  # Pillow's errors for damaged headers
         raise ValueError(f"{path}: damaged image header ({exc})") from None
+
+
+def write_png(path: str | os.PathLike[str], image: np.ndarray) -> Path:
+    """Write a ``uint8`` RGB (``H x W x 3``) or grey (``H x W``) image as PNG, atomically; returns the path."""
+    path = Path(path)
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image)
+    if not ok:
+        raise ValueError(f"{path}: OpenCV could not encode the image as PNG")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(encoded.tobytes())
+    return path

@@ -5,7 +5,7 @@ SVHN numbers: each image's digit boxes are united, grown by 30%, cropped and res
 and turned grey (the study's only processing). The reading is the most probable class of each
 slot with the blanks dropped; its confidence is the product of those probabilities (and of the
 length head's, when the model has one). It is scored like the SVHN recognizer: sequence accuracy,
-per-digit accuracy and coverage at 98% accuracy (:mod:`svhnx.svhn_metrics`).
+per-digit accuracy and coverage at 98% accuracy (:mod:`svhnx.metrics.coverage`).
 
 Writes ``transfer.json``, ``readings.png`` and ``readings-coverage.png`` into ``--out``.
 """
@@ -30,12 +30,13 @@ from svhnx.data.svhn_archives import split_folder
 from svhnx.evaluate import load_run
 from svhnx.helptext import plain
 from svhnx.labels import BLANK, number_to_target
-from svhnx.metrics import SequenceAccuracy
-from svhnx.ops import crop_resize, expand_boxes, union_boxes
-from svhnx.svhn_metrics import coverage_at_accuracy, coverage_curve, coverage_path, plot_coverage_curves, plot_readings, readings_correct
+from svhnx.metrics.coverage import coverage_at_accuracy, coverage_curve, readings_correct
+from svhnx.metrics.sequence import SequenceAccuracy
+from svhnx.ops import crop_resize, union_boxes
+from svhnx.ops.crop_rule import grown_boxes
+from svhnx.viz.readings import coverage_path, plot_coverage_curves, plot_readings
 
 SEQUENCE_SHAPE = (28, 140, 1)
-EXPAND = 0.3
 BATCH = 500
 
 
@@ -49,7 +50,7 @@ def grey_sequences(split_dir: Path, *, limit: int | None = None, threads: int | 
         images = list(pool.map(read_image, [split_dir / e.name for e in entries]))
     sizes = np.array([image.shape[:2] for image in images], dtype=np.int64)
     union = union_boxes(np.concatenate([e.boxes for e in entries]), [len(e) for e in entries], threads=threads)
-    crops = crop_resize(images, expand_boxes(union, sizes, EXPAND, threads=threads), SEQUENCE_SHAPE[:2], threads=threads)
+    crops = crop_resize(images, grown_boxes(union, sizes, threads=threads), SEQUENCE_SHAPE[:2], threads=threads)
     grey = cv2.cvtColor(crops.reshape(-1, SEQUENCE_SHAPE[1], 3), cv2.COLOR_RGB2GRAY).reshape(len(crops), *SEQUENCE_SHAPE)
     targets = [number_to_target(e.labels) for e in entries]
     return grey, np.stack([t[0] for t in targets]), np.array([t[1] for t in targets], dtype=np.int64)

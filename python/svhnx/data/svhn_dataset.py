@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from svhnx.data.sequences import Batch, BatchStream, batch_seed
+from svhnx.data.streams import Batch, BatchStream, batch_seed
 from svhnx.data.svhn_preprocess import SvhnCrops
-from svhnx.ops import center_crop, random_crop
-
-INPUT_SIZE = (54, 54)
+from svhnx.ops import random_crop
+from svhnx.ops.crop_rule import INPUT_SIZE, recognizer_input
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def evaluation_batches(crops: SvhnCrops, batch_size: int) -> Iterator[Batch]:
         raise ValueError(f"batch_size: expected a positive count, got {batch_size}")
     for a in range(0, len(crops), batch_size):
         yield {
-            "images": torch.from_numpy(center_crop(crops.images[a : a + batch_size], INPUT_SIZE)),
+            "images": torch.from_numpy(recognizer_input(crops.images[a : a + batch_size])),
             "digits": torch.from_numpy(crops.digits[a : a + batch_size]),
             "lengths": torch.from_numpy(crops.lengths[a : a + batch_size]),
         }

@@ -35,11 +35,10 @@ from svhnx.atomic import atomic_path
 from svhnx.data.svhn import ANNOTATIONS, read_image, split_entries
 from svhnx.data.svhn_digit_struct import DigitStructEntry
 from svhnx.labels import MAX_DIGITS, number_to_target
-from svhnx.ops import crop_resize, expand_boxes, union_boxes
+from svhnx.ops import crop_resize, union_boxes
+from svhnx.ops.crop_rule import CROP_SIDE, CROP_SIZE, GROWTH, grown_boxes
 
 FORMAT = 1
-CROP_SIZE = 64
-EXPAND = 0.3
 CHUNK = 512  # images decoded and cropped together
 
 
@@ -96,7 +95,7 @@ def preprocess_split(
 def source_fingerprint(split_dir: Path, entries: Sequence[DigitStructEntry]) -> str:
     """A digest of what the crops depend on: the format and crop parameters, ``digitStruct.mat``'s
     size and time, and every image's name, size and time."""
-    digest = hashlib.sha256(json.dumps({"format": FORMAT, "crop": CROP_SIZE, "expand": EXPAND}).encode())
+    digest = hashlib.sha256(json.dumps({"format": FORMAT, "crop": CROP_SIDE, "expand": GROWTH}).encode())
     for path in [split_dir / ANNOTATIONS, *(split_dir / e.name for e in entries)]:
         stat = path.stat()
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
@@ -124,7 +123,7 @@ def _write(f: h5py.File, split_dir: Path, entries: Sequence[DigitStructEntry], p
     f.create_dataset("digit_boxes", data=digit_boxes)
     f.create_dataset("digit_counts", data=counts)
     f.create_dataset("names", data=[e.name for e in entries], dtype=h5py.string_dtype())
-    images = f.create_dataset("images", (n, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8, chunks=(min(n, 256), CROP_SIZE, CROP_SIZE, 3))
+    images = f.create_dataset("images", (n, *CROP_SIZE, 3), dtype=np.uint8, chunks=(min(n, 256), *CROP_SIZE, 3))
     sizes = f.create_dataset("image_sizes", (n, 2), dtype=np.int64)
     number_boxes = f.create_dataset("number_boxes", (n, 4), dtype=np.float32)
     crop_boxes = f.create_dataset("crop_boxes", (n, 4), dtype=np.float32)
@@ -136,10 +135,10 @@ def _write(f: h5py.File, split_dir: Path, entries: Sequence[DigitStructEntry], p
             shape = np.array([image.shape[:2] for image in decoded], dtype=np.int64)
             union = union_boxes(digit_boxes[starts[a] : starts[b]], counts[a:b], threads=threads)
             try:
-                expanded = expand_boxes(union, shape, EXPAND, threads=threads)
+                expanded = grown_boxes(union, shape, threads=threads)
             except ValueError as exc:
                 raise ValueError(f"{split_dir}: a number box of images {entries[a].name} to {entries[b - 1].name}: {exc}") from exc
-            images[a:b] = crop_resize(decoded, expanded, (CROP_SIZE, CROP_SIZE), threads=threads)
+            images[a:b] = crop_resize(decoded, expanded, CROP_SIZE, threads=threads)
             sizes[a:b], number_boxes[a:b], crop_boxes[a:b] = shape, union, expanded
             bar.update(b - a)
 
@@ -156,7 +155,7 @@ def load_crops(path: str | os.PathLike[str], indices: np.ndarray | None = None) 
         rows = slice(None) if indices is None else np.sort(np.asarray(indices, dtype=np.int64))
         images, digits, lengths = f["images"][rows], f["digits"][rows], f["lengths"][rows]
         names = [n.decode() if isinstance(n, bytes) else n for n in f["names"][rows]]
-    if images.shape[1:] != (CROP_SIZE, CROP_SIZE, 3) or digits.shape[1:] != (MAX_DIGITS,):
+    if images.shape[1:] != (*CROP_SIZE, 3) or digits.shape[1:] != (MAX_DIGITS,):
         raise ValueError(f"{path}: unexpected shapes {images.shape}, {digits.shape}")
     return SvhnCrops(images, digits, lengths, names)
 

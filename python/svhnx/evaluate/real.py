@@ -18,9 +18,10 @@ import torch
 from torch import nn
 
 from svhnx.labels import BLANK, MAX_DIGITS
+from svhnx.metrics.coverage import coverage_at_accuracy
 from svhnx.models.svhn import most_probable_numbers
-from svhnx.ops import center_crop
-from svhnx.svhn_metrics import coverage_at_accuracy, plot_readings
+from svhnx.ops.crop_rule import CROP_SIZE, recognizer_input
+from svhnx.viz.readings import plot_readings
 
 MAX_FILE_BYTES = 2 * 2**30
 UNCOVERED_LIMIT = 0.3
@@ -72,7 +73,7 @@ def load_numbers(path: str | Path) -> RealNumbers:
     arrays = _arrays(path, {"images": ("u", 4), "digits": ("iu", 2), "lengths": ("iu", 1)})
     images, digits, lengths = arrays["images"], arrays["digits"].astype(np.int64), arrays["lengths"].astype(np.int64)
     n = len(images)
-    if images.dtype != np.uint8 or images.shape[1:] != (64, 64, 3):
+    if images.dtype != np.uint8 or images.shape[1:] != (*CROP_SIZE, 3):
         raise ValueError(f"{path}: images must be uint8 N x 64 x 64 x 3, got {images.dtype} {images.shape}")
     if digits.shape != (n, MAX_DIGITS) or lengths.shape != (n,):
         raise ValueError(f"{path}: digits must be N x {MAX_DIGITS} and lengths N, for N = {n} images")
@@ -104,7 +105,7 @@ def read_numbers(model: nn.Module, crops: np.ndarray, *, batch: int = BATCH) -> 
     model.eval()
     parts = []
     for start in range(0, len(crops), batch):
-        images = torch.from_numpy(center_crop(crops[start:start + batch], (54, 54), threads=1))
+        images = torch.from_numpy(recognizer_input(crops[start:start + batch], threads=1))
         parts.append([t.cpu().numpy() for t in most_probable_numbers(model(images))])
     if not parts:
         return Readings(np.zeros((0, MAX_DIGITS), np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
@@ -138,7 +139,7 @@ def score_numbers(model: nn.Module, numbers: RealNumbers, *, figure: Path | None
         scores[f"uncovered_below_{UNCOVERED_LIMIT}"] = number_scores(subset, numbers.digits[keep], numbers.lengths[keep])
     if figure is not None:
         correct = (readings.digits == numbers.digits).all(axis=1) & (readings.lengths == numbers.lengths)
-        plot_readings(center_crop(numbers.images, (54, 54), threads=1), numbers.digits, readings.digits, readings.confidence,
+        plot_readings(recognizer_input(numbers.images, threads=1), numbers.digits, readings.digits, readings.confidence,
                       correct, figure, count=48)
     return scores
 

@@ -29,9 +29,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from svhnx.atomic import atomic_path
 from svhnx.helptext import plain
-from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count
+from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
 from svhnx.inference.localize import PRECISIONS
 from svhnx.inference.reader import READING_KEYS, Reader, Reading
@@ -64,15 +63,6 @@ def annotate(image: np.ndarray, reading: Reading) -> np.ndarray:
         y = round(top + height) + text_height + 2
     cv2.putText(out, text, (round(left), y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
     return out
-
-
-def save_png(path: Path, image: np.ndarray) -> None:
-    """Write an RGB image as PNG, atomically."""
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise ValueError(f"{path}: OpenCV could not encode the annotated image")
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(encoded.tobytes())
 
 
 def output_record(image: str, reading: Reading | None = None, error: str | None = None) -> dict:
@@ -179,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             image = load_image(name, max_pixels=max_pixels)
             reading = reader.read(image)
             if args.save_annotated is not None:
-                save_png(args.save_annotated / annotated_name(Path(name), taken), annotate(image, reading))
+                write_png(args.save_annotated / annotated_name(Path(name), taken), annotate(image, reading))
         except (OSError, ValueError) as error:
             failed = True
             message = f"{type(error).__name__}: {error}"

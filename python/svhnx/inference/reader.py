@@ -7,7 +7,7 @@ The two-stage reader the original study proposed after its recognizer failed on 
    close at full resolution (:func:`svhnx.inference.localize.refine`: a tighter box, the length head's
    answer, and candidates the close look does not confirm are dropped);
 2. each box is expanded by 30% about its centre, cropped and resized to 64 x 64, and its centre
-   54 x 54 is read by the recognizer (the SVHN input convention);
+   54 x 54 is read by the recognizer (the SVHN crop rule, :mod:`svhnx.ops.crop_rule`);
 3. the readings are taken in order of confidence (joint probability); one is rejected when its
    confidence is below a threshold, or when its length disagrees with the localizer's length head
    (from the close look; without it, run on the reading's crop, only for readings confident enough);
@@ -36,13 +36,10 @@ from svhnx.inference.backends import load_backend
 from svhnx.inference.localize import DEFAULT_SCALES, Candidate, as_rgb, localize, refine, resolve_precision, run_localizer
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
-from svhnx.ops import center_crop, crop_resize, expand_boxes
+from svhnx.ops.crop_rule import number_crops, recognizer_input
 
 #: Keys of :meth:`Reading.to_dict`, in order; a stable schema (tests pin it).
 READING_KEYS = ("number", "confidence", "box", "length", "rejected")
-EXPAND = 0.3
-CROP_SIZE = (64, 64)
-INPUT_SIZE = (54, 54)
 LOCALIZER_ENV = "SVHNX_LOCALIZER"
 RECOGNIZER_ENV = "SVHNX_RECOGNIZER"
 
@@ -206,7 +203,7 @@ class Reader:
         """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
         ``lengths``: the localizer's length for each candidate when known (from :func:`svhnx.inference.localize.refine`)."""
         crops = self._crops(image, candidates)
-        numbers, read_lengths, confidences = decode_readings(self.recognizer(torch.from_numpy(center_crop(crops, INPUT_SIZE))))
+        numbers, read_lengths, confidences = decode_readings(self.recognizer(torch.from_numpy(recognizer_input(crops))))
         best_rejected: Reading | None = None
         for i in np.argsort(-confidences, kind="stable"):
             rejected, length = None, None
@@ -231,8 +228,7 @@ class Reader:
     def _crops(self, image: np.ndarray, candidates: list[Candidate]) -> np.ndarray:
         """The 64 x 64 crops of the candidates' boxes expanded by 30%."""
         boxes = np.array([c.box for c in candidates], dtype=np.float32)
-        sizes = np.tile(np.array(image.shape[:2], dtype=np.int64), (len(boxes), 1))
-        return crop_resize([image] * len(boxes), expand_boxes(boxes, sizes, EXPAND), CROP_SIZE)
+        return number_crops([image] * len(boxes), boxes)
 
     def _localizer_length(self, crop: np.ndarray) -> int | None:
         """The localizer length head's answer for one 64 x 64 crop, or ``None`` without a length head."""

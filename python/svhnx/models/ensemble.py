@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from svhnx.data.sequences import SlotWarp
+from svhnx.data.augment import SlotWarp
 from svhnx.models.heads import SequenceOutput
 
 __all__ = ["MILD_WARP", "Ensemble", "ShiftedViews", "WarpedViews", "mean_probabilities", "shift_images"]

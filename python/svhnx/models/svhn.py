@@ -21,8 +21,9 @@ from torch import nn
 from svhnx.labels import BLANK, MAX_DIGITS
 from svhnx.models import register_model
 from svhnx.models.heads import SequenceHeads, SequenceOutput, image_input
+from svhnx.ops.crop_rule import INPUT_SIZE
 
-INPUT_SHAPE = (54, 54, 3)
+INPUT_SHAPE = (*INPUT_SIZE, 3)
 CHANNELS = (48, 64, 128, 160, 192, 192, 192, 192)
 # Pixel statistics of SVHN crops (all channels).
 SVHN_MEAN = 0.45

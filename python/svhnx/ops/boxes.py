@@ -45,7 +45,7 @@ def union_boxes(
 
 
 def expand_boxes(
-    boxes: np.ndarray, image_sizes: np.ndarray, factor: float = 0.3, threads: int | None = None
+    boxes: np.ndarray, image_sizes: np.ndarray, factor: float = _core.CROP_GROWTH, threads: int | None = None
 ) -> np.ndarray:
     """Grow each box's width and height by ``factor`` about its centre and clip it to its image.
 

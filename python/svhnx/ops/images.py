@@ -49,7 +49,7 @@ def simd_kernels() -> str:
 def crop_resize(
     images: np.ndarray | Sequence[np.ndarray],
     boxes: np.ndarray,
-    size: tuple[int, int] = (64, 64),
+    size: tuple[int, int] = (_core.CROP_SIZE, _core.CROP_SIZE),
     threads: int | None = None,
     *,
     crop: tuple[int, int] | None = None,
@@ -100,7 +100,7 @@ def crop_resize(
 
 def random_crop(
     images: np.ndarray,
-    size: tuple[int, int] = (54, 54),
+    size: tuple[int, int] = (_core.INPUT_SIZE, _core.INPUT_SIZE),
     *,
     seed: int,
     threads: int | None = None,
@@ -127,7 +127,7 @@ def random_crop(
     return (crops, offsets) if return_offsets else crops
 
 
-def center_crop(images: np.ndarray, size: tuple[int, int] = (54, 54), threads: int | None = None) -> np.ndarray:
+def center_crop(images: np.ndarray, size: tuple[int, int] = (_core.INPUT_SIZE, _core.INPUT_SIZE), threads: int | None = None) -> np.ndarray:
     """The centred ``size`` crop of each image (offset ``((H - height) // 2, (W - width) // 2)``).
 
     Args:

@@ -16,7 +16,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from svhnx.helptext import plain
-from svhnx.synth.export import draw_boxes, export_scenes, sample_grid, write_png
+from svhnx.image_file import write_png
+from svhnx.synth.export import draw_boxes, export_scenes, sample_grid
 from svhnx.synth.generator import Realism, SceneGenerator
 from svhnx.synth.photos import PhotoGenerator
 

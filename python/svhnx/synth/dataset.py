@@ -16,14 +16,14 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from svhnx.data.sequences import Batch, BatchStream, batch_seed
-from svhnx.data.svhn_dataset import INPUT_SIZE, evaluation_batches
+from svhnx.data.streams import Batch, BatchStream, batch_seed
+from svhnx.data.svhn_dataset import evaluation_batches
 from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.ops import crop_resize, random_crop
+from svhnx.ops.crop_rule import CROP_SIDE, CROP_SIZE, INPUT_SIZE
 from svhnx.synth.format2 import rebuild_from_squares
 from svhnx.synth.generator import SceneGenerator
 
-CROP_SIZE = 64
 VALIDATION_STREAM = 2**31 - 1  # the rank number of the validation stream; training ranks never reach it
 FRAMING_LIMIT = 0.25  # the framing scale stays within exp(+-FRAMING_LIMIT)
 
@@ -75,7 +75,7 @@ class SynthCropStream(BatchStream):
     def batch(self, index: int) -> Batch:
         """Batch ``index`` of this rank's stream."""
         crops = self.generator.crops(self.batch_size, seed=self.generator_seed,
-                                     first=index * self.batch_size, size=CROP_SIZE, threads=self.threads)
+                                     first=index * self.batch_size, size=CROP_SIDE, threads=self.threads)
         seed = batch_seed(self.seed, self.rank, index)
         images = crops.images
         if self.format2 > 0:
@@ -84,7 +84,7 @@ class SynthCropStream(BatchStream):
             for i in chosen:
                 images[i] = rebuild_from_squares(images[i], crops.boxes[i, : crops.lengths[i]])
         if self.framing > 0:
-            images = crop_resize(images, framing_windows(len(images), self.framing, seed), (CROP_SIZE, CROP_SIZE),
+            images = crop_resize(images, framing_windows(len(images), self.framing, seed), CROP_SIZE,
                                  crop=INPUT_SIZE, seed=seed, threads=1)
         else:
             images = random_crop(images, INPUT_SIZE, seed=seed, threads=1)
@@ -99,14 +99,14 @@ def framing_windows(count: int, spread: float, seed: int) -> np.ndarray:
     """``float32 [count, 4]`` windows ``[left, top, width, height]`` in a 64 x 64 crop: centred,
     each side scaled by ``exp(spread * N(0, 1))`` within ``exp(+-FRAMING_LIMIT)``, from a stream of ``seed``."""
     log_scale = np.random.default_rng([seed, 1]).normal(0.0, spread, (count, 2))
-    sides = CROP_SIZE * np.exp(np.clip(log_scale, -FRAMING_LIMIT, FRAMING_LIMIT))
-    corners = (CROP_SIZE - sides) / 2
+    sides = CROP_SIDE * np.exp(np.clip(log_scale, -FRAMING_LIMIT, FRAMING_LIMIT))
+    corners = (CROP_SIDE - sides) / 2
     return np.concatenate([corners, sides], axis=1).astype(np.float32)
 
 
 def validation_crops(generator: SceneGenerator, size: int, *, seed: int, threads: int | None = None) -> SvhnCrops:
     """``size`` synthetic 64 x 64 crops from the validation stream of ``seed`` (never drawn in training)."""
-    crops = generator.crops(size, seed=stream_seed(seed, VALIDATION_STREAM), size=CROP_SIZE, threads=threads)
+    crops = generator.crops(size, seed=stream_seed(seed, VALIDATION_STREAM), size=CROP_SIDE, threads=threads)
     return SvhnCrops(crops.images, crops.digits, crops.lengths, [f"synth-{i}" for i in range(size)])
 
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from svhnx.data.sequences import Batch, BatchStream, batch_seed
+from svhnx.data.streams import Batch, BatchStream, batch_seed
 from svhnx.ops import crop_resize
+from svhnx.ops.crop_rule import CROP_SIDE
 from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
 from svhnx.synth.format2 import square_boxes
 from svhnx.synth.generator import CropBatch, SceneGenerator
 
 DIGIT_SIZE = 32
-CROP_SIZE = 64
 
 
 def digit_squares(crops: CropBatch, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -47,12 +47,12 @@ class SynthDigitStream(BatchStream):
 
     def batch(self, index: int) -> Batch:
         crops = self.generator.crops(self.batch_size, seed=stream_seed(self.seed, self.rank),
-                                     first=index * self.batch_size, size=CROP_SIZE, threads=1)
+                                     first=index * self.batch_size, size=CROP_SIDE, threads=1)
         images, labels = digit_squares(crops, np.random.default_rng(batch_seed(self.seed, self.rank, index)))
         return {"images": torch.from_numpy(images), "labels": torch.from_numpy(labels)}
 
 
 def validation_digits(generator: SceneGenerator, size: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``size`` digits from the validation stream of ``seed`` (never drawn in training)."""
-    crops = generator.crops(size, seed=stream_seed(seed, VALIDATION_STREAM), size=CROP_SIZE)
+    crops = generator.crops(size, seed=stream_seed(seed, VALIDATION_STREAM), size=CROP_SIDE)
     return digit_squares(crops, np.random.default_rng(batch_seed(seed, VALIDATION_STREAM, 0)))

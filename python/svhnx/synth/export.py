@@ -10,18 +10,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from svhnx.atomic import atomic_path
 from svhnx.data.svhn import ANNOTATIONS, write_digit_struct
+from svhnx.image_file import write_png
 from svhnx.synth.generator import SceneGenerator
 
 CHUNK = 1000  # scenes generated and written at a time
-
-
-def _write_png(path: Path, image: np.ndarray) -> None:
-    ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise OSError(f"could not encode {path.name} as PNG")
-    path.write_bytes(data.tobytes())
 
 
 def export_scenes(
@@ -48,7 +41,7 @@ def export_scenes(
         for first in range(0, count, CHUNK):
             batch = generator.scenes(min(CHUNK, count - first), seed=seed, first=first, threads=threads)
             names = [f"{first + i + 1}.png" for i in range(len(batch))]
-            list(pool.map(_write_png, [folder / n for n in names], batch.images))
+            list(pool.map(write_png, [folder / n for n in names], batch.images))
             entries += batch.entries(names)
             if progress is not None:
                 progress(len(batch))
@@ -79,11 +72,3 @@ def draw_boxes(image: np.ndarray, boxes: np.ndarray, color: tuple[int, int, int]
         cv2.rectangle(out, (int(np.floor(left)), int(np.floor(top))),
                       (int(np.ceil(left + width)) - 1, int(np.ceil(top + height)) - 1), color, 1)
     return out
-
-
-def write_png(path: str | os.PathLike[str], image: np.ndarray) -> Path:
-    """Write an RGB image as a PNG atomically."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        _write_png(tmp, image)
-    return path

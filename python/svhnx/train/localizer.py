@@ -32,16 +32,16 @@ from torch import nn
 
 from svhnx.data.svhn_preprocess import train_validation_split
 from svhnx.inference.localize import mask_to_boxes
+from svhnx.metrics.segmentation import box_iou, dice_coefficient, dice_loss
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS
 from svhnx.ops import box_masks, pixel_windows
-from svhnx.plotting import save_png
-from svhnx.segmentation_metrics import box_iou, dice_coefficient, dice_loss
 from svhnx.synth import SceneGenerator
 from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
 from svhnx.synth.photos import PhotoGenerator
 from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_int
 from svhnx.train.localizer_data import PHOTO_VIEWS, VIEW_SIZE, LocalizerViews, mixed_views, photo_views, visible_unions
 from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
+from svhnx.viz.png import save_png
 
 VIEWS_PER_EPOCH = 26_722  # as many as the SVHN training images (80% of train): what --epochs 1 means
 EVAL_BATCH = 256

@@ -23,15 +23,16 @@ from tqdm.auto import tqdm
 
 import svhnx
 from svhnx.checkpoint import FORMAT, check_model, plain_config, plain_rng_state
+from svhnx.data.streams import Batch, batch_to
 from svhnx.models import create_model
 from svhnx.pretrained import starting_weights
 from svhnx.progress import with_progress
 from svhnx.train import distributed
-from svhnx.train.figures import plot_curves
 from svhnx.train.log_line import ema_note, ema_warm_steps, log_line
 from svhnx.train.run_dir import BEST, CURVES, LAST, RunDirectory, save_checkpoint
-from svhnx.train.task import Batch, Task, batch_to
+from svhnx.train.task import Task
 from svhnx.train.tensorboard_log import TensorBoardLog
+from svhnx.viz.curves import plot_curves
 
 
 @dataclass

@@ -16,10 +16,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
+from svhnx.data.augment import SlotWarp
 from svhnx.data.mnist import load_mnist
-from svhnx.data.sequences import SequenceStream, SlotWarp, iterate_batches, mnist_validation_set
+from svhnx.data.sequences import SequenceStream, mnist_validation_set
+from svhnx.data.streams import iterate_batches
 from svhnx.labels import NUM_DIGIT_CLASSES
-from svhnx.metrics import SequenceAccuracy
+from svhnx.metrics.sequence import SequenceAccuracy
 from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_float, positive_int
 from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
 
@@ -122,7 +124,7 @@ class MnistSequenceTask(Task):
 
     @torch.no_grad()
     def plot_predictions(self, model: nn.Module, batches: Iterable[Batch], device: torch.device, path: Any) -> None:
-        from svhnx.evaluate.figures import plot_sequence_predictions
+        from svhnx.viz.sequences import plot_sequence_predictions
 
         model.eval()
         images, truths, preds = [], [], []

@@ -8,7 +8,7 @@ default of ``<data root>/svhn``, extracted there from the official archives on f
 Training uses a seeded 80% of ``train`` (plus all of ``extra`` with ``--extra``), random 54 x 54
 crops; validation during training is the other 20% of ``train``, centre crops. ``python -m
 svhnx.evaluate`` asks for data the run never validated on: for this task, the official ``test``
-split (``--val-size`` takes its first images). Metrics: :class:`svhnx.svhn_metrics.SvhnMetrics`.
+split (``--val-size`` takes its first images). Metrics: :class:`svhnx.metrics.coverage.SvhnMetrics`.
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from svhnx.data.svhn_archives import split_folder
 from svhnx.data.svhn_dataset import LightAugment, SvhnTrainStream, evaluation_batches
 from svhnx.data.svhn_preprocess import SvhnCrops, count_crops, load_crops, preprocess_split, train_validation_split
 from svhnx.labels import NUM_DIGIT_CLASSES
-from svhnx.svhn_metrics import SvhnMetrics, plot_evaluation
+from svhnx.metrics.coverage import SvhnMetrics
 from svhnx.train.arguments import fraction, non_negative_int, positive_float, positive_int
 from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
+from svhnx.viz.readings import plot_evaluation
 
 TRAIN_IMAGES = 26_722  # 80% of the 33,402 train images: what --epochs 1 means
 EVAL_BATCH = 256

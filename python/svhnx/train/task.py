@@ -11,9 +11,9 @@ from typing import Any, ClassVar, TypeVar
 import torch
 from torch import nn
 
+from svhnx.data.streams import Batch
+from svhnx.metrics.base import MetricAccumulator
 from svhnx.models import list_models
-
-Batch = dict[str, torch.Tensor]
 
 #: Task name -> module that defines it (imported on demand). Add a line for a new task.
 TASK_MODULES: dict[str, str] = {
@@ -27,18 +27,6 @@ TASK_MODULES: dict[str, str] = {
 
 _TASKS: dict[str, type[Task]] = {}
 T = TypeVar("T", bound="type[Task]")
-
-
-class MetricAccumulator(ABC):
-    """Collects a task's metrics over the validation batches, then reports them."""
-
-    @abstractmethod
-    def update(self, output: Any, batch: Batch) -> None:
-        """Add one batch (model output and the batch on the model's device)."""
-
-    @abstractmethod
-    def compute(self) -> dict[str, float]:
-        """The metrics over every batch added so far."""
 
 
 class Task(ABC):
@@ -150,9 +138,3 @@ def get_task(name: str) -> type[Task]:
     if name not in _TASKS:
         raise ValueError(f"unknown task {name!r}; choose from {', '.join(list_tasks())}")
     return _TASKS[name]
-
-
-def batch_to(batch: Batch, device: torch.device, *, non_blocking: bool = False) -> Batch:
-    """Move every tensor of a batch to ``device``."""
-    return {k: v.to(device, non_blocking=non_blocking) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from svhnx.labels import BLANK_CHAR, format_label  # noqa: E402
-from svhnx.plotting import save_png  # noqa: E402
+from svhnx.labels import BLANK_CHAR, format_label
+from svhnx.viz.png import save_png
 
 
 def mistakes_first(truths: np.ndarray, preds: np.ndarray, count: int) -> np.ndarray:

@@ -10,13 +10,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from svhnx.plotting import save_png  # noqa: E402
+from svhnx.viz.png import save_png
 
 LOSS_COLUMNS = ("train_loss", "val_loss")
 #: Metric columns left off the error panel (still in metrics.csv): per-slot accuracies and thresholds.
