@@ -18,7 +18,7 @@ from svhnx.data.download import default_root
 from svhnx.data.mnist import load_mnist
 from svhnx.data.sequences import SequenceStream
 from svhnx.models import create_model
-from svhnx.train.mnist_seq import MnistSequenceTask
+from svhnx.tasks.mnist_seq import MnistSequenceTask
 
 MODELS = ("mnist-study", "mnist-lean")
 BATCH = 64

@@ -20,7 +20,7 @@ from svhnx.data.download import default_root
 from svhnx.models import create_model
 from svhnx.synth import SceneGenerator
 from svhnx.synth.dataset import SynthCropStream
-from svhnx.train.svhn import SvhnTask
+from svhnx.tasks.svhn import SvhnTask
 
 MODELS = {
     "svhn-goodfellow": {},

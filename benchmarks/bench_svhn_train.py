@@ -22,7 +22,7 @@ from benchmarks.record import print_table, save_result
 from svhnx.data.svhn_dataset import SvhnTrainStream
 from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.models import create_model
-from svhnx.train.svhn import SvhnTask
+from svhnx.tasks.svhn import SvhnTask
 
 CROPS = 4096
 STREAM_BATCHES = 50

@@ -29,7 +29,7 @@ from benchmarks.record import print_table, save_result
 from svhnx.data.download import default_root
 from svhnx.models import create_model
 from svhnx.synth import SceneGenerator
-from svhnx.train.svhn import SvhnTask
+from svhnx.tasks.svhn import SvhnTask
 
 SCENES = 600
 CROPS = 2000

@@ -11,8 +11,8 @@ from svhnx import doctor, export, predict, transfer
 from svhnx.evaluate import __main__ as evaluate_cli
 from svhnx.helptext import plain
 from svhnx.synth import __main__ as synth_cli
+from svhnx.tasks.base import get_task, list_tasks
 from svhnx.train import cli as train_cli
-from svhnx.train.task import get_task, list_tasks
 
 PARSERS = {
     "svhnx": svhnx_cli.build_parser,

@@ -12,10 +12,10 @@ from torch import nn
 
 from svhnx.models import register_model
 from svhnx.models.heads import SequenceHeads, image_input
+from svhnx.tasks.mnist_seq import MnistSequenceTask
 from svhnx.train import distributed
 from svhnx.train.cli import build_parser
 from svhnx.train.loop import Trainer
-from svhnx.train.mnist_seq import MnistSequenceTask
 from svhnx.train.run_dir import RunDirectory, load_checkpoint, read_metrics
 
 WORLD = 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from svhnx.synth.atlas import default_cache_dir
-from svhnx.train.svhn import default_crops_dir
+from svhnx.tasks.svhn import default_crops_dir
 
 
 def test_the_cache_is_the_sessions_own(tmp_path_factory: pytest.TempPathFactory) -> None:

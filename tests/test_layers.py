@@ -38,8 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("svhnx.metrics", "svhnx.segmentation_metrics"),
     ("svhnx.viz", "svhnx.plotting", "svhnx.svhn_metrics"),  # svhn_metrics: the alias of metrics.coverage and viz.readings
     ("svhnx.inference", "svhnx.localize", "svhnx.reader", "svhnx.runtime", "svhnx.export", "svhnx.predict"),
-    ("svhnx.tasks", "svhnx.train.task", "svhnx.train.mnist_seq", "svhnx.train.svhn", "svhnx.train.synth", "svhnx.train.synth_digits",
-     "svhnx.train.localizer", "svhnx.train.localizer_data", "svhnx.train.arguments"),
+    ("svhnx.tasks",),
     ("svhnx.train",),
     ("svhnx.evaluate", "svhnx.transfer"),
     ("svhnx.cli", "svhnx.doctor"),

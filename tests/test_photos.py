@@ -5,11 +5,11 @@ import pickle
 import numpy as np
 import pytest
 
+from svhnx.data.localizer_views import PHOTO_VIEWS, photo_views, photo_windows
 from svhnx.ops import box_masks
 from svhnx.synth.atlas import build_atlas
 from svhnx.synth.glyphs import ttf_glyph_sets
 from svhnx.synth.photos import PhotoGenerator
-from svhnx.train.localizer_data import PHOTO_VIEWS, photo_views, photo_windows
 
 SIDES = (160, 320)  # small photos keep the tests fast; the drawing is the same at any size
 

@@ -10,9 +10,9 @@ import sys
 import pytest
 import torch
 
+from svhnx.tasks.mnist_seq import MnistSequenceTask
 from svhnx.train import cli
 from svhnx.train.loop import Trainer, lr_factor, total_steps
-from svhnx.train.mnist_seq import MnistSequenceTask
 from svhnx.train.run_dir import read_metrics
 
 # One thread: on a shared 2-core machine two OpenMP threads spin against other jobs (4x slower).

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from svhnx.data.localizer_views import make_views, mixed_views, random_views, sample_windows, whole_views
 from svhnx.metrics.segmentation import box_iou
-from svhnx.train.localizer_data import make_views, mixed_views, random_views, sample_windows, whole_views
 
 
 def scene(height, width, boxes):

@@ -8,8 +8,8 @@ from svhnx.data.svhn_preprocess import preprocess_split
 from svhnx.inference.backends import load_model
 from svhnx.inference.reader import Reader
 from svhnx.models.unet import UNet
+from svhnx.tasks.localizer import UnetTask
 from svhnx.train import cli
-from svhnx.train.localizer import UnetTask
 from svhnx.train.run_dir import read_metrics
 
 TINY = ["--batch-size", "4", "--steps", "2", "--eval-every", "2", "--val-size", "16", "--val-photos", "2", "--no-progress", "--threads", "2"]

@@ -24,7 +24,7 @@ from svhnx.data.download import default_root
 from svhnx.helptext import plain
 from svhnx.ops import simd_kernels
 from svhnx.synth.atlas import default_cache_dir
-from svhnx.train.svhn import default_crops_dir
+from svhnx.tasks.svhn import default_crops_dir
 
 LIBRARIES = ("torch", "numpy", "opencv-python-headless", "h5py", "matplotlib", "tqdm", "onnx", "onnxruntime", "tensorboard")
 WEIGHTS_DIR = Path(svhnx.__file__).parent / "weights"

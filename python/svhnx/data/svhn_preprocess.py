@@ -160,6 +160,37 @@ def load_crops(path: str | os.PathLike[str], indices: np.ndarray | None = None) 
     return SvhnCrops(images, digits, lengths, names)
 
 
+@dataclass
+class CropGeometry:
+    """Where the crops of a file (some rows of it) came from: ``images`` ``uint8 [N, 64, 64, 3]``,
+    ``image_sizes`` ``int64 [N, 2]``, ``crop_boxes`` ``float32 [N, 4]`` (the grown number boxes
+    cut out) and each row's digit boxes (``digit_boxes`` ``float32 [M, 4]``, ``digit_counts`` ``[N]``)."""
+
+    images: np.ndarray
+    image_sizes: np.ndarray
+    crop_boxes: np.ndarray
+    digit_boxes: np.ndarray
+    digit_counts: np.ndarray
+
+
+def load_crop_geometry(path: str | os.PathLike[str], rows: np.ndarray) -> CropGeometry:
+    """The crops of ``rows`` (read in sorted order) of a crops file, with the boxes they were cut from."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"SVHN crops file not found: {path} (run the preprocessing first)")
+    with h5py.File(path, "r") as f:
+        missing = {"images", "image_sizes", "crop_boxes", "digit_boxes", "digit_counts"} - set(f)
+        if missing:
+            raise ValueError(f"{path}: not an SVHN crops file (no {', '.join(sorted(missing))})")
+        rows = np.sort(np.asarray(rows, dtype=np.int64))
+        images = f["images"][rows]
+        sizes, crop_boxes = f["image_sizes"][:], f["crop_boxes"][:]
+        digit_boxes, counts = f["digit_boxes"][:], f["digit_counts"][:]
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    boxes = np.concatenate([digit_boxes[offsets[r] : offsets[r + 1]] for r in rows]) if len(rows) else digit_boxes[:0]
+    return CropGeometry(images, sizes[rows], crop_boxes[rows], boxes, counts[rows])
+
+
 def count_crops(path: str | os.PathLike[str]) -> int:
     """How many images a crops file holds."""
     with h5py.File(path, "r") as f:

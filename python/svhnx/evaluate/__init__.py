@@ -20,9 +20,9 @@ from torch import nn
 from svhnx.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint
 from svhnx.models.ensemble import Ensemble, ShiftedViews, WarpedViews
 from svhnx.progress import with_progress
+from svhnx.tasks.base import Task, get_task
 from svhnx.train.cli import build_parser
 from svhnx.train.loop import evaluate_model, select_device
-from svhnx.train.task import Task, get_task
 
 __all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run", "with_shifted_views", "with_warped_views"]
 

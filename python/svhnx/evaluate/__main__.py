@@ -24,7 +24,7 @@ from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensem
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
 from svhnx.helptext import plain
 from svhnx.inference.backends import load_model
-from svhnx.train.arguments import non_negative_int, positive_int
+from svhnx.tasks.arguments import non_negative_int, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,9 +2,9 @@
 
 How a task plugs in
 -------------------
-1. Subclass :class:`Task` in a module of this package (see ``mnist_seq.py``), decorate it with
-   :func:`register_task`, and add ``"your-task": "svhnx.train.your_module"`` to
-   :data:`svhnx.train.task.TASK_MODULES`.
+1. Subclass :class:`Task` in a module of :mod:`svhnx.tasks` (see ``mnist_seq.py``), decorate it with
+   :func:`register_task`, and add ``"your-task": "svhnx.tasks.your_module"`` to
+   :data:`svhnx.tasks.base.TASK_MODULES`.
 2. Set ``name``, ``description``, ``defaults`` (defaults of the shared flags: ``model``,
    ``batch_size``, ``steps``, ``lr``, ``eval_every``, ``weight_decay``, ``schedule``, ...),
    ``metric`` (picks ``best.pt``; ``higher_is_better``) and ``images_per_epoch`` (what ``--epochs``
@@ -33,6 +33,7 @@ runs on rank 0 over the whole validation set, its metrics broadcast to every ran
 statistics stay per process (no SyncBatchNorm).
 """
 
-from svhnx.train.task import MetricAccumulator, Task, get_task, list_tasks, register_task
+from svhnx.metrics.base import MetricAccumulator
+from svhnx.tasks.base import Task, get_task, list_tasks, register_task
 
 __all__ = ["MetricAccumulator", "Task", "get_task", "list_tasks", "register_task"]

@@ -17,12 +17,12 @@ from svhnx.checkpoint import FORMAT, CheckpointError
 from svhnx.data.download import DatasetNotFoundError
 from svhnx.pretrained import WeightsError
 from svhnx.progress import with_progress
+from svhnx.tasks.arguments import RUNTIME_FLAGS, add_shared_arguments, explicit_flags
+from svhnx.tasks.base import get_task, list_tasks
 from svhnx.train import distributed
-from svhnx.train.arguments import RUNTIME_FLAGS, add_shared_arguments, explicit_flags
 from svhnx.train.loop import Trainer, select_device
 from svhnx.train.run_dir import LAST, RunDirectory, RunDirectoryError, load_checkpoint
 from svhnx.train.run_lock import lock_run_directory
-from svhnx.train.task import get_task, list_tasks
 from svhnx.train.tensorboard_log import INSTALL_HINT, tensorboard_available
 
 PREDICTIONS = "predictions.png"

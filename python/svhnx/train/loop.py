@@ -27,10 +27,10 @@ from svhnx.data.streams import Batch, batch_to
 from svhnx.models import create_model
 from svhnx.pretrained import starting_weights
 from svhnx.progress import with_progress
+from svhnx.tasks.base import Task
 from svhnx.train import distributed
 from svhnx.train.log_line import ema_note, ema_warm_steps, log_line
 from svhnx.train.run_dir import BEST, CURVES, LAST, RunDirectory, save_checkpoint
-from svhnx.train.task import Task
 from svhnx.train.tensorboard_log import TensorBoardLog
 from svhnx.viz.curves import plot_curves
 

@@ -18,12 +18,13 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
+from svhnx.data.streams import Batch
 from svhnx.synth import Realism, SceneGenerator
 from svhnx.synth.dataset import SynthCropStream
 from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
-from svhnx.train.arguments import fraction, positive_float, positive_int
-from svhnx.train.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnTask
-from svhnx.train.task import Batch, register_task
+from svhnx.tasks.arguments import fraction, positive_float, positive_int
+from svhnx.tasks.base import register_task
+from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnTask
 
 
 def unit_interval(text: str) -> float:

@@ -27,14 +27,16 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from svhnx.data.download import DatasetNotFoundError
+from svhnx.data.streams import Batch
 from svhnx.data.svhn import ANNOTATIONS
 from svhnx.data.svhn_archives import split_folder
 from svhnx.data.svhn_dataset import LightAugment, SvhnTrainStream, evaluation_batches
 from svhnx.data.svhn_preprocess import SvhnCrops, count_crops, load_crops, preprocess_split, train_validation_split
 from svhnx.labels import NUM_DIGIT_CLASSES
+from svhnx.metrics.base import MetricAccumulator
 from svhnx.metrics.coverage import SvhnMetrics
-from svhnx.train.arguments import fraction, non_negative_int, positive_float, positive_int
-from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
+from svhnx.tasks.arguments import fraction, non_negative_int, positive_float, positive_int
+from svhnx.tasks.base import Task, register_task
 from svhnx.viz.readings import plot_evaluation
 
 TRAIN_IMAGES = 26_722  # 80% of the 33,402 train images: what --epochs 1 means

@@ -6,7 +6,7 @@ between the predicted and the true union box of the digits in view (for ``unet``
 candidate of :func:`svhnx.inference.localize.mask_to_boxes`).
 
 Data: synthetic street scenes (:class:`svhnx.synth.SceneGenerator`, an endless stream; square
-windows around the number and whole scenes shown small, :mod:`svhnx.train.localizer_data`) and,
+windows around the number and whole scenes shown small, :mod:`svhnx.data.localizer_views`, :mod:`svhnx.synth.views`) and,
 for ``--photo-fraction`` of each batch, views of large photos of house fronts
 (:class:`svhnx.synth.photos.PhotoGenerator`: scanning windows at the first pass's scale and
 close-ups of the number and of other text, which is never in the mask), each
@@ -24,165 +24,28 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from svhnx.data.svhn_preprocess import train_validation_split
+from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, SCENE, VIEW_SIZE, LocalizerViews, concat_views, read_svhn_views, views_to_batch
+from svhnx.data.streams import Batch
+from svhnx.data.svhn_preprocess import count_crops, train_validation_split
 from svhnx.inference.localize import mask_to_boxes
-from svhnx.metrics.segmentation import box_iou, dice_coefficient, dice_loss
+from svhnx.metrics.localization import LocalizerMetrics
+from svhnx.metrics.segmentation import dice_loss
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS
-from svhnx.ops import box_masks, pixel_windows
-from svhnx.synth import SceneGenerator
-from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
-from svhnx.synth.photos import PhotoGenerator
-from svhnx.train.arguments import fraction, non_negative_float, non_negative_int, positive_int
-from svhnx.train.localizer_data import PHOTO_VIEWS, VIEW_SIZE, LocalizerViews, mixed_views, photo_views, visible_unions
-from svhnx.train.task import Batch, MetricAccumulator, Task, register_task
-from svhnx.viz.png import save_png
+from svhnx.ops import box_masks
+from svhnx.synth.dataset import VALIDATION_STREAM
+from svhnx.synth.views import PhotoViews, SceneViews
+from svhnx.tasks.arguments import fraction, non_negative_float, non_negative_int, positive_int
+from svhnx.tasks.base import Task, register_task
+from svhnx.viz.localizer import plot_localizations
 
 VIEWS_PER_EPOCH = 26_722  # as many as the SVHN training images (80% of train): what --epochs 1 means
 EVAL_BATCH = 256
 SCENE_CHUNK = 512  # validation scenes drawn at once
-SCENE, PHOTO = 0, 1  # kinds of view (the ``kind`` of a batch)
-TRAIN_PHOTO_SIDES = (600, 1280)  # long sides of the photos the localizer trains and validates on
-
-
-def views_to_batch(views: LocalizerViews, kinds: np.ndarray | None = None) -> Batch:
-    """The tensors the tasks train on: ``images`` uint8, ``masks`` float ``N x 1 x 64 x 64``,
-    ``boxes`` float ``N x 4`` in view pixels, ``lengths`` int64 and ``kind`` int64 (:data:`SCENE`
-    or :data:`PHOTO`; all scenes unless ``kinds`` says otherwise)."""
-    return {
-        "images": torch.from_numpy(views.images),
-        "masks": torch.from_numpy(views.masks).unsqueeze(1).float(),
-        "boxes": torch.from_numpy(views.boxes),
-        "lengths": torch.from_numpy(views.lengths),
-        "kind": torch.from_numpy(np.zeros(len(views.images), np.int64) if kinds is None else kinds),
-    }
-
-
-def concat_views(parts: list[LocalizerViews]) -> LocalizerViews:
-    """The views of ``parts`` one after the other."""
-    return LocalizerViews(*(np.concatenate(x) for x in zip(*((p.images, p.masks, p.boxes, p.lengths) for p in parts))))
-
-
-# -- data sources ----------------------------------------------------------------------------
-class SceneViews:
-    """Views of synthetic scenes (:func:`svhnx.train.localizer_data.mixed_views`): scenes
-    ``first ..`` of the stream of ``(seed, rank)``, their views drawn from ``(seed, rank, first)``.
-    Every pair is its own stream; validation is the pair ``(val_seed, VALIDATION_STREAM)``."""
-
-    def __init__(self, root: Path | None, seed: int, rank: int, whole_fraction: float) -> None:
-        self.generator = SceneGenerator.from_data(root)
-        self.seed = seed
-        self.rank = rank
-        self.generator_seed = stream_seed(seed, rank)
-        self.whole_fraction = whole_fraction
-
-    def views(self, first: int, count: int) -> LocalizerViews:
-        scenes = self.generator.scenes(count, seed=self.generator_seed, first=first)
-        counts = scenes.lengths
-        boxes = np.concatenate([scenes.boxes[i, :k] for i, k in enumerate(counts.tolist())])
-        rng = np.random.default_rng([self.seed, self.rank, first])
-        return mixed_views(scenes.images, boxes, counts, rng, self.whole_fraction)
-
-
-class PhotoViews:
-    """Views of large synthetic photos (:func:`svhnx.train.localizer_data.photo_views`,
-    ``views_per_photo`` of each, a multiple of 4): photos ``first ..`` of the stream of ``(seed,
-    rank)``, views drawn from ``(seed, rank, first)``. Photos are drawn with long sides in
-    :data:`TRAIN_PHOTO_SIDES`: every view is shrunk to 64 pixels anyway, and smaller photos are
-    quicker to draw."""
-
-    def __init__(self, root: Path | None, seed: int, rank: int, views_per_photo: int = PHOTO_VIEWS) -> None:
-        if views_per_photo % PHOTO_VIEWS:
-            raise ValueError(f"views_per_photo: expected a multiple of {PHOTO_VIEWS}, got {views_per_photo}")
-        self.generator = PhotoGenerator.from_data(root, sides=TRAIN_PHOTO_SIDES)
-        self.seed = seed
-        self.rank = rank
-        self.generator_seed = stream_seed(seed, rank)
-        self.rounds = views_per_photo // PHOTO_VIEWS
-
-    def views(self, first: int, count: int) -> LocalizerViews:
-        photos = self.generator.photos(count, seed=self.generator_seed, first=first)
-        return photo_views(photos, np.random.default_rng([self.seed, self.rank, first, PHOTO]), rounds=self.rounds)
-
-
-def read_svhn_views(path: Path, rows: np.ndarray) -> LocalizerViews:
-    """The 64 x 64 crops of a preprocessed SVHN file (rows ``rows``), with masks and boxes of their
-    digits mapped into the crops by the rule :func:`svhnx.ops.crop_resize` cut them with."""
-    if not path.is_file():
-        raise FileNotFoundError(f"--svhn-crops {path}: no such file (make it with svhnx.data.svhn_preprocess)")
-    with h5py.File(path, "r") as f:
-        missing = {"images", "image_sizes", "crop_boxes", "digit_boxes", "digit_counts"} - set(f)
-        if missing:
-            raise ValueError(f"{path}: not an SVHN crops file (no {', '.join(sorted(missing))})")
-        images = f["images"][np.sort(rows)]
-        sizes, crop_boxes = f["image_sizes"][:], f["crop_boxes"][:]
-        digit_boxes, counts = f["digit_boxes"][:], f["digit_counts"][:]
-    rows = np.sort(rows)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    boxes = np.concatenate([digit_boxes[offsets[r] : offsets[r + 1]] for r in rows]).astype(np.float64)
-    kept_counts = counts[rows]
-    x0, y0, x1, y1 = pixel_windows(crop_boxes[rows], sizes[rows]).astype(np.float64).T
-    owner = np.repeat(np.arange(len(rows)), kept_counts)
-    sx, sy = VIEW_SIZE / (x1 - x0), VIEW_SIZE / (y1 - y0)
-    mapped = np.stack(
-        [(boxes[:, 0] - x0[owner]) * sx[owner], (boxes[:, 1] - y0[owner]) * sy[owner], boxes[:, 2] * sx[owner], boxes[:, 3] * sy[owner]],
-        axis=1,
-    ).astype(np.float32)
-    masks = box_masks(mapped, kept_counts, (VIEW_SIZE, VIEW_SIZE))
-    lengths = np.minimum(kept_counts, 6).astype(np.int64)
-    return LocalizerViews(images, masks, visible_unions(mapped, kept_counts, VIEW_SIZE), lengths)
-
-
-# -- metrics -----------------------------------------------------------------------------------
-class LocalizerMetrics(MetricAccumulator):
-    """``dice`` (mean per view, of the thresholded prediction), ``box_iou`` (mean over the views
-    with a number in view) and, with a length head, ``length_accuracy``; the same for each kind of
-    view present (``scene_dice``, ``scene_box_iou``, ``photo_dice``, ``photo_box_iou``) and
-    ``photo_false_alarms``, the share of number-free photo views where a box was predicted."""
-
-    def __init__(self) -> None:
-        self.dice: list[np.ndarray] = []
-        self.iou: list[np.ndarray] = []
-        self.kinds: list[np.ndarray] = []
-        self.has_number: list[np.ndarray] = []
-        self.predicted: list[np.ndarray] = []
-        self.lengths_right = 0
-        self.lengths_seen = 0
-
-    def add(self, predicted_masks: torch.Tensor, predicted_boxes: np.ndarray, batch: Batch) -> None:
-        true_boxes = batch["boxes"].cpu().numpy()
-        self.dice.append(dice_coefficient(predicted_masks.float(), batch["masks"]).cpu().numpy())
-        self.iou.append(box_iou(predicted_boxes, true_boxes))
-        self.kinds.append(batch["kind"].cpu().numpy() if "kind" in batch else np.full(len(true_boxes), SCENE))
-        self.has_number.append(true_boxes[:, 2] > 0)
-        self.predicted.append(predicted_boxes[:, 2] > 0)
-
-    def add_lengths(self, logits: torch.Tensor, lengths: torch.Tensor) -> None:
-        self.lengths_right += int((logits.argmax(dim=1) == lengths).sum())
-        self.lengths_seen += len(lengths)
-
-    def compute(self) -> dict[str, float]:
-        dice, iou, kinds = np.concatenate(self.dice), np.concatenate(self.iou), np.concatenate(self.kinds)
-        has_number, predicted = np.concatenate(self.has_number), np.concatenate(self.predicted)
-        out = {"dice": float(dice.mean()), "box_iou": float(iou[has_number].mean()) if has_number.any() else 0.0}
-        for kind, name in ((SCENE, "scene"), (PHOTO, "photo")):
-            mine = kinds == kind
-            if mine.any() and mine.sum() < len(kinds):
-                out[f"{name}_dice"] = float(dice[mine].mean())
-                out[f"{name}_box_iou"] = float(iou[mine & has_number].mean()) if (mine & has_number).any() else 0.0
-        empty_photos = (kinds == PHOTO) & ~has_number
-        if empty_photos.any():
-            out["photo_false_alarms"] = float(predicted[empty_photos].mean())
-        if self.lengths_seen:
-            out["length_accuracy"] = self.lengths_right / self.lengths_seen
-        return out
-
-
 def unet_predictions(output: Any) -> tuple[np.ndarray, np.ndarray]:
     """U-Net output -> ``(probabilities float N x 64 x 64, best candidate boxes float32 N x 4)``;
     a view without a candidate gets an all-zero box (IoU 0)."""
@@ -255,9 +118,7 @@ class LocalizerTask(Task):
             parser.error(f"--photo-views: expected a multiple of {PHOTO_VIEWS}, got {args.photo_views}")
 
     def _svhn_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        with h5py.File(self.args.svhn_crops, "r") as f:
-            count = int(f["images"].shape[0])
-        return train_validation_split(count, self.args.val_fraction, 0)
+        return train_validation_split(count_crops(self.args.svhn_crops), self.args.val_fraction, 0)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         size = self.args.batch_size
@@ -365,7 +226,7 @@ class UnetTask(LocalizerTask):
             loss = loss + self.args.length_weight * F.cross_entropy(output["length"].float(), batch["lengths"])
         return loss
 
-    def new_metrics(self) -> MetricAccumulator:
+    def new_metrics(self) -> LocalizerMetrics:
         return UnetMetrics()
 
     def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -381,34 +242,8 @@ class BoxRegressionTask(LocalizerTask):
     def loss(self, output: Any, batch: Batch) -> torch.Tensor:
         return F.mse_loss(output["box"].float(), batch["boxes"] / VIEW_SIZE)
 
-    def new_metrics(self) -> MetricAccumulator:
+    def new_metrics(self) -> LocalizerMetrics:
         return BoxMetrics()
 
     def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
         return boxreg_predictions(output)
-
-
-def plot_localizations(
-    images: np.ndarray, masks: np.ndarray, boxes: np.ndarray, true_boxes: np.ndarray, path: Any, *, count: int = 32, columns: int = 8
-) -> None:
-    """A grid of views: predicted mask as a red tint, predicted box in red, true box in green."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    count = min(count, len(images))
-    rows = max(1, -(-count // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.6, rows * 1.6), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for i, ax in enumerate(axes.flat[:count]):
-        tinted = images[i].astype(np.float32)
-        tinted[..., 0] = tinted[..., 0] * (1 - 0.5 * masks[i]) + 255 * 0.5 * masks[i]
-        ax.imshow(tinted.astype(np.uint8))
-        for box, colour in ((true_boxes[i], "lime"), (boxes[i], "red")):
-            if box[2] > 0 and box[3] > 0:
-                ax.add_patch(Rectangle((box[0] - 0.5, box[1] - 0.5), box[2], box[3], fill=False, edgecolor=colour, linewidth=1.2))
-        ax.set_title(f"IoU {float(box_iou(boxes[i], true_boxes[i])):.2f}", fontsize=7)
-    save_png(fig, path)

@@ -17,17 +17,23 @@ the number and of the other text around it, which is never in the mask.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import torch
 
+from svhnx.data.streams import Batch
+from svhnx.data.svhn_preprocess import load_crop_geometry
 from svhnx.ops import box_masks, crop_resize, pixel_windows, union_boxes
+from svhnx.ops.crop_rule import GROWTH
 
 VIEW_SIZE = 64
-MARGIN = 1.3  # the smallest window is the number's larger side grown by 30%
+MARGIN = 1 + GROWTH  # the smallest window is the number's larger side grown as the SVHN crop rule grows it (30%)
 WHOLE_SMALLEST = 40  # long side of a whole photo in its view: 40 to 64 pixels
+SCENE, PHOTO = 0, 1  # kinds of view (the ``kind`` of a batch)
 
 
 @dataclass(frozen=True)
@@ -262,3 +268,38 @@ def photo_views(photos: Sequence, rng: np.random.Generator, size: int = VIEW_SIZ
     in_view = (cx >= 0) & (cx < size) & (cy >= 0) & (cy < size)
     lengths = np.bincount(owner, weights=in_view, minlength=len(counts)).astype(np.int64)
     return LocalizerViews(np.stack(images), masks, visible_unions(mapped, counts_array, size), lengths)
+
+
+def views_to_batch(views: LocalizerViews, kinds: np.ndarray | None = None) -> Batch:
+    """The tensors the tasks train on: ``images`` uint8, ``masks`` float ``N x 1 x 64 x 64``,
+    ``boxes`` float ``N x 4`` in view pixels, ``lengths`` int64 and ``kind`` int64 (:data:`SCENE`
+    or :data:`PHOTO`; all scenes unless ``kinds`` says otherwise)."""
+    return {
+        "images": torch.from_numpy(views.images),
+        "masks": torch.from_numpy(views.masks).unsqueeze(1).float(),
+        "boxes": torch.from_numpy(views.boxes),
+        "lengths": torch.from_numpy(views.lengths),
+        "kind": torch.from_numpy(np.zeros(len(views.images), np.int64) if kinds is None else kinds),
+    }
+
+
+def concat_views(parts: list[LocalizerViews]) -> LocalizerViews:
+    """The views of ``parts`` one after the other."""
+    return LocalizerViews(*(np.concatenate(x) for x in zip(*((p.images, p.masks, p.boxes, p.lengths) for p in parts))))
+
+
+def read_svhn_views(path: str | os.PathLike[str], rows: np.ndarray) -> LocalizerViews:
+    """The 64 x 64 crops of a preprocessed SVHN file (rows ``rows``), with masks and boxes of their
+    digits mapped into the crops by the rule :func:`svhnx.ops.crop_resize` cut them with."""
+    crops = load_crop_geometry(path, rows)
+    boxes, kept_counts = crops.digit_boxes.astype(np.float64), crops.digit_counts
+    x0, y0, x1, y1 = pixel_windows(crops.crop_boxes, crops.image_sizes).astype(np.float64).T
+    owner = np.repeat(np.arange(len(kept_counts)), kept_counts)
+    sx, sy = VIEW_SIZE / (x1 - x0), VIEW_SIZE / (y1 - y0)
+    mapped = np.stack(
+        [(boxes[:, 0] - x0[owner]) * sx[owner], (boxes[:, 1] - y0[owner]) * sy[owner], boxes[:, 2] * sx[owner], boxes[:, 3] * sy[owner]],
+        axis=1,
+    ).astype(np.float32)
+    masks = box_masks(mapped, kept_counts, (VIEW_SIZE, VIEW_SIZE))
+    lengths = np.minimum(kept_counts, 6).astype(np.int64)
+    return LocalizerViews(crops.images, masks, visible_unions(mapped, kept_counts, VIEW_SIZE), lengths)

@@ -17,12 +17,12 @@ from svhnx.models import list_models
 
 #: Task name -> module that defines it (imported on demand). Add a line for a new task.
 TASK_MODULES: dict[str, str] = {
-    "mnist-seq": "svhnx.train.mnist_seq",
-    "svhn": "svhnx.train.svhn",
-    "unet": "svhnx.train.localizer",
-    "boxreg": "svhnx.train.localizer",
-    "synth": "svhnx.train.synth",
-    "synth-digits": "svhnx.train.synth_digits",
+    "mnist-seq": "svhnx.tasks.mnist_seq",
+    "svhn": "svhnx.tasks.svhn",
+    "unet": "svhnx.tasks.localizer",
+    "boxreg": "svhnx.tasks.localizer",
+    "synth": "svhnx.tasks.synth",
+    "synth-digits": "svhnx.tasks.synth_digits",
 }
 
 _TASKS: dict[str, type[Task]] = {}

@@ -1,0 +1,56 @@
+"""The localizer's endless sources of training views: synthetic scenes and large synthetic photos,
+each ``(seed, rank)`` pair its own stream (:func:`svhnx.synth.dataset.stream_seed`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, LocalizerViews, mixed_views, photo_views
+from svhnx.synth.dataset import stream_seed
+from svhnx.synth.generator import SceneGenerator
+from svhnx.synth.photos import PhotoGenerator
+
+TRAIN_PHOTO_SIDES = (600, 1280)  # long sides of the photos the localizer trains and validates on
+
+
+class SceneViews:
+    """Views of synthetic scenes (:func:`svhnx.data.localizer_views.mixed_views`): scenes
+    ``first ..`` of the stream of ``(seed, rank)``, their views drawn from ``(seed, rank, first)``.
+    Every pair is its own stream; validation is the pair ``(val_seed, VALIDATION_STREAM)``."""
+
+    def __init__(self, root: Path | None, seed: int, rank: int, whole_fraction: float) -> None:
+        self.generator = SceneGenerator.from_data(root)
+        self.seed = seed
+        self.rank = rank
+        self.generator_seed = stream_seed(seed, rank)
+        self.whole_fraction = whole_fraction
+
+    def views(self, first: int, count: int) -> LocalizerViews:
+        scenes = self.generator.scenes(count, seed=self.generator_seed, first=first)
+        counts = scenes.lengths
+        boxes = np.concatenate([scenes.boxes[i, :k] for i, k in enumerate(counts.tolist())])
+        rng = np.random.default_rng([self.seed, self.rank, first])
+        return mixed_views(scenes.images, boxes, counts, rng, self.whole_fraction)
+
+
+class PhotoViews:
+    """Views of large synthetic photos (:func:`svhnx.data.localizer_views.photo_views`,
+    ``views_per_photo`` of each, a multiple of 4): photos ``first ..`` of the stream of ``(seed,
+    rank)``, views drawn from ``(seed, rank, first)``. Photos are drawn with long sides in
+    :data:`TRAIN_PHOTO_SIDES`: every view is shrunk to 64 pixels anyway, and smaller photos are
+    quicker to draw."""
+
+    def __init__(self, root: Path | None, seed: int, rank: int, views_per_photo: int = PHOTO_VIEWS) -> None:
+        if views_per_photo % PHOTO_VIEWS:
+            raise ValueError(f"views_per_photo: expected a multiple of {PHOTO_VIEWS}, got {views_per_photo}")
+        self.generator = PhotoGenerator.from_data(root, sides=TRAIN_PHOTO_SIDES)
+        self.seed = seed
+        self.rank = rank
+        self.generator_seed = stream_seed(seed, rank)
+        self.rounds = views_per_photo // PHOTO_VIEWS
+
+    def views(self, first: int, count: int) -> LocalizerViews:
+        photos = self.generator.photos(count, seed=self.generator_seed, first=first)
+        return photo_views(photos, np.random.default_rng([self.seed, self.rank, first, PHOTO]), rounds=self.rounds)
