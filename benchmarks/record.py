@@ -1,5 +1,5 @@
 """Recording measured results: JSON in ``benchmarks/results/`` with the command, the git commit,
-the machine, the library versions and the date (see CONVENTIONS.md)."""
+the machine, the library versions and the date."""
 
 from __future__ import annotations
 

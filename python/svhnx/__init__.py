@@ -1,8 +1,10 @@
 """svhnx: read multi-digit house numbers from images."""
 
+from importlib.metadata import version
+
 from svhnx.labels import BLANK, MAX_DIGITS, format_label, parse_label
 
-__version__ = "0.1.0"
+__version__ = version("svhnx")  # pyproject.toml's, the one place it is written
 
 __all__ = ["BLANK", "MAX_DIGITS", "Reading", "format_label", "parse_label", "read", "__version__"]
 

@@ -1,4 +1,4 @@
-"""The label conventions every part of svhnx shares (see CONVENTIONS.md).
+"""The label conventions every part of svhnx shares; this module is their one home.
 
 A number has at most :data:`MAX_DIGITS` digits. Its target is ``digits: int64[5]``, one class per
 slot (0-9, or :data:`BLANK`), plus a length class in ``0..6`` where :data:`LENGTH_OVERFLOW` means

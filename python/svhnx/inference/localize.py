@@ -4,7 +4,7 @@ then, optionally, look at each candidate again up close (:func:`refine`): a 64 x
 at the photo's full resolution gives a tighter box, the length head's answer, and a second opinion
 that drops candidates the close look does not confirm.
 
-Boxes are ``[left, top, width, height]`` in pixels of the photo (CONVENTIONS.md).
+Boxes are ``[left, top, width, height]`` in pixels of the photo, as everywhere in svhnx (:mod:`svhnx.ops`).
 """
 
 from __future__ import annotations

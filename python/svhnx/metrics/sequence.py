@@ -1,4 +1,4 @@
-"""Accuracy of multi-digit readings (CONVENTIONS.md): sequence, per-digit, per-position and length.
+"""Accuracy of multi-digit readings (targets as :mod:`svhnx.labels` defines them): sequence, per-digit, per-position and length.
 
 A reading is the five predicted slot classes (10 = blank). It is right when every slot is right;
 a number of more than five digits (length class 6) can never be read right.

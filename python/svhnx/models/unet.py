@@ -37,7 +37,7 @@ PHOTO_STD = 0.25
 
 class LocalizerOutput(TypedDict, total=False):
     """What a localizer returns: ``mask`` logits ``N x 1 x H x W`` and, with a length head,
-    ``length`` logits ``N x 7`` (classes 0..6 as in CONVENTIONS.md)."""
+    ``length`` logits ``N x 7`` (classes 0..6 as in :mod:`svhnx.labels`)."""
 
     mask: torch.Tensor
     length: torch.Tensor

@@ -2,8 +2,8 @@
 
 Every op works on whole batches, releases the GIL, takes ``threads`` (``None`` = all cores)
 and, where it is random, a ``seed``: the same seed gives the same output whatever the thread
-count. Inputs follow CONVENTIONS.md (``uint8`` ``N x H x W x C`` images, ``float32``
-``[left, top, width, height]`` boxes); anything else raises ``TypeError``/``ValueError``.
+count. Inputs are what every svhnx module passes around (``uint8`` ``N x H x W x C`` images, ``float32``
+``[left, top, width, height]`` boxes in pixels); anything else raises ``TypeError``/``ValueError``.
 """
 
 from svhnx.ops.boxes import box_masks, expand_boxes, union_boxes

@@ -1,4 +1,4 @@
-"""The run directory of CONVENTIONS.md: ``config.json``, ``metrics.csv`` (one row per evaluation),
+"""A training run's directory: ``config.json``, ``metrics.csv`` (one row per evaluation),
 ``last.pt`` and ``best.pt`` (atomic), and PNG figures."""
 
 from __future__ import annotations
