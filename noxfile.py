@@ -37,9 +37,10 @@ def _install(session: nox.Session, extra: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Build and install svhnx, then run the test suite."""
+    """Build and install svhnx, then run the whole test suite, the slow tests included
+    (``nox -s tests -- -m "not slow"`` for the quick part alone)."""
     _install(session, "test")
-    session.run("pytest", *session.posargs, env={"SVHNX_DATA": _shared_data()})
+    session.run("pytest", "-m", "slow or not slow", *session.posargs, env={"SVHNX_DATA": _shared_data()})
 
 
 @nox.session

@@ -24,6 +24,7 @@ def command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-c", "import sys, svhnx.cli; sys.exit(svhnx.cli.main())"]
 
 
+@pytest.mark.slow
 def test_svhnx_runs_the_python_m_tools():
     listing = subprocess.run([*command(), "--help"], capture_output=True, text=True, check=True).stdout
     for name in ("train", "evaluate", "predict", "synth", "export", "doctor"):

@@ -46,6 +46,7 @@ def scalar_steps(run, tag):
     return [e.step for e in events.Scalars(tag)]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(data_root, tmp_path):
     pytest.importorskip("tensorboard")
     straight, crashed = tmp_path / "straight", tmp_path / "crashed"

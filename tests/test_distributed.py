@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 from torch import nn
@@ -17,6 +18,8 @@ from svhnx.train import distributed
 from svhnx.train.cli import build_parser
 from svhnx.train.loop import Trainer
 from svhnx.train.run_dir import RunDirectory, load_checkpoint, read_metrics
+
+pytestmark = pytest.mark.slow  # seconds per test: run with -m slow, or the whole suite with nox -s tests
 
 WORLD = 2
 BATCH = 8  # per process

@@ -48,6 +48,7 @@ def test_a_checkpoint_file_works_too_and_the_same_seed_gives_the_same_numbers(ru
     assert evaluate_run(run, size=200, seed=8) != first
 
 
+@pytest.mark.slow
 def test_several_runs_are_scored_as_their_ensemble(run_dir, other_run_dir, capsys, tmp_path):
     report = tmp_path / "ensemble.json"
     assert evaluate_cli.main([str(run_dir), str(other_run_dir), "--val-size", "200", "--json", str(report)]) == 0
@@ -59,6 +60,7 @@ def test_several_runs_are_scored_as_their_ensemble(run_dir, other_run_dir, capsy
     assert result["sequence_accuracy"] == evaluate_run(ensemble, size=200, seed=result["seed"])["sequence_accuracy"]
 
 
+@pytest.mark.slow
 def test_test_time_augmentation_is_a_flag(run_dir, other_run_dir, tmp_path):
     report = tmp_path / "tta.json"
     flags = ["--val-size", "100", "--tta-shift", "1", "--json", str(report), "--figure", str(tmp_path / "tta.png")]
@@ -66,6 +68,7 @@ def test_test_time_augmentation_is_a_flag(run_dir, other_run_dir, tmp_path):
     assert json.loads(report.read_text())["tta_shift"] == 1
 
 
+@pytest.mark.slow
 def test_warped_test_time_views_are_a_flag_too(run_dir, tmp_path, capsys):
     report = tmp_path / "warp.json"
     flags = ["--val-size", "100", "--seed", "5", "--tta-warp", "2", "--json", str(report), "--figure", str(tmp_path / "warp.png")]

@@ -21,6 +21,8 @@ from unittest import mock
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # seconds per test: run with -m slow, or the whole suite with nox -s tests
+
 SECONDS = 3.0
 KINDS = ("digit_struct", "image", "checkpoint")
 

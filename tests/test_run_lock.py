@@ -26,6 +26,7 @@ def train(data_root, out, *extra):
     return cli.main(["mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(out), *TINY, *extra])
 
 
+@pytest.mark.slow
 def test_a_second_process_is_refused_and_told_the_holders_pid(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
@@ -58,6 +59,7 @@ def test_training_into_a_locked_run_directory_is_refused(data_root, tmp_path, ca
     assert not (tmp_path / "run" / "metrics.csv").exists()
 
 
+@pytest.mark.slow
 def test_a_run_killed_before_its_first_checkpoint_is_started_afresh(data_root, tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()

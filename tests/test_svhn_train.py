@@ -14,6 +14,8 @@ from svhnx.train import cli
 from svhnx.train.run_dir import read_metrics
 from svhnx.transfer import main as transfer_main
 
+pytestmark = pytest.mark.slow  # seconds per test: run with -m slow, or the whole suite with nox -s tests
+
 PNG = b"\x89PNG\r\n\x1a\n"
 # A narrow model (the full one is 23M parameters) and a constant learning rate for 3 steps.
 SMALL = ["--width", "0.25", "--dense", "64", "--batch-size", "4", "--schedule", "constant", "--no-progress", "--threads", "2"]

@@ -61,6 +61,7 @@ def test_generator_pickles_for_loader_workers(generator: SceneGenerator) -> None
     np.testing.assert_array_equal(copy.crops(4, seed=2).images, generator.crops(4, seed=2).images)
 
 
+@pytest.mark.slow
 def test_synth_task_trains_and_is_evaluated_on_real_svhn(data_root: Path, tmp_path: Path,
                                                         tmp_path_factory: pytest.TempPathFactory,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,7 @@ def test_ema_weights_are_the_ones_evaluated_and_saved(data_root, tmp_path):
     assert not torch.equal(averaged["classify.weight"], trained["classify.weight"])
 
 
+@pytest.mark.slow
 def test_a_20_step_cli_run_writes_a_complete_run_directory(data_root, tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "svhnx.train", "mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(out), "--steps", "20", *TINY]
@@ -58,6 +59,7 @@ def test_a_20_step_cli_run_writes_a_complete_run_directory(data_root, tmp_path):
     assert checkpoint["progress"]["step"] == 20 and checkpoint["task"] == "mnist-seq"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ema", [["--ema", "0"], ["--ema", "0.9"]], ids=["plain", "ema"])
 def test_ctrl_c_stops_at_a_step_and_resume_continues_exactly(data_root, tmp_path, monkeypatch, capsys, ema):
     assert train(data_root, tmp_path / "straight", "--steps", "20", *ema) == 0

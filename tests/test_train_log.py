@@ -46,6 +46,7 @@ def test_the_ema_is_warm_once_the_first_weights_keep_under_5_percent():
     assert ema_warm_steps(0.0) == 0
 
 
+@pytest.mark.slow
 def test_a_training_run_prints_short_lines_and_the_raw_score_while_the_ema_warms_up(data_root, tmp_path, capsys):
     flags = ["--batch-size", "16", "--val-size", "200", "--steps", "20", "--eval-every", "10", "--ema", "0.99",
              "--no-progress", "--threads", "1"]

@@ -53,6 +53,7 @@ def test_default_widths_are_half_the_original_unet():
     assert len(convs) == 2 * 5 + 2 * 4 + 1
 
 
+@pytest.mark.slow
 def test_unet_learns_a_mask():
     torch.manual_seed(1)
     model = UNet(widths=(8, 16, 32))

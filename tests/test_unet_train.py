@@ -12,6 +12,8 @@ from svhnx.tasks.localizer import UnetTask
 from svhnx.train import cli
 from svhnx.train.run_dir import read_metrics
 
+pytestmark = pytest.mark.slow  # seconds per test: run with -m slow, or the whole suite with nox -s tests
+
 TINY = ["--batch-size", "4", "--steps", "2", "--eval-every", "2", "--val-size", "16", "--val-photos", "2", "--no-progress", "--threads", "2"]
 NARROW = ["--widths", "4,8,16,32,64"]
 PHOTOS = ["--batch-size", "8", "--photo-views", "4"]  # half of each batch: the 4 views of one photo
