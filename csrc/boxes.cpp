@@ -3,7 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "common.hpp"
+#include "svhnx/checks.hpp"
+#include "svhnx/parallel.hpp"
 #include "ops.hpp"
 
 namespace svhnx {

@@ -1,7 +1,10 @@
 // random_crop and center_crop: fixed-size crops of a batch of same-size images.
 #include <string>
 
-#include "common.hpp"
+#include "svhnx/checks.hpp"
+#include "svhnx/parallel.hpp"
+#include "svhnx/rng.hpp"
+#include "svhnx/rows.hpp"
 #include "ops.hpp"
 
 namespace svhnx {

@@ -6,7 +6,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "common.hpp"
+#include "svhnx/checks.hpp"
+#include "svhnx/parallel.hpp"
 #include "ops.hpp"
 
 namespace svhnx {

@@ -1,6 +1,6 @@
 // The svhnx._core extension: native batch operations of the data path.
-#include "crop_rule.hpp"
 #include "ops.hpp"
+#include "svhnx/crop_rule.hpp"
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Native batch operations of svhnx (use svhnx.ops, which documents them).";

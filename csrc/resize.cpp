@@ -25,7 +25,9 @@
 
 #include <pybind11/stl.h>  // std::optional seed
 
-#include "common.hpp"
+#include "svhnx/checks.hpp"
+#include "svhnx/parallel.hpp"
+#include "svhnx/rng.hpp"
 #include "ops.hpp"
 
 namespace svhnx {

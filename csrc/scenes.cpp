@@ -3,7 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
+#include "svhnx/checks.hpp"
+#include "svhnx/parallel.hpp"
 #include "ops.hpp"
 #include "scenes.hpp"
 

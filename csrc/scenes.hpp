@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "common.hpp"
+#include "svhnx/rng.hpp"
 
 namespace svhnx {
 namespace scenes {

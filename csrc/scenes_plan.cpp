@@ -5,8 +5,9 @@
 #include <limits>
 #include <string>
 
-#include "crop_rule.hpp"
 #include "scenes.hpp"
+#include "svhnx/checks.hpp"
+#include "svhnx/crop_rule.hpp"
 
 namespace svhnx {
 namespace scenes {
@@ -93,8 +94,6 @@ Rgb color_with_luminance(Rng& rng, double lum, double sat) {
   }
   return {static_cast<float>(rgb[0]), static_cast<float>(rgb[1]), static_cast<float>(rgb[2])};
 }
-
-double clamp(double v, double lo, double hi) { return std::min(hi, std::max(lo, v)); }
 
 // Luminance of an ink colour at contrast `c` from a surface of luminance `surface`.
 double ink_luminance(Rng& rng, double surface, double c) {
@@ -350,7 +349,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   const double W = p.scene_w, H = p.scene_h;
   const double center_x = row[3] * W, center_y = row[4] * H;
   const double target_h = std::max(4.0, row[5] * H);
-  const double gap = row[6], slope = clamp(row[7], -0.6, 0.6);
+  const double gap = row[6], slope = std::clamp<double>(row[7], -0.6, 0.6);
   const double aspect = std::isfinite(row[8]) && row[8] > 0 ? row[8] : 1.0;  // relative to each digit's median
 
   // Digits and typeface.
@@ -358,7 +357,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   const int style = draw_cdf(rng, t.style_cdf.data(), t.n_styles);
 
   // Ink style first: the boxes depend on the stroke weight.
-  p.weight = static_cast<float>(r.style * clamp(0.3 + 0.7 * normal(rng), -0.6, 2.2));
+  p.weight = static_cast<float>(r.style * std::clamp<double>(0.3 + 0.7 * normal(rng), -0.6, 2.2));
   if (chance(rng, 0.25 * r.style)) {
     const double u = rng.uniform();
     p.ink = u < 0.4 ? Ink::kOutlined : u < 0.6 ? Ink::kOutlineOnly : Ink::kShadow;
@@ -386,7 +385,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
     gap_plate[i] = std::max(-0.1, gap_target[i]) * target_h;
     aspect_target[i] = aspect * t.digit_aspect[p.labels[i]] * std::exp(spread[i] - median_spread);
     const auto& ink = t.ink[ids[i]];
-    widen[i] = clamp(aspect_target[i] / (ink[2] / ink[3]), 0.35, 2.2);
+    widen[i] = std::clamp<double>(aspect_target[i] / (ink[2] / ink[3]), 0.35, 2.2);
   }
   double half_w = 0;
   const auto layout = [&]() {  // left to right, then centred on the plate origin
@@ -413,9 +412,9 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   const double angle = r.distortion * (std::atan(slope) + 0.03 * normal(rng));
   // Shear widens boxes; a number whose real boxes were narrow cannot have had much of it.
   const double max_shear = std::min(0.35, 0.5 * aspect * t.digit_aspect[0]);
-  const double shear = r.distortion * clamp(0.12 * normal(rng), -max_shear, max_shear);
-  double persp_x = r.distortion * clamp(0.2 * normal(rng), -0.4, 0.4) / (half_w + target_h);
-  double persp_y = r.distortion * clamp(0.1 * normal(rng), -0.25, 0.25) / (half_h + target_h);
+  const double shear = r.distortion * std::clamp<double>(0.12 * normal(rng), -max_shear, max_shear);
+  double persp_x = r.distortion * std::clamp<double>(0.2 * normal(rng), -0.4, 0.4) / (half_w + target_h);
+  double persp_y = r.distortion * std::clamp<double>(0.1 * normal(rng), -0.25, 0.25) / (half_h + target_h);
   const Mat3 rotate = {std::cos(angle), -std::sin(angle), 0, std::sin(angle), std::cos(angle), 0, 0, 0, 1};
   const Mat3 skew = {1, shear, 0, 0, 1, 0, 0, 0, 1};
 
@@ -440,7 +439,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
     for (int i = 0; i < p.length; ++i) {
       // Box width = stretch * the glyph's ink width + what shear and rotation add: solve for the stretch.
       const double ink_w = t.ink[ids[i]][2] * unit / t.scales[ids[i]] * scene_per_plate;
-      widen[i] = clamp(widen[i] + (aspect_target[i] * boxes[i][3] - boxes[i][2]) / ink_w, 0.35, 2.2);
+      widen[i] = std::clamp<double>(widen[i] + (aspect_target[i] * boxes[i][3] - boxes[i][2]) / ink_w, 0.35, 2.2);
       if (i + 1 < p.length) {
         const double measured = (boxes[i + 1][0] - boxes[i][0] - boxes[i][2]) / boxes[i][3];
         gap_plate[i] = std::max(gap_plate[i] + (gap_target[i] - measured) * boxes[i][3] / scene_per_plate, -0.12 * target_h);
@@ -472,7 +471,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   const double wall_lum = 0.08 + 0.87 * std::pow(rng.uniform(), 0.7);
   const double wall_sat = chance(rng, 0.8) ? 0.2 * rng.uniform() : uniform(rng, 0.2, 0.6);  // walls are mostly muted
   p.wall = color_with_luminance(rng, wall_lum, wall_sat);
-  p.wall2 = color_with_luminance(rng, clamp(wall_lum + 0.25 * normal(rng), 0.03, 0.97), wall_sat);
+  p.wall2 = color_with_luminance(rng, std::clamp<double>(wall_lum + 0.25 * normal(rng), 0.03, 0.97), wall_sat);
   double surface = wall_lum;
   p.plate = chance(rng, 0.35 * r.background);
   const double hd = target_h;  // digit height in plate units (before the size correction f)
@@ -518,7 +517,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
       apply_h(to_plate.data(), rng.uniform() * W, rng.uniform() * H, px, py);
       b.offset = b.nx * px + b.ny * py;
       b.width = hd * (chance(rng, 0.5) ? uniform(rng, 0.03, 0.15) : uniform(rng, 0.2, 1.5));
-      b.color = color_with_luminance(rng, clamp(wall_lum + 0.35 * normal(rng), 0.02, 0.98), 0.4 * rng.uniform());
+      b.color = color_with_luminance(rng, std::clamp<double>(wall_lum + 0.35 * normal(rng), 0.02, 0.98), 0.4 * rng.uniform());
       double lo = std::numeric_limits<double>::infinity(), hi = -lo;  // the number's extent along n
       for (double cx : {-half_w - 0.2 * hd, half_w + 0.2 * hd}) {
         for (double cy : {-0.7 * hd, 0.7 * hd}) {
@@ -583,8 +582,8 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
     const double cx = u[0] + u[2] / 2, cy = u[1] + u[3] / 2, half = 0.5 * (1.0 + kCropGrowth);
     const double left = std::max(0.0, cx - half * u[2]), right = std::min(W, cx + half * u[2]);
     const double top = std::max(0.0, cy - half * u[3]), bottom = std::min(H, cy + half * u[3]);
-    const double x0 = clamp(std::floor(left), 0, W - 1), x1 = clamp(std::ceil(right), x0 + 1, W);
-    const double y0 = clamp(std::floor(top), 0, H - 1), y1 = clamp(std::ceil(bottom), y0 + 1, H);
+    const double x0 = std::clamp<double>(std::floor(left), 0, W - 1), x1 = std::clamp<double>(std::ceil(right), x0 + 1, W);
+    const double y0 = std::clamp<double>(std::floor(top), 0, H - 1), y1 = std::clamp<double>(std::ceil(bottom), y0 + 1, H);
     p.win[0] = x0, p.win[1] = y0, p.win[2] = x1 - x0, p.win[3] = y1 - y0;
     p.out_w = p.out_h = crop_size;
   } else {

@@ -13,7 +13,6 @@ namespace {
 constexpr double kPi = 3.141592653589793;
 constexpr int kCurve = 1024;  // steps of the gamma table
 
-float clampf(float v, float lo, float hi) { return std::min(hi, std::max(lo, v)); }
 // Round to the nearest integer, halves away from zero (inline; std::nearbyint is a libm call).
 float round_half_away(float v) { return static_cast<float>(static_cast<int>(v + (v >= 0 ? 0.5f : -0.5f))); }
 Rgb lerp(const Rgb& a, const Rgb& b, float t) {
@@ -61,7 +60,7 @@ float hash_normal(uint64_t h) {
 // Surfaces and glyphs
 // ---------------------------------------------------------------------------------------
 
-float coverage(float d, float aa) { return clampf(d / aa + 0.5f, 0.f, 1.f); }
+float coverage(float d, float aa) { return std::clamp<float>(d / aa + 0.5f, 0.f, 1.f); }
 
 // Signed distance field of a glyph at cell coordinates (cx, cy), in cell px (positive inside).
 float glyph_field(const uint8_t* f, double cx, double cy) {
@@ -92,7 +91,7 @@ struct Shader {
       case Texture::kFlat:
         break;
       case Texture::kGradient:
-        c = lerp(p.wall, p.wall2, clampf(static_cast<float>(0.5 + p.grad[0] * px + p.grad[1] * py), 0.f, 1.f));
+        c = lerp(p.wall, p.wall2, std::clamp<float>(static_cast<float>(0.5 + p.grad[0] * px + p.grad[1] * py), 0.f, 1.f));
         break;
       case Texture::kStucco:
         c = scale(p.wall, 1.f + 3.f * static_cast<float>(p.noise_amp) * (fbm(px / s, py / s, p.tex_seed) - 0.5f));
@@ -289,8 +288,8 @@ void jpeg_artefacts(float* img, int w, int h, int quality, float* work) {
   const float scale = quality < 50 ? 5000.f / quality : 200.f - 2.f * quality;
   float ql[64], qc[64];
   for (int i = 0; i < 64; ++i) {
-    ql[i] = clampf(std::floor((kLumaQ[i] * scale + 50) / 100), 1, 255);
-    qc[i] = clampf(std::floor((kChromaQ[i] * scale + 50) / 100), 1, 255);
+    ql[i] = std::clamp<float>(std::floor((kLumaQ[i] * scale + 50) / 100), 1, 255);
+    qc[i] = std::clamp<float>(std::floor((kChromaQ[i] * scale + 50) / 100), 1, 255);
   }
   const int cw = (w + 1) / 2, ch = (h + 1) / 2;
   float* Y = work;
@@ -324,7 +323,7 @@ void jpeg_artefacts(float* img, int w, int h, int quality, float* work) {
 // Bilinear resampling of a float RGB image (values 0..255) to uint8, pixel centres aligned.
 void resample(const float* src, int sw, int sh, uint8_t* dst, int dw, int dh) {
   if (sw == dw && sh == dh) {
-    for (size_t i = 0; i < static_cast<size_t>(sw) * sh * 3; ++i) dst[i] = static_cast<uint8_t>(clampf(src[i], 0.f, 255.f) + 0.5f);
+    for (size_t i = 0; i < static_cast<size_t>(sw) * sh * 3; ++i) dst[i] = static_cast<uint8_t>(std::clamp<float>(src[i], 0.f, 255.f) + 0.5f);
     return;
   }
   std::vector<int> x0(dw), x1(dw);
@@ -348,7 +347,7 @@ void resample(const float* src, int sw, int sh, uint8_t* dst, int dw, int dh) {
       const float* f = r1 + 3 * x1[x];
       for (int c = 0; c < 3; ++c) {
         const float top = a[c] + (b[c] - a[c]) * tx[x], bottom = e[c] + (f[c] - e[c]) * tx[x];
-        out[3 * x + c] = static_cast<uint8_t>(clampf(top + (bottom - top) * ty, 0.f, 255.f) + 0.5f);
+        out[3 * x + c] = static_cast<uint8_t>(std::clamp<float>(top + (bottom - top) * ty, 0.f, 255.f) + 0.5f);
       }
     }
   }
@@ -376,7 +375,7 @@ void render_scene(const Tables& t, const Plan& p, uint8_t* out, std::vector<floa
       double gain = p.light[0] + p.light[1] * nx + p.light[2] * ny;
       if (p.shade[3] < 1) {
         const double s = p.shade[0] * nx + p.shade[1] * ny - p.shade[2];
-        gain *= 1 + (p.shade[3] - 1) * clampf(static_cast<float>(0.5 + s / 0.06), 0.f, 1.f);
+        gain *= 1 + (p.shade[3] - 1) * std::clamp<float>(static_cast<float>(0.5 + s / 0.06), 0.f, 1.f);
       }
       float* d = img + (static_cast<size_t>(y) * w + x) * 3;
       for (int ch = 0; ch < 3; ++ch) d[ch] = static_cast<float>(c[ch] * gain * p.cast[ch]);
@@ -392,11 +391,11 @@ void render_scene(const Tables& t, const Plan& p, uint8_t* out, std::vector<floa
     float luma = 0;
     if (noise > 0) luma = noise * hash_normal(hash3(static_cast<int64_t>(i), 0, p.noise_seed));
     for (int ch = 0; ch < 3; ++ch) {
-      const float x = clampf(img[i + ch], 0.f, 1.f) * kCurve;
+      const float x = std::clamp<float>(img[i + ch], 0.f, 1.f) * kCurve;
       const int k = static_cast<int>(x);
       float v = curve[k] + (curve[k + 1] - curve[k]) * (x - k);
       if (noise > 0) v += luma + 0.3f * noise * hash_normal(hash3(static_cast<int64_t>(i), ch + 1, p.noise_seed));
-      img[i + ch] = static_cast<float>(static_cast<int>(clampf(v, 0.f, 1.f) * 255.f + 0.5f));
+      img[i + ch] = static_cast<float>(static_cast<int>(std::clamp<float>(v, 0.f, 1.f) * 255.f + 0.5f));
     }
   }
   if (p.jpeg_quality > 0) jpeg_artefacts(img, w, h, p.jpeg_quality, tmp);  // tmp: 3wh >= what it needs

@@ -2,7 +2,10 @@
 #include <cmath>
 #include <cstring>
 
-#include "common.hpp"
+#include "svhnx/checks.hpp"
+#include "svhnx/parallel.hpp"
+#include "svhnx/rng.hpp"
+#include "svhnx/rows.hpp"
 #include "ops.hpp"
 
 namespace svhnx {

@@ -4,7 +4,7 @@
 or a random 54 x 54 window in training.
 
 The numbers are the native extension's (``svhnx._core.CROP_GROWTH``, ``CROP_SIZE``, ``INPUT_SIZE``,
-defined in ``csrc/crop_rule.hpp``), which the scene renderer's crops and the defaults of the ops use too.
+defined in ``csrc/include/svhnx/crop_rule.hpp``), which the scene renderer's crops and the defaults of the ops use too.
 """
 
 from __future__ import annotations

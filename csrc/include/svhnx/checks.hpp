@@ -1,6 +1,5 @@
-// Shared helpers of the native data path: argument checks, a counter-based RNG and a
-// thread pool-free parallel loop. Every op validates its inputs with these before it
-// releases the GIL, so bad input raises TypeError/ValueError instead of crashing.
+// Argument checks of the native ops (pybind11 arrays): every op validates its inputs with these
+// before it releases the GIL, so bad input raises TypeError/ValueError instead of crashing.
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -9,12 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <exception>
 #include <initializer_list>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 namespace svhnx {
@@ -192,149 +187,6 @@ inline std::vector<int64_t> group_offsets(const py::object& counts, const py::ob
     out.assign(v, v + len);
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------
-// Short copies: the rows of small images are a few dozen bytes, where a library call per row
-// costs more than the copy. Rows of 8 to 64 bytes are moved as two fixed-size
-// (possibly overlapping) blocks the compiler inlines; other sizes go to memcpy/memset.
-// ---------------------------------------------------------------------------------------
-
-template <int kBytes>
-inline void move_block(uint8_t* dst, const uint8_t* src) {
-  uint8_t block[kBytes];
-  std::memcpy(block, src, kBytes);
-  std::memcpy(dst, block, kBytes);
-}
-
-inline void copy_row(uint8_t* dst, const uint8_t* src, int64_t n) {
-  if (n >= 16 && n <= 32) {
-    move_block<16>(dst, src);
-    move_block<16>(dst + n - 16, src + n - 16);
-  } else if (n > 32 && n <= 64) {
-    move_block<32>(dst, src);
-    move_block<32>(dst + n - 32, src + n - 32);
-  } else if (n >= 8 && n < 16) {
-    move_block<8>(dst, src);
-    move_block<8>(dst + n - 8, src + n - 8);
-  } else {
-    std::memcpy(dst, src, n);
-  }
-}
-
-inline void zero_row(uint8_t* dst, int64_t n) {
-  static constexpr uint8_t kZeros[32] = {};
-  if (n >= 16 && n <= 32) {
-    move_block<16>(dst, kZeros);
-    move_block<16>(dst + n - 16, kZeros);
-  } else if (n > 32 && n <= 64) {
-    move_block<32>(dst, kZeros);
-    move_block<32>(dst + n - 32, kZeros);
-  } else {
-    std::memset(dst, 0, n);
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Randomness: one independent stream per (seed, sample index), so the output of a batch
-// does not depend on how its samples are shared among threads.
-// ---------------------------------------------------------------------------------------
-
-class Rng {
- public:
-  Rng(uint64_t seed, uint64_t stream) : state_(mix(seed + mix(stream + kGolden))) {}
-
-  uint64_t next() {
-    state_ += kGolden;
-    return mix(state_);
-  }
-  // Uniform integer in [0, n), n > 0 (Lemire's multiply-shift; bias below 2^-64 * n).
-  uint64_t below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
-  }
-  // Uniform integer in [lo, hi].
-  int64_t between(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(below(hi - lo + 1)); }
-  // Uniform double in [0, 1).
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
- private:
-  static constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ull;
-  static uint64_t mix(uint64_t z) {  // SplitMix64 finaliser
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  uint64_t state_;
-};
-
-// Fill offsets[2 * i], offsets[2 * i + 1] with the (top, left) of sample i's random crop, with
-// `spare_h` rows and `spare_w` columns of the image left over; the draws random_crop and
-// crop_resize's random parts share.
-inline void random_offsets(uint64_t seed, int64_t n, int64_t spare_h, int64_t spare_w, int64_t* offsets) {
-  for (int64_t i = 0; i < n; ++i) {
-    Rng rng(seed, static_cast<uint64_t>(i));
-    offsets[2 * i] = rng.between(0, spare_h);
-    offsets[2 * i + 1] = rng.between(0, spare_w);
-  }
-}
-
-// Fill offsets[2 * i], offsets[2 * i + 1] with the (top, left) of the centred crop of each of
-// the n samples; the offsets center_crop and crop_resize's centred parts share.
-inline void centre_offsets(int64_t n, int64_t spare_h, int64_t spare_w, int64_t* offsets) {
-  for (int64_t i = 0; i < n; ++i) offsets[2 * i] = spare_h / 2, offsets[2 * i + 1] = spare_w / 2;
-}
-
-// ---------------------------------------------------------------------------------------
-// Parallel loop
-// ---------------------------------------------------------------------------------------
-
-// Number of threads to use: `requested` if positive, else every hardware thread; never
-// more than there are work items.
-inline int resolve_threads(int requested, int64_t items) {
-  if (requested < 0) throw py::value_error("threads: expected None, 0 or a positive count, got " + std::to_string(requested));
-  int n = requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n, items)));
-}
-
-// Call fn(begin, end) on `threads` contiguous chunks of [0, n). Call it with the GIL
-// released; fn must not touch Python objects. The first exception thrown is rethrown.
-// When the system cannot start another thread (std::system_error: out of threads or of
-// address space), the calling thread runs the chunks left itself: fewer threads, the same
-// chunks and so the same result, never std::terminate.
-template <class Fn>
-void parallel_for(int64_t n, int threads, Fn&& fn) {
-  if (n <= 0) return;
-  if (threads <= 1) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  std::vector<std::thread> workers;
-  std::vector<std::exception_ptr> errors(threads);
-  const int64_t chunk = (n + threads - 1) / threads;
-  auto run = [&](int t) {
-    const int64_t begin = t * chunk, end = std::min(n, begin + chunk);
-    if (begin >= end) return;
-    try {
-      fn(begin, end);
-    } catch (...) {
-      errors[t] = std::current_exception();
-    }
-  };
-  workers.reserve(threads - 1);
-  int started = 1;
-  for (; started < threads; ++started) {
-    try {
-      workers.emplace_back(run, started);
-    } catch (const std::system_error&) {
-      break;
-    }
-  }
-  for (int t = started; t < threads; ++t) run(t);
-  run(0);
-  for (auto& w : workers) w.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
 }
 
 }  // namespace svhnx
