@@ -18,13 +18,13 @@ from typing import Any
 from torch import nn
 
 from svhnx import pretrained
+from svhnx.argtypes import non_negative_int, positive_int
 from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
 from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
 from svhnx.helptext import plain
 from svhnx.inference.backends import load_model
-from svhnx.tasks.arguments import non_negative_int, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,25 +15,12 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from svhnx.argtypes import positive_int, unit_interval
 from svhnx.helptext import plain
 from svhnx.image_file import write_png
 from svhnx.synth.export import draw_boxes, export_scenes, sample_grid
 from svhnx.synth.generator import Realism, SceneGenerator
 from svhnx.synth.photos import PhotoGenerator
-
-
-def unit_interval(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
 
 
 def photo_with_boxes(photo) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The flags every task shares, and argparse types that reject bad values with a clear message."""
+"""The flags every task shares (their argparse types: :mod:`svhnx.argtypes`)."""
 
 from __future__ import annotations
 
@@ -7,43 +7,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from svhnx.argtypes import fraction, non_negative_float, non_negative_int, positive_float, positive_int
+
 #: Flags that may change when a run is resumed (where and how it runs, not what it computes).
 RUNTIME_FLAGS = ("device", "amp", "workers", "threads", "data_root", "download", "out", "resume", "progress", "tensorboard")
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:  # also rejects NaN
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
-    return value
 
 
 def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, Any], models: Sequence[str]) -> None:
@@ -90,6 +57,20 @@ def add_shared_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str,
     where.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress bar (default: on)")
     where.add_argument("--tensorboard", action="store_true",
                        help="also log the metrics rows for TensorBoard, in the run directory (needs pip install 'svhnx[tensorboard]')")
+
+
+def add_recognizer_arguments(group: argparse._ArgumentGroup) -> None:
+    """``--width``, ``--dense`` and ``--dropout``: the sizes of an SVHN recognizer (tasks ``svhn`` and ``synth``)."""
+    group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
+    group.add_argument("--dense", type=positive_int, default=None,
+                       help="units of each dense layer (default: the model's own, 3072 for svhn-goodfellow, 512 for svhn-resnet)")
+    group.add_argument("--dropout", type=fraction, default=0.2, help="dropout rate after every block and dense layer (default: %(default)s)")
+
+
+def add_crops_dir_argument(group: argparse._ArgumentGroup) -> None:
+    """``--crops-dir``: where the preprocessed SVHN crops are cached (tasks ``svhn`` and ``synth``)."""
+    group.add_argument("--crops-dir", type=Path, default=None,
+                       help="cache of the preprocessed 64 x 64 crops (default: $SVHNX_CACHE/svhn or ~/.cache/svhnx/svhn)")
 
 
 def explicit_flags(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from svhnx.argtypes import fraction, non_negative_float, non_negative_int, positive_int
 from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, SCENE, VIEW_SIZE, LocalizerViews, concat_views, read_svhn_views, views_to_batch
 from svhnx.data.streams import Batch
 from svhnx.data.svhn_preprocess import count_crops, train_validation_split
@@ -39,7 +40,6 @@ from svhnx.models.unet import CPU_STEM, CPU_WIDTHS
 from svhnx.ops import box_masks
 from svhnx.synth.dataset import VALIDATION_STREAM
 from svhnx.synth.views import PhotoViews, SceneViews
-from svhnx.tasks.arguments import fraction, non_negative_float, non_negative_int, positive_int
 from svhnx.tasks.base import Task, register_task
 from svhnx.viz.localizer import plot_localizations
 

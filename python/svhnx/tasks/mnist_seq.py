@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
+from svhnx.argtypes import fraction, non_negative_float, non_negative_int, positive_float, positive_int
 from svhnx.data.augment import SlotWarp
 from svhnx.data.mnist import load_mnist
 from svhnx.data.sequences import SequenceStream, mnist_validation_set
@@ -23,7 +24,6 @@ from svhnx.data.streams import Batch, iterate_batches
 from svhnx.labels import NUM_DIGIT_CLASSES
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.metrics.sequence import SequenceAccuracy
-from svhnx.tasks.arguments import fraction, non_negative_float, non_negative_int, positive_float, positive_int
 from svhnx.tasks.base import Task, register_task
 
 SEQUENCES_PER_EPOCH = 100_000  # the study's epoch

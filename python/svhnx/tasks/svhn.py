@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
+from svhnx.argtypes import fraction, non_negative_int
 from svhnx.data.download import DatasetNotFoundError
 from svhnx.data.streams import Batch
 from svhnx.data.svhn import ANNOTATIONS
@@ -35,7 +36,7 @@ from svhnx.data.svhn_preprocess import SvhnCrops, count_crops, load_crops, prepr
 from svhnx.labels import NUM_DIGIT_CLASSES
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.metrics.coverage import SvhnMetrics
-from svhnx.tasks.arguments import fraction, non_negative_int, positive_float, positive_int
+from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
 from svhnx.tasks.base import Task, register_task
 from svhnx.viz.readings import plot_evaluation
 
@@ -72,18 +73,14 @@ class SvhnTask(Task):
         group.add_argument("--svhn-dir", type=Path, default=None,
                            help="folder with the split folders train/, test/ (extra/), each with digitStruct.mat "
                                 "(default: <data root>/svhn, extracted from the official archives)")
-        group.add_argument("--crops-dir", type=Path, default=None,
-                           help="cache of the preprocessed 64 x 64 crops (default: $SVHNX_CACHE/svhn or ~/.cache/svhnx/svhn)")
+        add_crops_dir_argument(group)
         group.add_argument("--extra", action=argparse.BooleanOptionalAction, default=False,
                            help="add the 202k 'extra' images to training (default: off)")
         group.add_argument("--val-fraction", type=fraction, default=0.2, help="of train held out for validation (default: %(default)s)")
         group.add_argument("--split-seed", type=non_negative_int, default=0, help="seed of the train/validation split (default: %(default)s)")
         group.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
                            help="brightness/contrast jitter of the training crops (default: off)")
-        group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
-        group.add_argument("--dense", type=positive_int, default=None,
-                           help="units of each dense layer (default: the model's own, 3072 for svhn-goodfellow, 512 for svhn-resnet)")
-        group.add_argument("--dropout", type=fraction, default=0.2, help="dropout rate after every block and dense layer (default: %(default)s)")
+        add_recognizer_arguments(group)
 
     @classmethod
     def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

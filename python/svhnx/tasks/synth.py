@@ -18,20 +18,14 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
+from svhnx.argtypes import positive_int, unit_interval
 from svhnx.data.streams import Batch
 from svhnx.synth import Realism, SceneGenerator
 from svhnx.synth.dataset import SynthCropStream
 from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
-from svhnx.tasks.arguments import fraction, positive_float, positive_int
+from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
 from svhnx.tasks.base import register_task
 from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnTask
-
-
-def unit_interval(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
-    return value
 
 
 def add_typeface_arguments(group: argparse._ArgumentGroup) -> None:
@@ -68,13 +62,9 @@ class SynthTask(SvhnTask):
         real = parser.add_argument_group("real SVHN (for python -m svhnx.evaluate)")
         real.add_argument("--svhn-dir", type=Path, default=None,
                           help="folder with test/digitStruct.mat and its images (default: <data root>/svhn)")
-        real.add_argument("--crops-dir", type=Path, default=None,
-                          help="cache of the preprocessed 64 x 64 crops (default: $SVHNX_CACHE/svhn or ~/.cache/svhnx/svhn)")
+        add_crops_dir_argument(real)
         model = parser.add_argument_group("model")
-        model.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the conv blocks (default: %(default)s)")
-        model.add_argument("--dense", type=positive_int, default=None,
-                           help="units of each dense layer (default: the model's own, 3072 for svhn-goodfellow, 512 for svhn-resnet)")
-        model.add_argument("--dropout", type=fraction, default=0.2, help="dropout rate after every block and dense layer (default: %(default)s)")
+        add_recognizer_arguments(model)
 
     @classmethod
     def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

@@ -17,11 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from svhnx.argtypes import fraction, positive_float, positive_int
 from svhnx.data.streams import Batch
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.synth import SceneGenerator
 from svhnx.synth.digits import SynthDigitStream, validation_digits
-from svhnx.tasks.arguments import fraction, positive_float, positive_int
 from svhnx.tasks.base import Task, register_task
 from svhnx.tasks.synth import add_typeface_arguments
 
