@@ -18,8 +18,8 @@ ROOT = Path(__file__).parent
 TORCH = "torch==2.13.0"  # PyPI's Linux wheel is the CUDA build; see the README for the CPU-only one
 SANITIZERS = "-fsanitize=address,undefined"
 #: The tests of the native ops and the scene renderer (none imports torch, which ASan slows badly).
-NATIVE_TESTS = ["test_boxes.py", "test_composite.py", "test_crop_resize.py", "test_crop_resize_simd.py", "test_crops.py",
-                "test_masks.py", "test_synth.py", "test_synth_export.py"]
+NATIVE_TESTS = ["ops/test_boxes.py", "ops/test_composite.py", "ops/test_crop_resize.py", "ops/test_crop_resize_simd.py", "ops/test_crops.py",
+                "ops/test_masks.py", "synth/test_synth.py", "synth/test_synth_export.py"]
 
 
 def _shared_data() -> str:
