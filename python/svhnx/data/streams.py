@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 Batch = dict[str, torch.Tensor]
 
@@ -61,6 +61,13 @@ class BatchStream(IterableDataset):
         while True:
             yield self.batch(index)
             index += workers
+
+
+def stream_loader(stream: BatchStream, workers: int, device: torch.device | None = None) -> DataLoader:
+    """A DataLoader of a stream's batches made by ``workers`` processes (0: this one), in pinned
+    memory when they go to a CUDA ``device``."""
+    return DataLoader(stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
+                      persistent_workers=False, prefetch_factor=4 if workers else None)
 
 
 def iterate_batches(data: Batch, batch_size: int) -> Iterator[Batch]:

@@ -14,13 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader
 
 from svhnx.argtypes import fraction, non_negative_float, non_negative_int, positive_float, positive_int
 from svhnx.data.augment import SlotWarp
 from svhnx.data.mnist import load_mnist
 from svhnx.data.sequences import SequenceStream, mnist_validation_set
-from svhnx.data.streams import Batch, iterate_batches
+from svhnx.data.streams import Batch, iterate_batches, stream_loader
 from svhnx.labels import NUM_DIGIT_CLASSES
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.metrics.sequence import SequenceAccuracy
@@ -95,11 +94,7 @@ class MnistSequenceTask(Task):
             digits, labels, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
             warp=SlotWarp(elastic_px=self.args.elastic) if self.args.warp else None,
         )
-        workers = self.args.workers
-        return DataLoader(
-            stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
-            persistent_workers=False, prefetch_factor=4 if workers else None,
-        )
+        return stream_loader(stream, self.args.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
         key = (size or self.args.val_size, self.args.val_seed if seed is None else seed)

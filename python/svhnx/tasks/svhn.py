@@ -24,11 +24,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader
 
 from svhnx.argtypes import fraction, non_negative_int
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.data.streams import Batch
+from svhnx.data.streams import Batch, stream_loader
 from svhnx.data.svhn import ANNOTATIONS
 from svhnx.data.svhn_archives import split_folder
 from svhnx.data.svhn_dataset import LightAugment, SvhnTrainStream, evaluation_batches
@@ -142,11 +141,7 @@ class SvhnTask(Task):
             self.training_crops(), self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
             augment=LightAugment() if self.args.augment else None,
         )
-        workers = self.args.workers
-        return DataLoader(
-            stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
-            persistent_workers=False, prefetch_factor=4 if workers else None,
-        )
+        return stream_loader(stream, self.args.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
         """Held-out train images (``seed`` is ``None``: during training), else the test split."""

@@ -16,10 +16,9 @@ from functools import cached_property
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
 
 from svhnx.argtypes import positive_int, unit_interval
-from svhnx.data.streams import Batch
+from svhnx.data.streams import Batch, stream_loader
 from svhnx.synth import Realism, SceneGenerator
 from svhnx.synth.dataset import SynthCropStream
 from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
@@ -81,11 +80,7 @@ class SynthTask(SvhnTask):
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         stream = SynthCropStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
                                  format2=self.args.format2, framing=self.args.framing)
-        workers = self.args.workers
-        return DataLoader(
-            stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
-            persistent_workers=False, prefetch_factor=4 if workers else None,
-        )
+        return stream_loader(stream, self.args.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
         """Synthetic crops during training (``seed`` is ``None``); real SVHN test images otherwise."""

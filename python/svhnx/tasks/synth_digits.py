@@ -15,10 +15,9 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
 from svhnx.argtypes import fraction, positive_float, positive_int
-from svhnx.data.streams import Batch
+from svhnx.data.streams import Batch, stream_loader
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.synth import SceneGenerator
 from svhnx.synth.digits import SynthDigitStream, validation_digits
@@ -71,9 +70,7 @@ class SynthDigitsTask(Task):
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         stream = SynthDigitStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank)
-        workers = self.args.workers
-        return DataLoader(stream, batch_size=None, num_workers=workers, pin_memory=device is not None and device.type == "cuda",
-                          prefetch_factor=4 if workers else None)
+        return stream_loader(stream, self.args.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
         images, labels = validation_digits(self.generator, size or self.args.val_size, seed=self.args.seed if seed is None else seed)
