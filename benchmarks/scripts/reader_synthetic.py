@@ -1,10 +1,15 @@
 """The whole-photo reader on held-out synthetic photos: right readings on house fronts with a
 number, and wrong readings reported (not rejected) on house fronts without one; with and without
-the localizer's length check and the close look at candidates, to show what each adds.
+the localizer's length check and the close look at candidates, to show what each adds; and a sweep
+of the reader's ``min_confidence`` (the rejection threshold).
 
-    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_synthetic --localizer RUN [--recognizer RUN]
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_synthetic [--localizer RUN] [--recognizer RUN]
+        [--seed N] [--confirm-seed M] [--localizer-alone]
 
-The localizer alone (no recognizer needed) is scored too: how often the close look confirms a
+Without ``--localizer``/``--recognizer`` the models shipped in :mod:`svhnx.pretrained` are scored;
+``--localizer-alone`` scores the localizer only (no recognizer needed).
+
+The localizer alone is scored too: how often the close look confirms a
 candidate, how often its length head says the best one holds no digit (a reading there is always
 rejected by the length check, whatever the recognizer reads), and how often that length is right.
 
@@ -12,6 +17,14 @@ Photos: :class:`svhnx.synth.photos.PhotoGenerator` on a seed no training or vali
 from, ``--with-number`` photos with a number (right when the reading is the number; box IoU with
 the union box of its digits) and ``--number-free`` photos without one (every accepted reading is
 wrong). One thread, float32. Writes ``benchmarks/results/reader_synthetic.json``.
+
+The sweep: every candidate the default reader (length check + close look) reads in a photo is read
+once and its reading kept (number, confidence, whether its length is the length head's); the
+reader's rule is then replayed for each threshold of :data:`THRESHOLDS` (:func:`replay`), which
+gives exactly what ``Reader(min_confidence=t).read`` reports (checked against the reader's own
+readings at its default: photo by photo on every tenth photo, and the whole sweep row against the
+"length check + close look" row). ``--confirm-seed`` runs the sweep again on the photos of a second seed:
+choose a threshold on one seed, confirm it on the other.
 """
 
 from __future__ import annotations
@@ -28,13 +41,17 @@ import numpy as np
 import torch
 
 from benchmarks.record import print_table, save_result
+from svhnx import pretrained
 from svhnx.inference.backends import load_model
-from svhnx.inference.reader import Reader
+from svhnx.inference.reader import Reader, decode_readings
 from svhnx.metrics.segmentation import box_iou
-from svhnx.ops import union_boxes
+from svhnx.ops import center_crop, union_boxes
+from svhnx.ops.crop_rule import INPUT_SIZE
 from svhnx.synth.photos import Photo, PhotoGenerator
 
 SEED = 8642  # a photo stream no training or validation run draws from
+THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98)  # min_confidence values of the sweep
+CHECK_EVERY = 10  # the sweep checks its replay against Reader.read on every 10th photo
 CONFIGURATIONS = {
     "length check + close look": {"check_length": True, "refine": True},
     "no length check, close look": {"check_length": False, "refine": True},
@@ -66,6 +83,59 @@ def score(reader: Reader, with_number: list[Photo], number_free: list[Photo]) ->
 
 
 @torch.inference_mode()
+def candidate_readings(reader: Reader, image: np.ndarray) -> list[tuple[str, np.float32, bool]]:
+    """What ``reader`` reads in each candidate of a photo, before any rejection: ``(number,
+    confidence, length agrees with the length head)``, in the localizer's order (the reader's
+    close look, crops and recognizer, as in :meth:`Reader.read`; a reader with the close look)."""
+    if not reader.refine:
+        raise ValueError("candidate_readings: the lengths come from the close look; use a reader with refine=True")
+    candidates, lengths = reader.close_look(image, reader.first_pass(image))
+    if not candidates:
+        return []
+    crops = reader._crops(image, candidates)  # the reader's own 30%-expanded 64 x 64 crops
+    numbers, read_lengths, confidences = decode_readings(reader.recognizer(torch.from_numpy(center_crop(crops, INPUT_SIZE))))
+    lengths = lengths if lengths is not None and reader.check_length else [None] * len(candidates)
+    return [(n, c, length is None or length == r) for n, c, r, length in zip(numbers, confidences, read_lengths, lengths)]
+
+
+def replay(readings: list[tuple[str, np.float32, bool]], min_confidence: float) -> str | None:
+    """The number ``Reader.read`` reports with this ``min_confidence``: the first reading, most
+    confident first, that has digits, is confident enough and agrees with the length head."""
+    for number, confidence, length_agrees in sorted(readings, key=lambda r: -r[1]):  # stable, like the reader
+        if number and not confidence < min_confidence and length_agrees:
+            return number
+    return None
+
+
+def sweep(reader: Reader, with_number: list[Photo], number_free: list[Photo], thresholds: tuple[float, ...]) -> list[dict[str, Any]]:
+    """For each threshold, the shares of :func:`score` (less box IoU and time), exactly as the
+    reader with that ``min_confidence`` would have them; checked against ``reader.read`` at its own
+    on every :data:`CHECK_EVERY`-th photo (and on all photos by :func:`main`, against the default row)."""
+    truths = [photo.number for photo in with_number]
+    records = []
+    for i, photo in enumerate([*with_number, *number_free]):
+        records.append(candidate_readings(reader, photo.image))
+        if i % CHECK_EVERY == 0 and replay(records[-1], reader.min_confidence) != reader.read(photo.image).number:
+            raise AssertionError(f"the replay disagrees with Reader.read at min_confidence={reader.min_confidence}")
+    rows = []
+    n, m = max(len(with_number), 1), max(len(number_free), 1)
+    for threshold in thresholds:
+        numbers = [replay(r, threshold) for r in records]
+        right = sum(number == truth for number, truth in zip(numbers, truths))
+        wrong = sum(number is not None and number != truth for number, truth in zip(numbers, truths))
+        rows.append({"min_confidence": threshold, "with_number_right": round(right / n, 4), "with_number_wrong": round(wrong / n, 4),
+                     "with_number_rejected": round(1 - (right + wrong) / n, 4),
+                     "number_free_wrong": round(sum(number is not None for number in numbers[len(with_number):]) / m, 4)})
+    return rows
+
+
+def photo_sets(generator: PhotoGenerator, seed: int, with_number: int, number_free: int) -> tuple[list[Photo], list[Photo]]:
+    """Photos ``0 .. with_number - 1`` of stream ``seed`` with a number, the next ``number_free`` without."""
+    return (generator.photos(with_number, seed=seed, with_number=True),
+            generator.photos(number_free, seed=seed, first=with_number, with_number=False))
+
+
+@torch.inference_mode()
 def localizer_alone(localizer: torch.nn.Module, with_number: list[Photo], number_free: list[Photo]) -> dict[str, Any]:
     """Shares of photos where the reader's close look confirms a candidate, where the length head
     says the best confirmed one holds no digit, and (with a number) where that length is the true
@@ -94,33 +164,46 @@ def localizer_alone(localizer: torch.nn.Module, with_number: list[Photo], number
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_synthetic", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--localizer", type=Path, required=True, help="U-Net localizer checkpoint or run")
-    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: score the localizer alone)")
+    parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
+    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: the shipped one)")
+    parser.add_argument("--localizer-alone", action="store_true", help="score the localizer alone (no recognizer, no sweep)")
     parser.add_argument("--with-number", type=int, default=200, help="photos with a number (default: %(default)s)")
     parser.add_argument("--number-free", type=int, default=500, help="photos without a number (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
+    parser.add_argument("--confirm-seed", type=int, default=None, help="also sweep the photos of this stream (a second, held-out set)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    localizer = load_model(args.localizer, role="localizer").to(memory_format=torch.channels_last)
+    localizer = (load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")).to(memory_format=torch.channels_last)
     generator = PhotoGenerator.from_data()
-    with_number = generator.photos(args.with_number, seed=SEED, with_number=True)
-    number_free = generator.photos(args.number_free, seed=SEED, first=args.with_number, with_number=False)
+    with_number, number_free = photo_sets(generator, args.seed, args.with_number, args.number_free)
     load_before = os.getloadavg()
     alone = localizer_alone(localizer, with_number, number_free)
     print("localizer alone:", alone, flush=True)
-    rows = []
-    if args.recognizer is not None:
-        recognizer = load_model(args.recognizer, role="recognizer")
+    rows: list[dict[str, Any]] = []
+    sweeps: dict[str, list[dict[str, Any]]] = {}
+    if not args.localizer_alone:
+        recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else pretrained.load("recognizer")
         for name, options in CONFIGURATIONS.items():
             reader = Reader(localizer, recognizer, precision="float32", **options)
-            rows.append({"configuration": name, **score(reader, with_number, number_free)})
+            rows.append({"configuration": name, "min_confidence": reader.min_confidence, **score(reader, with_number, number_free)})
             print(rows[-1], flush=True)
+        reader = Reader(localizer, recognizer, precision="float32")
+        thresholds = tuple(sorted({*THRESHOLDS, reader.min_confidence}))
+        sweeps[str(args.seed)] = sweep(reader, with_number, number_free, thresholds)
+        at_default = next(row for row in sweeps[str(args.seed)] if row["min_confidence"] == reader.min_confidence)
+        row = next(row for row in rows if row["configuration"] == "length check + close look")
+        if any(at_default[key] != row[key] for key in at_default):
+            raise AssertionError(f"the sweep at min_confidence={reader.min_confidence} disagrees with the reader: {at_default} vs {row}")
+        if args.confirm_seed is not None:
+            sweeps[str(args.confirm_seed)] = sweep(reader, *photo_sets(generator, args.confirm_seed, args.with_number, args.number_free), thresholds)
     results = {
-        "photos": {"seed": SEED, "with_number": args.with_number, "number_free": args.number_free, "sides": list(generator.sides)},
-        "localizer": str(args.localizer),
-        "recognizer": str(args.recognizer) if args.recognizer else None,
+        "photos": {"seed": args.seed, "with_number": args.with_number, "number_free": args.number_free, "sides": list(generator.sides)},
+        "localizer": str(args.localizer or "shipped"),
+        "recognizer": None if args.localizer_alone else str(args.recognizer or "shipped"),
         "localizer_alone": alone,
         "rows": rows,
+        "min_confidence_sweep": {"configuration": "length check + close look", "by_seed": sweeps},
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
     command = ["python", "-m", "benchmarks.scripts.reader_synthetic", *(argv if argv is not None else sys.argv[1:])]
@@ -128,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print_table("Whole-photo reader on synthetic house fronts", rows,
                     ["configuration", "with_number_right", "with_number_wrong", "with_number_box_iou", "number_free_wrong", "cpu_s_per_photo"])
+    for seed, table in sweeps.items():
+        print_table(f"min_confidence sweep, seed {seed} (length check + close look)", table,
+                    ["min_confidence", "with_number_right", "with_number_wrong", "with_number_rejected", "number_free_wrong"])
     print(f"wrote {path}")
     return 0
 

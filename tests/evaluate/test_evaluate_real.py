@@ -114,3 +114,24 @@ def test_a_symlink_loop_is_reported_as_such_not_as_a_missing_file(tmp_path, caps
     with pytest.raises(SystemExit):
         evaluate_main([str(loop), "--numbers", str(path)])
     assert "symbolic links" in capsys.readouterr().err
+
+
+def test_numbers_are_read_by_an_ensemble_of_checkpoints_and_with_shifted_views(tmp_path):
+    kwargs = {"width": 0.25, "dense": 16}
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        save_checkpoint(tmp_path / f"m{seed}.pt", {"format": 2, "model": {"name": "svhn-resnet", "kwargs": kwargs},
+                                                   "model_state": create_model("svhn-resnet", **kwargs).state_dict()})
+    path = numbers_file(tmp_path / "n.npz", [[1, 10, 10, 10, 10]] * 2, [1, 1])
+    out = tmp_path / "out.json"
+    assert evaluate_main([str(tmp_path / "m0.pt"), str(tmp_path / "m1.pt"), "--numbers", str(path), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["numbers"]["model"].startswith("ensemble of ")
+    assert evaluate_main([str(tmp_path / "m0.pt"), "--numbers", str(path), "--tta-shift", "2", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["numbers"]["model"].endswith("5 views shifted 2 px")
+
+
+def test_options_that_cannot_apply_to_real_files_are_refused_not_ignored(tmp_path, capsys):
+    path = numbers_file(tmp_path / "n.npz", [[1, 10, 10, 10, 10]], [1])
+    with pytest.raises(SystemExit):
+        evaluate_main(["--numbers", str(path), "--tta-warp", "4"])
+    assert "--tta-warp warps MNIST digit slots" in capsys.readouterr().err

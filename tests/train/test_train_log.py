@@ -1,5 +1,4 @@
-"""What a training run prints: one line of at most 100 columns per evaluation, and what the raw
-weights score while the EMA warms up; the learning curves on an error scale."""
+"""What a training run prints: one line of at most 100 columns per evaluation; the learning curves on an error scale."""
 
 import math
 
@@ -8,7 +7,7 @@ import pytest
 import torch
 
 from svhnx.train import cli
-from svhnx.train.log_line import WIDTH, ema_warm_steps, format_value, log_line
+from svhnx.train.log_line import WIDTH, format_value, log_line
 from svhnx.viz.curves import error_columns, percent, plot_curves
 
 SEQUENCE_METRICS = {"val_loss": 7.72321, "sequence_accuracy": 0.98701, "digit_accuracy": 0.99, "length_accuracy": 1.0,
@@ -25,13 +24,11 @@ def restore_threads():
 def test_the_log_line_has_the_key_numbers_in_100_columns():
     line = log_line(1600, 1600, 10.04, 0.01234, SEQUENCE_METRICS, "sequence_accuracy")
     assert line == "step 1600/1600  10.0 min  train_loss 0.0123  val_loss 7.7232  sequence_accuracy 98.70%"
-    warm = log_line(200, 1600, 1.3, 0.4123, {**SEQUENCE_METRICS, "sequence_accuracy": 0.0}, "sequence_accuracy", raw=0.912)
-    assert warm.endswith("sequence_accuracy 0.00%  raw 91.20%") and len(warm) <= WIDTH
 
 
 def test_a_long_line_drops_the_least_important_parts_first():
     line = log_line(123456, 1234567, 12345.6, 0.5, {"val_loss": 0.25, "coverage_at_98_on_the_svhn_test_split": 0.5},
-                    "coverage_at_98_on_the_svhn_test_split", raw=0.25)
+                    "coverage_at_98_on_the_svhn_test_split")
     assert len(line) <= WIDTH and "val_loss" not in line and line.startswith("step 123456/1234567")
 
 
@@ -41,21 +38,15 @@ def test_values_are_percentages_for_accuracies_only():
     assert format_value("digit_accuracy", math.nan) == "nan"
 
 
-def test_the_ema_is_warm_once_the_first_weights_keep_under_5_percent():
-    assert ema_warm_steps(0.995) == 598 and 0.995**598 < 0.05 < 0.995**597
-    assert ema_warm_steps(0.0) == 0
-
-
 @pytest.mark.slow
-def test_a_training_run_prints_short_lines_and_the_raw_score_while_the_ema_warms_up(data_root, tmp_path, capsys):
+def test_a_training_run_prints_one_short_line_per_evaluation(data_root, tmp_path, capsys):
     flags = ["--batch-size", "16", "--val-size", "200", "--steps", "20", "--eval-every", "10", "--ema", "0.99",
              "--no-progress", "--threads", "1"]
     assert cli.main(["mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(tmp_path / "run"), *flags]) == 0
     lines = capsys.readouterr().err.splitlines()
     rows = [line for line in lines if line.startswith("step ")]
     assert len(rows) == 2 and all(len(line) <= WIDTH for line in lines)
-    assert all("sequence_accuracy" in row and " raw " in row and "digit_accuracy" not in row for row in rows)
-    assert sum("warming up until step 299" in line for line in lines) == 1
+    assert all("sequence_accuracy" in row and "digit_accuracy" not in row for row in rows)
 
 
 def test_accuracies_are_drawn_as_errors_on_a_log_axis(tmp_path):

@@ -25,6 +25,7 @@ from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensem
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
 from svhnx.helptext import plain
 from svhnx.inference.backends import load_model
+from svhnx.models.ensemble import Ensemble, ShiftedViews
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,19 +99,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def score_real(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """``--numbers`` / ``--digits32``: one model (a checkpoint, or the shipped one) on real pixels."""
+    """``--numbers`` / ``--digits32``: a model (checkpoints: their ensemble; none: the shipped one) on real pixels."""
     if args.numbers is not None and args.digits32 is not None and args.runs:
         parser.error("--numbers and --digits32 need different models: give one of them with a checkpoint")
-    if len(args.runs) > 1:
-        parser.error("--numbers and --digits32 score one checkpoint at a time")
+    if args.tta_warp:
+        parser.error("--tta-warp warps MNIST digit slots; for real crops use --tta-shift")
+    if args.digits32 is not None and (len(args.runs) > 1 or args.tta_shift):
+        parser.error("--digits32 scores one digit classifier as it is (no ensembles or --tta-shift)")
     scores: dict[str, Any] = {}
     try:
         for kind, file in (("numbers", args.numbers), ("digits32", args.digits32)):
             if file is None:
                 continue
-            source, model = _real_model(args, "recognizer" if kind == "numbers" else "digits")
+            source, model, folder = _real_model(args, "recognizer" if kind == "numbers" else "digits")
             if kind == "numbers":
-                figure = args.figure or _beside(source, "numbers-mistakes.png")
+                figure = args.figure or folder / "numbers-mistakes.png"
+                if args.tta_shift:
+                    model, source = ShiftedViews(model, args.tta_shift).eval(), f"{source}, 5 views shifted {args.tta_shift} px"
                 scores[kind] = {"file": str(file), "model": source, **score_numbers(model, load_numbers(file), figure=figure)}
                 print(f"{file} read by {source}; mistakes: {figure}")
             else:
@@ -126,18 +131,17 @@ def score_real(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return 0
 
 
-def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module]:
-    """``(where it came from, model)``: the checkpoint given, else the shipped model ``shipped``."""
-    if args.runs:
-        path = checkpoint_path(args.runs[0], args.checkpoint)
-        return str(path), load_model(path, role="recognizer" if shipped == "recognizer" else None)
-    return f"shipped {shipped} ({pretrained.path(shipped).name})", pretrained.load(shipped)
-
-
-def _beside(source: str, name: str) -> Path:
-    """A figure's default place: beside the checkpoint, or in the working folder for a shipped model."""
-    path = Path(source)
-    return path.parent / name if path.is_file() else Path(name)
+def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module, Path]:
+    """``(where it came from, model, folder for its figures)``: the checkpoints given (several:
+    their ensemble; figures beside the first), else the shipped model ``shipped`` (figures in the working folder)."""
+    if not args.runs:
+        return f"shipped {shipped} ({pretrained.path(shipped).name})", pretrained.load(shipped), Path()
+    role = "recognizer" if shipped == "recognizer" else None
+    paths = [checkpoint_path(run, args.checkpoint) for run in args.runs]
+    models = [load_model(path, role=role) for path in paths]
+    if len(models) == 1:
+        return str(paths[0]), models[0], paths[0].parent
+    return f"ensemble of {', '.join(map(str, paths))}", Ensemble(models).eval(), paths[0].parent
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
 """The one line the training loop prints per evaluation: the key numbers only, in at most 100 columns.
 
 Every metric of the evaluation stays in ``metrics.csv``; the line shows the step, the time, the
-training and validation losses, the metric that selects ``best.pt`` and, while the EMA of the
-weights is still warming up, what the raw weights score on that metric.
+training and validation losses and the metric that selects ``best.pt``.
 """
 
 from __future__ import annotations
@@ -19,22 +18,13 @@ def format_value(name: str, value: float) -> str:
     return f"{value:.4f}"
 
 
-def ema_warm_steps(decay: float, share: float = 0.05) -> int:
-    """Updates after which an EMA of decay ``decay`` keeps less than ``share`` of its weight on
-    the weights it started from (598 for 0.995); 0 without an EMA."""
-    if not 0 < decay < 1:
-        return 0
-    return math.ceil(math.log(share) / math.log(decay))
-
-
 def log_line(
     step: int, steps: int, minutes: float, train_loss: float, metrics: dict[str, float], metric: str,
-    *, raw: float | None = None, width: int = WIDTH,
+    *, width: int = WIDTH,
 ) -> str:
     """``step 200/1600  1.3 min  train_loss 0.4123  val_loss 0.3011  sequence_accuracy 91.20%``.
 
-    ``raw`` (the raw weights' ``metric`` while the EMA warms up) adds ``raw 93.10%``. Parts are
-    dropped, least important first (``val_loss``, the time, ``train_loss``), until the line fits ``width``.
+    Parts are dropped, least important first (``val_loss``, the time, ``train_loss``), until the line fits ``width``.
     """
     parts = {
         "step": f"step {step}/{steps}",
@@ -42,7 +32,6 @@ def log_line(
         "train_loss": f"train_loss {train_loss:.4f}",
         "val_loss": f"val_loss {metrics['val_loss']:.4f}" if "val_loss" in metrics else "",
         "metric": f"{metric} {format_value(metric, metrics[metric])}",
-        "raw": f"raw {format_value(metric, raw)}" if raw is not None else "",
     }
     for optional in ("val_loss", "time", "train_loss"):
         line = "  ".join(part for part in parts.values() if part)
@@ -51,7 +40,3 @@ def log_line(
         parts[optional] = ""
     return "  ".join(part for part in parts.values() if part)[:width]
 
-
-def ema_note(decay: float, warm_steps: int) -> str:
-    """What ``raw`` in the log lines means, printed once before the first of them."""
-    return f"EMA (--ema {decay}) warming up until step {warm_steps}: 'raw' is what the trained weights score"

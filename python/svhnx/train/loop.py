@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 import svhnx
@@ -29,7 +28,8 @@ from svhnx.pretrained import starting_weights
 from svhnx.progress import with_progress
 from svhnx.tasks.base import Task
 from svhnx.train import distributed
-from svhnx.train.log_line import ema_note, ema_warm_steps, log_line
+from svhnx.train.ema import averaged_model
+from svhnx.train.log_line import log_line
 from svhnx.train.run_dir import BEST, CURVES, LAST, RunDirectory, save_checkpoint
 from svhnx.train.tensorboard_log import TensorBoardLog
 from svhnx.viz.curves import plot_curves
@@ -207,10 +207,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.amp_dtype == torch.float16)
         self.state = Progress()
         self.interrupted = False
-        self._ema_note_written = False
         ema = getattr(args, "ema", 0.0)
-        self.ema = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(ema), use_buffers=True) if ema else None
-        self.ema_warm_steps = ema_warm_steps(ema)
+        self.ema = averaged_model(self.model, ema) if ema else None
         if checkpoint is not None:
             self._restore(checkpoint)
         self.train_model = distributed.wrap_model(self.model, self.device)  # DDP under torchrun
@@ -276,19 +274,6 @@ class Trainer:
         metrics = distributed.broadcast_object(metrics)
         self.model.train()
         return metrics
-
-    @property
-    def ema_warming_up(self) -> bool:
-        """Whether the EMA still leans on the first steps' weights (see :func:`ema_warm_steps`)."""
-        return self.ema is not None and int(self.ema.n_averaged) < self.ema_warm_steps
-
-    def raw_metric(self) -> float:
-        """The task's metric of the trained (not averaged) weights, for the log line only."""
-        batches = with_progress(self.task.validation_batches(), "validating raw weights", enabled=self.progress_bar)
-        metrics = evaluate_model(self.task, self.model, batches, self.device,
-                                 amp_dtype=self.amp_dtype if self.amp else None)
-        self.model.train()
-        return metrics[self.task.metric]
 
     # -- training ------------------------------------------------------------------------------
     def _train_step(self, batch: Batch) -> torch.Tensor:
@@ -407,13 +392,7 @@ class Trainer:
             save_checkpoint(self.run_dir / BEST, checkpoint)
         save_checkpoint(self.run_dir / LAST, checkpoint)
         plot_curves(self.run_dir.metrics(), [k for k in metrics if k != "val_loss"], self.run_dir / CURVES, primary=task.metric)
-        raw = None
-        if self.ema_warming_up:
-            raw = self.raw_metric()
-            if not self._ema_note_written:
-                tqdm.write(ema_note(self.args.ema, self.ema_warm_steps), file=sys.stderr)
-                self._ema_note_written = True
-        line = log_line(state.step, self.steps, state.wall_time_s / 60, train_loss, metrics, task.metric, raw=raw)
+        line = log_line(state.step, self.steps, state.wall_time_s / 60, train_loss, metrics, task.metric)
         tqdm.write(line, file=sys.stderr)
         distributed.barrier()
         return row
