@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", choices=("best", "last"), default="last", help="each run's checkpoint (default: last)")
     parser.add_argument("--data-root", type=Path, default=None, help="MNIST folder (default: each run's own)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--name", default="mnist_digit_errors", help="result files, benchmarks/results/NAME.json and NAME.png")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     missed_by = misses.sum(0)
     ensemble = np.mean(probabilities, axis=0).argmax(1)
     every = np.flatnonzero(missed_by == len(runs))
-    figure = RESULTS / "mnist_digit_errors.png"
+    figure = RESULTS / f"{args.name}.png"
     plot_digits(digits[every], labels[every], ensemble[every], figure)
     results = {
         "task": "mnist-seq",
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     command = ["python", "-m", "benchmarks.scripts.mnist_digit_errors", *map(str, args.runs), "--checkpoint", args.checkpoint]
     if args.data_root is not None:
         command += ["--data-root", str(args.data_root)]
-    path = save_result("mnist_digit_errors", results, command=command)
+    path = save_result(args.name, results, command=command)
     print(f"wrote {path}")
     return 0
 

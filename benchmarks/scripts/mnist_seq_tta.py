@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", choices=("best", "last"), default="last", help="(default: last)")
     parser.add_argument("--data-root", type=Path, default=None, help="MNIST folder (default: the run's)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--name", default="mnist_seq_tta", help="result file, benchmarks/results/NAME.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     command = ["python", "-m", "benchmarks.scripts.mnist_seq_tta", str(args.run), "--checkpoint", args.checkpoint]
     if args.data_root is not None:
         command += ["--data-root", str(args.data_root)]
-    print(f"wrote {save_result('mnist_seq_tta', results, command=command)}")
+    print(f"wrote {save_result(args.name, results, command=command)}")
     return 0
 
 
