@@ -6,20 +6,12 @@ import sys
 import textwrap
 
 import pytest
-import torch
 
 from svhnx.train import cli
 from svhnx.train.run_dir import read_metrics
 from svhnx.train.run_lock import RunDirectoryLocked, lock_run_directory
 
 TINY = ["--batch-size", "16", "--val-size", "100", "--eval-every", "5", "--no-progress", "--threads", "1"]
-
-
-@pytest.fixture(autouse=True)
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def train(data_root, out, *extra):

@@ -19,13 +19,6 @@ from svhnx.train.run_dir import read_metrics
 TINY = ["--batch-size", "16", "--val-size", "200", "--eval-every", "10", "--no-progress", "--threads", "1"]
 
 
-@pytest.fixture(autouse=True)
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def train(data_root, out, *extra):
     return cli.main(["mnist-seq", "--data-root", str(data_root / "mnist"), "--out", str(out), *TINY, *extra])
 

@@ -4,7 +4,6 @@ import math
 
 import matplotlib.image
 import pytest
-import torch
 
 from svhnx.train import cli
 from svhnx.train.log_line import WIDTH, format_value, log_line
@@ -12,13 +11,6 @@ from svhnx.viz.curves import error_columns, percent, plot_curves
 
 SEQUENCE_METRICS = {"val_loss": 7.72321, "sequence_accuracy": 0.98701, "digit_accuracy": 0.99, "length_accuracy": 1.0,
                     **{f"position_{i}_accuracy": 0.99 for i in range(1, 6)}}
-
-
-@pytest.fixture(autouse=True)
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_the_log_line_has_the_key_numbers_in_100_columns():
