@@ -19,7 +19,7 @@ from benchmarks.record import save_result
 from svhnx import pretrained
 from svhnx.data.download import default_root
 from svhnx.evaluate.real import load_numbers, read_numbers
-from svhnx.runtime import load_model
+from svhnx.inference.backends import load_model
 
 STRETCHES = (0.85, 0.9, 0.95, 1.0, 1.05, 1.1)
 
