@@ -51,6 +51,7 @@ struct Realism {
   double style = 1;        // stroke weight, outlines, drop shadows
   double distortion = 1;   // rotation, shear, perspective, baseline jitter
   double degradation = 1;  // low resolution, blur, noise, JPEG artefacts
+  double annotation = 1;   // boxes drawn as SVHN's annotators drew them: loose, uneven margins about the ink
 };
 
 using Rgb = std::array<float, 3>;
@@ -83,6 +84,7 @@ struct Plan {
   Glyph glyphs[kMaxGlyphs];
   int labels[kMaxDigits] = {0};
   float boxes[kMaxDigits][4] = {{0}};  // output pixels: left, top, width, height
+  double box_margin[kMaxDigits][4] = {{0}};  // each box's margin about its ink: left, top, right, bottom (in ink heights; top and bottom shared)
   // Look.
   Texture texture = Texture::kFlat;
   Rgb wall{}, wall2{}, fg{}, outline{}, shadow{};

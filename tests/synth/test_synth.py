@@ -43,6 +43,27 @@ def test_box_of_a_single_digit_is_its_ink_bounding_box(clean: SceneGenerator) ->
                                    [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=1.0, err_msg=f"scene {i}")
 
 
+def test_annotated_boxes_are_loose_about_the_ink_like_svhn_boxes(generator: SceneGenerator) -> None:
+    annotated = SceneGenerator(generator.atlas, generator.tables, Realism(0.0, 0.0, 0.0, 0.0, annotation=1.0))
+    batch = annotated.scenes(300, seed=1)
+    margins = []  # each side's margin about the ink, in box heights
+    for i in np.flatnonzero(batch.lengths == 1):
+        ys, xs = np.nonzero(ink_mask(batch.images[i]))
+        left, top, width, height = batch.boxes[i, 0]
+        h, w = batch.images[i].shape[:2]
+        if left < 0 or top < 0 or left + width > w or top + height > h:
+            continue  # a number running off the image has its box clipped
+        sides = np.array([xs.min() - left, ys.min() - top, left + width - xs.max() - 1, top + height - ys.max() - 1])
+        margins.append((sides + [0.0, 0.0, 1.0, 1.0]) / height)  # the ink spans [min, max + 1)
+    margins = np.array(margins)
+    assert len(margins) > 20
+    # Loose by a few percent of the height on a typical side, now and then clipping the ink, never by
+    # much (a pixel's rounding aside).
+    assert 0.02 < np.median(margins) < 0.07
+    assert (margins < 0).mean() > 0.01
+    assert margins.min() > -0.08 and margins.max() < 0.25
+
+
 def test_every_ink_pixel_lies_in_a_box_and_every_box_holds_ink(clean: SceneGenerator) -> None:
     batch = clean.scenes(100, seed=2)
     for i, image in enumerate(batch.images):

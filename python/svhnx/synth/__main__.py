@@ -15,11 +15,12 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
-from svhnx.argtypes import positive_int, unit_interval
+from svhnx.argtypes import positive_int
 from svhnx.helptext import plain
 from svhnx.image_file import write_png
 from svhnx.synth.export import draw_boxes, export_scenes, sample_grid
-from svhnx.synth.generator import Realism, SceneGenerator
+from svhnx.synth.arguments import add_realism_arguments, realism_from_args
+from svhnx.synth.generator import SceneGenerator
 from svhnx.synth.photos import PhotoGenerator
 
 
@@ -40,9 +41,7 @@ def parser() -> argparse.ArgumentParser:
                         help="folder with svhn-annotations/ (and mnist/ for handwriting); default $SVHNX_DATA or ~/.cache/svhnx")
     common.add_argument("--no-handwriting", action="store_true", help="leave MNIST handwriting out of the typefaces")
     common.add_argument("--threads", type=positive_int, default=None, help="worker threads (default: all cores)")
-    for name, what in [("background", "textures, plates, edges, clutter, lighting"), ("style", "stroke weight, outlines, shadows"),
-                       ("distortion", "rotation, shear, perspective"), ("degradation", "low resolution, blur, noise, JPEG")]:
-        common.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {what}, 0..1 (default: 1)")
+    add_realism_arguments(common)
 
     p = argparse.ArgumentParser(prog="python -m svhnx.synth", description=plain(__doc__),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -63,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    realism = Realism(args.background, args.style, args.distortion, args.degradation)
+    realism = realism_from_args(args)
     try:
         generator = SceneGenerator.from_data(args.data_root, realism=realism, handwriting=not args.no_handwriting)
     except FileNotFoundError as exc:

@@ -23,33 +23,39 @@ from svhnx.synth.atlas import GlyphAtlas, default_cache_dir, load_atlas
 from svhnx.synth.layouts import LayoutTables, annotations_path, load_layout_tables
 
 
+REALISM_FIELDS = ("background", "style", "distortion", "degradation", "annotation")
+
+
 @dataclass(frozen=True)
 class Realism:
     """How much of each kind of variation to draw, each in [0, 1] (1: all of it).
 
     ``background``: textures, plates, edges, clutter characters and lighting; ``style``: stroke
     weight, outlines and drop shadows; ``distortion``: rotation, shear, perspective and baseline
-    jitter; ``degradation``: low resolution, blur, noise and JPEG artefacts. ``Realism.clean()``
-    draws flat-coloured upright digits on a flat background, with boxes that are easy to check.
+    jitter; ``degradation``: low resolution, blur, noise and JPEG artefacts; ``annotation``: digit
+    boxes drawn as SVHN's annotators drew them, with loose, uneven margins about the ink (0: each box
+    is its digit's ink box). ``Realism.clean()`` draws flat-coloured upright digits on a flat
+    background, with boxes that are easy to check.
     """
 
     background: float = 1.0
     style: float = 1.0
     distortion: float = 1.0
     degradation: float = 1.0
+    annotation: float = 1.0
 
     @classmethod
     def clean(cls) -> Realism:
-        return cls(0.0, 0.0, 0.0, 0.0)
+        return cls(0.0, 0.0, 0.0, 0.0, 0.0)
 
     def __post_init__(self) -> None:
-        for name in ("background", "style", "distortion", "degradation"):
+        for name in REALISM_FIELDS:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"realism.{name}: expected a number in [0, 1], got {value!r}")
 
-    def args(self) -> tuple[float, float, float, float]:
-        return float(self.background), float(self.style), float(self.distortion), float(self.degradation)
+    def args(self) -> tuple[float, float, float, float, float]:
+        return tuple(float(getattr(self, name)) for name in REALISM_FIELDS)
 
 
 @dataclass(frozen=True)

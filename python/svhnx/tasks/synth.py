@@ -19,7 +19,8 @@ import torch
 
 from svhnx.argtypes import positive_int, unit_interval
 from svhnx.data.streams import Batch, stream_loader
-from svhnx.synth import Realism, SceneGenerator
+from svhnx.synth import SceneGenerator
+from svhnx.synth.arguments import add_realism_arguments, realism_from_args
 from svhnx.synth.dataset import SynthCropStream
 from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
 from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
@@ -49,9 +50,7 @@ class SynthTask(SvhnTask):
         group = parser.add_argument_group("synth")
         group.add_argument("--val-size", type=positive_int, default=2048, help="synthetic validation crops (default: %(default)s)")
         add_typeface_arguments(group)
-        for name, what in [("background", "textures, plates, edges, clutter, lighting"), ("style", "stroke weight, outlines, shadows"),
-                           ("distortion", "rotation, shear, perspective"), ("degradation", "low resolution, blur, noise, JPEG")]:
-            group.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {what}, 0..1 (default: 1)")
+        add_realism_arguments(group)
         group.add_argument("--format2", type=unit_interval, default=0.25,
                            help="share of the training crops made to look rebuilt from SVHN's 32 x 32 format-2 digit squares "
                                 "(lower resolution, margins filled from the nearest digit square) (default: %(default)s)")
@@ -73,7 +72,7 @@ class SynthTask(SvhnTask):
     @cached_property
     def generator(self) -> SceneGenerator:
         """The scene generator of this run's flags (its glyph atlas is cached on disk)."""
-        realism = Realism(self.args.background, self.args.style, self.args.distortion, self.args.degradation)
+        realism = realism_from_args(self.args)
         return SceneGenerator.from_data(self.args.data_root, realism=realism, handwriting=self.args.handwriting,
                                         system_fonts=self.args.system_fonts)
 
