@@ -12,7 +12,7 @@ import torch
 import svhnx
 from svhnx.inference.localize import probability_map
 from svhnx.inference.predict import OUTPUT_KEYS, load_image, main
-from svhnx.inference.reader import Reader, Reading
+from svhnx.inference.reader import MIN_CONFIDENCE, Reader, Reading
 from svhnx.labels import BLANK
 from svhnx.models import create_model
 from svhnx.train.run_dir import save_checkpoint
@@ -76,6 +76,13 @@ def test_reader_rejects_by_length_head_and_by_confidence():
     unsure = Reader(BrightIsNumber(length=3), Reads("210", certainty=1.0)).read(photo)
     assert unsure.number is None and unsure.rejected == "low-confidence" and unsure.confidence < 0.5
     assert Reader(BrightIsNumber(length=3), Reads("210", certainty=1.0), min_confidence=0.0).read(photo).number == "210"
+
+
+def test_reader_rejects_a_fairly_sure_reading_by_default():
+    photo = photo_with_number()
+    fairly_sure = Reader(BrightIsNumber(length=3), Reads("210", certainty=5.0)).read(photo)
+    assert fairly_sure.rejected == "low-confidence" and 0.5 < fairly_sure.confidence < MIN_CONFIDENCE
+    assert Reader(BrightIsNumber(length=3), Reads("210", certainty=5.0), min_confidence=0.5).read(photo).number == "210"
 
 
 def test_reader_without_candidates_or_length_head():

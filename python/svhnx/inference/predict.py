@@ -33,7 +33,7 @@ from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
 from svhnx.inference.localize import PRECISIONS
-from svhnx.inference.reader import READING_KEYS, Reader, Reading
+from svhnx.inference.reader import MIN_CONFIDENCE, READING_KEYS, Reader, Reading
 
 OUTPUT_KEYS = ("image", *READING_KEYS, "error")
 CSV_COLUMNS = ("image", "number", "confidence", "box_left", "box_top", "box_width", "box_height", "length", "rejected", "error")
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the checkpoints with PyTorch or their ONNX exports with onnxruntime (default: %(default)s)")
     parser.add_argument("--format", choices=FORMATS, default="jsonl", help="output: JSON lines or CSV with a header (default: %(default)s)")
     parser.add_argument("--save-annotated", metavar="DIR", type=Path, help="write each photo with its box and reading as DIR/<name>.png")
-    parser.add_argument("--min-confidence", type=float, default=None, help="reject readings below this joint probability")
+    parser.add_argument("--min-confidence", type=float, default=None, help=f"reject readings below this joint probability (default: {MIN_CONFIDENCE})")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX, float32 elsewhere (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None,
