@@ -1,6 +1,6 @@
 """Which MNIST test digits the ``mnist-seq`` recognizers get wrong, and how much those errors overlap.
 
-    python -m benchmarks.scripts.mnist_digit_errors runs/mnist-seq-1600 runs/ens-seed1 ... [--checkpoint last]
+    python -m benchmarks.scripts.mnist_digit_errors runs/mnist-seq-1600 runs/ens-seed1 ... [--checkpoint last] [--tta-warp 8]
 
 Sequence accuracy is bounded by digit accuracy: a sequence of L digits is right only when all L are.
 This shows each of the 10,000 test digits alone, in the middle slot of an otherwise blank sequence,
@@ -20,7 +20,7 @@ import torch
 
 from benchmarks.record import RESULTS, save_result
 from svhnx.data.mnist import load_mnist
-from svhnx.evaluate import LoadedRun, load_run
+from svhnx.evaluate import LoadedRun, load_run, with_warped_views
 from svhnx.labels import MAX_DIGITS
 from svhnx.train.run_dir import RunDirectory
 
@@ -70,12 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("runs", type=Path, nargs="+", help="finished mnist-seq runs")
     parser.add_argument("--checkpoint", choices=("best", "last"), default="last", help="each run's checkpoint (default: last)")
     parser.add_argument("--data-root", type=Path, default=None, help="MNIST folder (default: each run's own)")
+    parser.add_argument("--tta-warp", type=int, default=0, metavar="V", help="read each digit with V warped views too (default: 0, none)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--name", default="mnist_digit_errors", help="result files, benchmarks/results/NAME.json and NAME.png")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     runs = [load_run(r, which=args.checkpoint, device="cpu", data_root=args.data_root) for r in args.runs]
+    if args.tta_warp:
+        runs = [with_warped_views(run, args.tta_warp) for run in runs]
     digits, labels = load_mnist("test", runs[0].task.args.data_root)
     images = lone_digit_sequences(digits)
     probabilities = []
@@ -99,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "test_digits": len(labels),
         "shown_as": f"each test digit alone in slot {SLOT + 1} of 5, the other slots blank",
         "checkpoints": f"{args.checkpoint}.pt of each run",
+        "warped_views": args.tta_warp,
         "members": rows,
         "wrong_digits_mean": round(float(np.mean([r["wrong_digits"] for r in rows])), 1),
         "digits_missed_by_k_models": {str(k): int((missed_by == k).sum()) for k in range(1, len(runs) + 1)},
@@ -113,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     command = ["python", "-m", "benchmarks.scripts.mnist_digit_errors", *map(str, args.runs), "--checkpoint", args.checkpoint]
     if args.data_root is not None:
         command += ["--data-root", str(args.data_root)]
+    if args.tta_warp:
+        command += ["--tta-warp", str(args.tta_warp)]
     path = save_result(args.name, results, command=command)
     print(f"wrote {path}")
     return 0
