@@ -1,10 +1,11 @@
 """Why the recognizer reads a digit too many on real crops: the same crops stretched or squeezed sideways.
 
-    python -m benchmarks.scripts.real_stretch [CHECKPOINT] [--numbers FILE.npz]
+    python -m benchmarks.scripts.real_stretch [CHECKPOINT] [--numbers FILE.npz] [--name NAME]
 
 Each 64 x 64 crop is resized to ``64 s`` x 64 (bilinear) and centred back on 64 x 64: ``s > 1`` cuts
 the sides (less of what surrounds the number), ``s < 1`` pads them by repeating the edge pixels.
-A diagnostic of the dev set, never a setting to tune on it. Writes ``benchmarks/results/real_stretch.json``.
+A diagnostic of the dev set, never a setting to tune on it. Writes ``benchmarks/results/NAME.json``
+(default ``real_stretch``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", nargs="?", type=Path, default=None, help="a recognizer (default: the shipped one)")
     parser.add_argument("--numbers", type=Path, default=default_root() / "svhn-real" / "test-numbers-dev.npz")
+    parser.add_argument("--name", default="real_stretch", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     model = pretrained.load("recognizer") if args.checkpoint is None else load_model(args.checkpoint, role="recognizer")
     numbers = load_numbers(args.numbers)
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                      "too_few_digits": int((readings.lengths < numbers.lengths).sum())})
         print(rows[-1])
     source = "shipped recognizer" if args.checkpoint is None else str(args.checkpoint)
-    print(save_result("real_stretch", {"recognizer": source, "numbers": str(args.numbers), "rows": rows}))
+    print(save_result(args.name, {"recognizer": source, "numbers": str(args.numbers), "rows": rows}))
     return 0
 
 
