@@ -4,7 +4,7 @@ the localizer's length check and the close look at candidates, to show what each
 of the reader's ``min_confidence`` (the rejection threshold).
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_synthetic [--localizer RUN] [--recognizer RUN]
-        [--seed N] [--confirm-seed M] [--localizer-alone]
+        [--seed N] [--confirm-seed M] [--localizer-alone] [--name NAME]
 
 Without ``--localizer``/``--recognizer`` the models shipped in :mod:`svhnx.pretrained` are scored;
 ``--localizer-alone`` scores the localizer only (no recognizer needed).
@@ -16,7 +16,7 @@ rejected by the length check, whatever the recognizer reads), and how often that
 Photos: :class:`svhnx.synth.photos.PhotoGenerator` on a seed no training or validation run draws
 from, ``--with-number`` photos with a number (right when the reading is the number; box IoU with
 the union box of its digits) and ``--number-free`` photos without one (every accepted reading is
-wrong). One thread, float32. Writes ``benchmarks/results/reader_synthetic.json``.
+wrong). One thread, float32. Writes ``benchmarks/results/NAME.json`` (default ``reader_synthetic``).
 
 The sweep: every candidate the default reader (length check + close look) reads in a photo is read
 once and its reading kept (number, confidence, whether its length is the length head's); the
@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number-free", type=int, default=500, help="photos without a number (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
     parser.add_argument("--confirm-seed", type=int, default=None, help="also sweep the photos of this stream (a second, held-out set)")
+    parser.add_argument("--name", default="reader_synthetic", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
     command = ["python", "-m", "benchmarks.scripts.reader_synthetic", *(argv if argv is not None else sys.argv[1:])]
-    path = save_result("reader_synthetic", results, command=command)
+    path = save_result(args.name, results, command=command)
     if rows:
         print_table("Whole-photo reader on synthetic house fronts", rows,
                     ["configuration", "with_number_right", "with_number_wrong", "with_number_box_iou", "number_free_wrong", "cpu_s_per_photo"])
