@@ -30,11 +30,11 @@ from svhnx.data.svhn_archives import split_folder
 from svhnx.evaluate import load_run
 from svhnx.helptext import plain
 from svhnx.labels import BLANK, number_to_target
-from svhnx.metrics.coverage import coverage_at_accuracy, coverage_curve, readings_correct
+from svhnx.metrics.coverage import coverage_at_accuracy, readings_correct
 from svhnx.metrics.sequence import SequenceAccuracy
 from svhnx.ops import crop_resize, union_boxes
 from svhnx.ops.crop_rule import grown_boxes
-from svhnx.viz.readings import coverage_path, plot_coverage_curves, plot_readings
+from svhnx.viz.readings import plot_evaluation
 
 SEQUENCE_SHAPE = (28, 140, 1)
 BATCH = 500
@@ -100,8 +100,7 @@ def transfer(run: str | Path, split_dir: Path, out: Path, *, limit: int | None =
     }
     out.mkdir(parents=True, exist_ok=True)
     figure = out / "readings.png"
-    plot_readings(images, targets, digits.numpy(), confidence_t.numpy(), correct, figure)
-    plot_coverage_curves({"MNIST-sequence model on SVHN": coverage_curve(confidence_t.numpy(), correct)[:2]}, coverage_path(figure))
+    plot_evaluation(images, targets, digits.numpy(), confidence_t.numpy(), correct, figure, label="MNIST-sequence model on SVHN")
     with atomic_path(out / "transfer.json") as tmp:
         record = {k: v if np.isfinite(v) else None for k, v in metrics.items()}  # strict JSON: no NaN
         tmp.write_text(json.dumps({"checkpoint": str(loaded.path), "split": str(split_dir), **record}, indent=2) + "\n")
