@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("svhnx.inference", "svhnx.localize", "svhnx.reader", "svhnx.runtime", "svhnx.export", "svhnx.predict"),
     ("svhnx.tasks", "svhnx.svhn_metrics"),  # svhn_metrics: the alias of metrics.coverage, viz.readings and tasks.svhn.collect_readings
     ("svhnx.train",),
-    ("svhnx.evaluate", "svhnx.transfer"),
+    ("svhnx.evaluate", "svhnx.transfer", "svhnx.models.ensemble"),  # models.ensemble: the alias of evaluate.views
     ("svhnx.cli", "svhnx.doctor"),
 ]
 
