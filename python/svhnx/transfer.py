@@ -25,10 +25,11 @@ import torch
 
 from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.data.svhn import ANNOTATIONS, read_image, split_entries
+from svhnx.data.svhn import ANNOTATIONS, split_entries
 from svhnx.data.svhn_archives import split_folder
 from svhnx.evaluate import load_run
 from svhnx.helptext import plain
+from svhnx.image_file import load_image
 from svhnx.labels import BLANK, number_to_target
 from svhnx.metrics.coverage import coverage_at_accuracy, readings_correct
 from svhnx.metrics.sequence import SequenceAccuracy
@@ -47,7 +48,7 @@ def grey_sequences(split_dir: Path, *, limit: int | None = None, threads: int | 
     if not entries:
         raise ValueError(f"{split_dir}: no annotated image found")
     with ThreadPoolExecutor(threads) as pool:
-        images = list(pool.map(read_image, [split_dir / e.name for e in entries]))
+        images = list(pool.map(load_image, [split_dir / e.name for e in entries]))
     sizes = np.array([image.shape[:2] for image in images], dtype=np.int64)
     union = union_boxes(np.concatenate([e.boxes for e in entries]), [len(e) for e in entries], threads=threads)
     crops = crop_resize(images, grown_boxes(union, sizes, threads=threads), SEQUENCE_SHAPE[:2], threads=threads)
