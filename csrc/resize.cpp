@@ -1,7 +1,6 @@
 // crop_resize: cut a box out of each image and resize it bilinearly to a fixed size.
 //
-// Crop rule (svhnx.ops.pixel_windows documents it; keep the two in step): columns
-// x0 = clamp(floor(left), 0, W - 1) to x1 = clamp(ceil(left + width), x0 + 1, W), rows alike.
+// Crop: the pixel window of the box (crop_rule.hpp's pixel_window, also svhnx.ops.pixel_windows).
 // Resize: OpenCV's INTER_LINEAR, i.e. source coordinate (d + 0.5) * src / dst - 0.5, clamped at
 // the edges, with 11-bit fixed-point weights. A horizontal pass turns each source row the
 // output needs into int16 (value * 2^11 >> 4), then a vertical pass blends two such rows with
@@ -26,6 +25,7 @@
 #include <pybind11/stl.h>  // std::optional seed
 
 #include "svhnx/checks.hpp"
+#include "svhnx/crop_rule.hpp"
 #include "svhnx/parallel.hpp"
 #include "svhnx/rng.hpp"
 #include "ops.hpp"
@@ -35,19 +35,10 @@ namespace {
 
 constexpr int32_t kWeightBits = 11, kOne = 1 << kWeightBits;  // weights sum to kOne
 
-struct Window {
-  int64_t x0, y0, x1, y1;
-};
+using Window = PixelWindow;
 
 Window crop_window(const Box& b, int64_t height, int64_t width) {
-  const auto lower = [](double v, int64_t size) {
-    return static_cast<int64_t>(std::min(std::max(std::floor(v), 0.0), static_cast<double>(size - 1)));
-  };
-  const auto upper = [](double v, int64_t low, int64_t size) {
-    return static_cast<int64_t>(std::min(std::max(std::ceil(v), static_cast<double>(low + 1)), static_cast<double>(size)));
-  };
-  const int64_t x0 = lower(b.left, width), y0 = lower(b.top, height);
-  return {x0, y0, upper(b.right(), x0, width), upper(b.bottom(), y0, height)};
+  return pixel_window(b.left, b.top, b.right(), b.bottom(), height, width);
 }
 
 // For each of `dst` outputs: the two source elements (index * step) and their weights, also
@@ -488,9 +479,26 @@ py::tuple crop_resize(const py::object& images, const py::array& boxes, int64_t 
   return py::make_tuple(out, offsets);
 }
 
+// The pixel window of each box in its image: int64 [N, 4] (x0, y0, x1, y1).
+py::array_t<int64_t> pixel_windows(const py::array& boxes, const py::array& image_sizes) {
+  const float* box_data = require_boxes(boxes, "boxes", /*positive_size=*/false);
+  const int64_t n = boxes.shape(0);
+  const int64_t* sizes = require_image_sizes(image_sizes, "image_sizes", n);
+  py::array_t<int64_t> out({n, int64_t{4}});
+  int64_t* o = out.mutable_data();
+  for (int64_t i = 0; i < n; ++i) {
+    const Window w = crop_window(box_at(box_data, i), sizes[2 * i], sizes[2 * i + 1]);
+    o[4 * i] = w.x0, o[4 * i + 1] = w.y0, o[4 * i + 2] = w.x1, o[4 * i + 3] = w.y1;
+  }
+  return out;
+}
+
 }  // namespace
 
 void register_resize(py::module_& m) {
+  m.def("pixel_windows", &pixel_windows, py::arg("boxes"), py::arg("image_sizes"),
+        "The pixels crop_resize cuts out for each float32 [left, top, width, height] box of an image of "
+        "int64 (height, width): int64 [N, 4] (x0, y0, x1, y1), x1 and y1 exclusive.");
   m.def("simd_kernels", [] { return std::string(simd_name(pick_simd())); },
         "The kernels crop_resize runs on this CPU: 'avx2', 'sse2' or 'plain' ($SVHNX_SIMD forces one).");
   m.def("crop_resize", &crop_resize, py::arg("images"), py::arg("boxes"), py::arg("height"), py::arg("width"),

@@ -591,14 +591,13 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   // Output window and drawing resolution.
   if (crop_size > 0) {
     // The SVHN crop rule (crop_rule.hpp; svhnx.ops: union_boxes, expand_boxes, pixel_windows): the
-    // union box grown by kCropGrowth about its centre, clipped to the image, then every pixel it touches.
+    // union box grown by kCropGrowth about its centre, clipped to the image, then its pixel window.
     union_box(boxes, p.length, u);
     const double cx = u[0] + u[2] / 2, cy = u[1] + u[3] / 2, half = 0.5 * (1.0 + kCropGrowth);
     const double left = std::max(0.0, cx - half * u[2]), right = std::min(W, cx + half * u[2]);
     const double top = std::max(0.0, cy - half * u[3]), bottom = std::min(H, cy + half * u[3]);
-    const double x0 = std::clamp<double>(std::floor(left), 0, W - 1), x1 = std::clamp<double>(std::ceil(right), x0 + 1, W);
-    const double y0 = std::clamp<double>(std::floor(top), 0, H - 1), y1 = std::clamp<double>(std::ceil(bottom), y0 + 1, H);
-    p.win[0] = x0, p.win[1] = y0, p.win[2] = x1 - x0, p.win[3] = y1 - y0;
+    const PixelWindow w = pixel_window(left, top, right, bottom, p.scene_h, p.scene_w);
+    p.win[0] = w.x0, p.win[1] = w.y0, p.win[2] = w.x1 - w.x0, p.win[3] = w.y1 - w.y0;
     p.out_w = p.out_h = crop_size;
   } else {
     p.win[0] = 0, p.win[1] = 0, p.win[2] = W, p.win[3] = H;

@@ -46,7 +46,7 @@ def test_help_is_plain_words_and_documents_every_option(name):
 
 
 def test_plain_removes_roles_and_literals():
-    assert plain("A :class:`~svhnx.models.ensemble.Ensemble` of ``RUN``; see :mod:`svhnx.ops`::\n") == "A Ensemble of RUN; see svhnx.ops:"
+    assert plain("A :class:`~svhnx.evaluate.views.Ensemble` of ``RUN``; see :mod:`svhnx.ops`::\n") == "A Ensemble of RUN; see svhnx.ops:"
 
 
 @pytest.mark.parametrize(("task", "models"), [("mnist-seq", {"mnist-lean", "mnist-study"}), ("unet", {"unet"}), ("boxreg", {"boxreg"})])

@@ -36,11 +36,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("svhnx.models",),
     ("svhnx.checkpoint", "svhnx.pretrained"),
     ("svhnx.metrics", "svhnx.segmentation_metrics"),
-    ("svhnx.viz", "svhnx.plotting", "svhnx.svhn_metrics"),  # svhn_metrics: the alias of metrics.coverage and viz.readings
+    ("svhnx.viz", "svhnx.plotting"),
     ("svhnx.inference", "svhnx.localize", "svhnx.reader", "svhnx.runtime", "svhnx.export", "svhnx.predict"),
-    ("svhnx.tasks",),
+    ("svhnx.tasks", "svhnx.svhn_metrics"),  # svhn_metrics: the alias of metrics.coverage, viz.readings and tasks.svhn.collect_readings
     ("svhnx.train",),
-    ("svhnx.evaluate", "svhnx.transfer"),
+    ("svhnx.evaluate", "svhnx.transfer", "svhnx.models.ensemble"),  # models.ensemble: the alias of evaluate.views
     ("svhnx.cli", "svhnx.doctor"),
 ]
 

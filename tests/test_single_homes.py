@@ -1,4 +1,4 @@
-"""The crop rule, the label conventions and the checkpoint format each have exactly one home."""
+"""The crop rule, the label conventions, the checkpoint format and the image-file reader each have exactly one home."""
 
 import ast
 from pathlib import Path
@@ -57,3 +57,15 @@ def test_only_the_checkpoint_and_weights_modules_save_and_load_torch_files() -> 
         assert module in TORCH_FILES or not calls, f"{module} calls {sorted(calls)}: checkpoints are svhnx.checkpoint's"
         if module != "svhnx.checkpoint" and "FORMAT" in assigned_names(tree):
             assert module in ("svhnx.pretrained", "svhnx.data.svhn_preprocess"), f"{module} defines a FORMAT of its own"
+
+
+def test_image_files_are_decoded_only_by_the_image_file_module() -> None:
+    from svhnx.data.svhn import read_image
+    from svhnx.image_file import load_image
+
+    assert read_image is load_image  # the alias of one release
+    for module, tree in modules().items():
+        calls = {node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Attribute) and node.func.attr in ("imread", "imdecode")}
+        allowed = {"svhnx.image_file": {"imdecode"}, "svhnx.synth.photos": {"imdecode"}}  # photos: a JPEG round trip in memory
+        assert calls <= allowed.get(module, set()), f"{module} decodes image files itself ({sorted(calls)}): use svhnx.image_file.load_image"

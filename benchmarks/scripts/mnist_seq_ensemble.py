@@ -7,8 +7,8 @@ Each RUN is a finished run of :data:`benchmarks.scripts.mnist_seq_cpu.RECIPE` wi
 (train them side by side, one thread each); the file records the training command the runs were
 given. Each member is its run's ``best.pt`` (``--checkpoint``), chosen on the runs' validation set (seed 1234), so only the five fresh sets, which no choice was
 made on, measure the ensemble without bias. Scores each member, the ensemble
-(:class:`svhnx.models.ensemble.Ensemble`: mean class probabilities), and the ensemble with
-test-time augmentation (:class:`~svhnx.models.ensemble.ShiftedViews`: the image and copies shifted
+(:class:`svhnx.evaluate.views.Ensemble`: mean class probabilities), and the ensemble with
+test-time augmentation (:class:`~svhnx.evaluate.views.ShiftedViews`: the image and copies shifted
 one pixel up, down, left and right) on the runs' validation set and on the fresh sets. Each
 member's probabilities on each set and view are computed once and averaged here, as those two
 classes average them. Writes ``benchmarks/results/mnist_seq_ensemble.json``.
@@ -25,7 +25,7 @@ import torch
 from benchmarks.record import save_result
 from benchmarks.scripts.mnist_seq_cpu import FRESH_SETS, VALIDATION
 from svhnx.evaluate import LoadedRun, fresh_seed, load_run
-from svhnx.models.ensemble import ShiftedViews, mean_probabilities, shift_images
+from svhnx.evaluate.views import ShiftedViews, mean_probabilities, shift_images
 from svhnx.train.run_dir import RunDirectory
 
 SHIFT = 1  # pixels, for the test-time views

@@ -3,8 +3,8 @@
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.mnist_seq_tta runs/mnist-seq-1600 [--checkpoint last]
 
 Scores the run's model on the five fresh validation sets of :mod:`benchmarks.scripts.mnist_seq_cpu`
-three ways: as it is, with :class:`~svhnx.models.ensemble.ShiftedViews` (the image and four copies
-shifted one pixel) and with :class:`~svhnx.models.ensemble.WarpedViews` (the image and eight copies
+three ways: as it is, with :class:`~svhnx.evaluate.views.ShiftedViews` (the image and four copies
+shifted one pixel) and with :class:`~svhnx.evaluate.views.WarpedViews` (the image and eight copies
 with every digit slot mildly warped), timing each set's pass. Writes
 ``benchmarks/results/mnist_seq_tta.json``.
 """
@@ -20,7 +20,7 @@ import torch
 from benchmarks.record import save_result
 from benchmarks.scripts.mnist_seq_cpu import FRESH_SETS, VALIDATION, fresh_validation
 from svhnx.evaluate import LoadedRun, load_run, with_shifted_views, with_warped_views
-from svhnx.models.ensemble import MILD_WARP
+from svhnx.evaluate.views import MILD_WARP
 
 SHIFT = 1  # pixels
 WARPED_VIEWS = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# :class:`~svhnx.models.ensemble.Ensemble`, :func:`name`, :mod:`svhnx.ops`, :class:`text <target>`
+# :class:`~svhnx.evaluate.views.Ensemble`, :func:`name`, :mod:`svhnx.ops`, :class:`text <target>`
 _ROLE = re.compile(r":[a-z]+:`(~?)([^`<]*?)\s*(?:<[^>]*>)?`")
 
 

@@ -1,5 +1,5 @@
-"""Image files: photos decoded only after their size is known to be reasonable, and the one PNG
-writer of svhnx (:func:`write_png`: annotated photos, scene exports, sample grids and figures).
+"""Image files: the one reader of svhnx (photos to read, SVHN's images), decoding a file only after
+its size is known to be reasonable, and the one PNG writer (:func:`write_png`: annotated photos, scene exports, sample grids and figures).
 
 The width and height are read from the file's header with Pillow (which parses headers without
 decoding pixels) and checked against a pixel limit before OpenCV decodes the file, so a small file

@@ -25,16 +25,17 @@ import torch
 
 from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.data.svhn import ANNOTATIONS, read_image, split_entries
+from svhnx.data.svhn import ANNOTATIONS, split_entries
 from svhnx.data.svhn_archives import split_folder
 from svhnx.evaluate import load_run
 from svhnx.helptext import plain
+from svhnx.image_file import load_image
 from svhnx.labels import BLANK, number_to_target
-from svhnx.metrics.coverage import coverage_at_accuracy, coverage_curve, readings_correct
+from svhnx.metrics.coverage import coverage_at_accuracy, readings_correct
 from svhnx.metrics.sequence import SequenceAccuracy
 from svhnx.ops import crop_resize, union_boxes
 from svhnx.ops.crop_rule import grown_boxes
-from svhnx.viz.readings import coverage_path, plot_coverage_curves, plot_readings
+from svhnx.viz.readings import plot_evaluation
 
 SEQUENCE_SHAPE = (28, 140, 1)
 BATCH = 500
@@ -47,7 +48,7 @@ def grey_sequences(split_dir: Path, *, limit: int | None = None, threads: int | 
     if not entries:
         raise ValueError(f"{split_dir}: no annotated image found")
     with ThreadPoolExecutor(threads) as pool:
-        images = list(pool.map(read_image, [split_dir / e.name for e in entries]))
+        images = list(pool.map(load_image, [split_dir / e.name for e in entries]))
     sizes = np.array([image.shape[:2] for image in images], dtype=np.int64)
     union = union_boxes(np.concatenate([e.boxes for e in entries]), [len(e) for e in entries], threads=threads)
     crops = crop_resize(images, grown_boxes(union, sizes, threads=threads), SEQUENCE_SHAPE[:2], threads=threads)
@@ -100,8 +101,7 @@ def transfer(run: str | Path, split_dir: Path, out: Path, *, limit: int | None =
     }
     out.mkdir(parents=True, exist_ok=True)
     figure = out / "readings.png"
-    plot_readings(images, targets, digits.numpy(), confidence_t.numpy(), correct, figure)
-    plot_coverage_curves({"MNIST-sequence model on SVHN": coverage_curve(confidence_t.numpy(), correct)[:2]}, coverage_path(figure))
+    plot_evaluation(images, targets, digits.numpy(), confidence_t.numpy(), correct, figure, label="MNIST-sequence model on SVHN")
     with atomic_path(out / "transfer.json") as tmp:
         record = {k: v if np.isfinite(v) else None for k, v in metrics.items()}  # strict JSON: no NaN
         tmp.write_text(json.dumps({"checkpoint": str(loaded.path), "split": str(split_dir), **record}, indent=2) + "\n")

@@ -15,7 +15,7 @@ def test_a_fractional_batch_size_is_refused_not_rounded():
 
 
 def test_pixel_windows_of_a_nan_box_is_an_error_not_int64_min():
-    with pytest.raises(ValueError, match=r"boxes: expected finite values, got \[1.0, nan, 3.0, 4.0\]"):
+    with pytest.raises(ValueError, match=r"boxes: box 1 is not finite: \[1.0+, nan, 3.0+, 4.0+\]"):
         pixel_windows(np.array([[1, 2, 3, 4], [1, np.nan, 3, 4]], np.float32), np.array([[10, 10], [10, 10]]))
 
 

@@ -89,7 +89,7 @@ def test_a_failed_run_leaves_the_previous_file(split_copy, tmp_path):
     preprocess_split(split_copy, output, progress=False)
     before = output.read_bytes()
     (split_copy / "2.png").write_bytes(b"not a png any more")
-    with pytest.raises(ValueError, match="2.png: not a decodable image"):
+    with pytest.raises(ValueError, match="2.png: not an image"):
         preprocess_split(split_copy, output, progress=False)
     assert output.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".crops")] == []

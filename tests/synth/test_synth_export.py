@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from svhnx.data.svhn import read_image, split_entries
+from svhnx.data.svhn import split_entries
+from svhnx.image_file import load_image
 from svhnx.synth import Realism, SceneGenerator
 from svhnx.synth.__main__ import main
 from svhnx.synth.export import export_scenes, sample_grid
@@ -32,7 +33,7 @@ def test_exported_folder_reads_back_as_an_svhn_split(generator: SceneGenerator, 
         k = batch.lengths[i]
         np.testing.assert_array_equal(entry.labels, batch.digits[i, :k])
         np.testing.assert_array_equal(entry.boxes, batch.boxes[i, :k])
-        np.testing.assert_array_equal(read_image(tmp_path / "synth" / entry.name), batch.images[i])
+        np.testing.assert_array_equal(load_image(tmp_path / "synth" / entry.name), batch.images[i])
 
 
 def test_export_rejects_an_empty_request(generator: SceneGenerator, tmp_path: Path) -> None:
@@ -60,7 +61,7 @@ def test_cli_writes_a_grid_and_an_export(data_root: Path, cache: Path, tmp_path:
     expected = SceneGenerator.from_data(data_root, handwriting=False, cache_dir=cache,
                                         realism=Realism(degradation=0.0)).scenes(3, seed=5)
     for i, entry in enumerate(entries):
-        np.testing.assert_array_equal(read_image(tmp_path / "out" / entry.name), expected.images[i])
+        np.testing.assert_array_equal(load_image(tmp_path / "out" / entry.name), expected.images[i])
 
 
 def test_cli_rejects_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:

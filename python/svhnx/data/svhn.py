@@ -10,10 +10,8 @@ import os
 import warnings
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from svhnx.data.svhn_digit_struct import DigitStructEntry, DigitStructError, read_digit_struct, write_digit_struct
+from svhnx.image_file import load_image as read_image  # alias for one release: use svhnx.image_file.load_image
 
 SPLITS = ("train", "test", "extra")
 ANNOTATIONS = "digitStruct.mat"
@@ -53,14 +51,3 @@ def split_entries(split_dir: str | os.PathLike[str], *, strict: bool = False) ->
         absent = set(missing)
         entries = [e for e in entries if e.name not in absent]
     return entries
-
-
-def read_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """An image file as ``uint8 H x W x 3`` RGB; ``FileNotFoundError``/``ValueError`` if missing or undecodable."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"image not found: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"{path}: not a decodable image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

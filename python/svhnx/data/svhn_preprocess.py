@@ -32,8 +32,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from svhnx.atomic import atomic_path
-from svhnx.data.svhn import ANNOTATIONS, read_image, split_entries
+from svhnx.data.svhn import ANNOTATIONS, split_entries
 from svhnx.data.svhn_digit_struct import DigitStructEntry
+from svhnx.image_file import load_image
 from svhnx.labels import MAX_DIGITS, number_to_target
 from svhnx.ops import crop_resize, union_boxes
 from svhnx.ops.crop_rule import CROP_SIDE, CROP_SIZE, GROWTH, grown_boxes
@@ -131,7 +132,7 @@ def _write(f: h5py.File, split_dir: Path, entries: Sequence[DigitStructEntry], p
     with tqdm(total=n, unit="img", desc=f"crops {split_dir.name}", disable=not progress) as bar:
         for a in range(0, n, CHUNK):
             b = min(n, a + CHUNK)
-            decoded = list(pool.map(read_image, [split_dir / e.name for e in entries[a:b]]))
+            decoded = list(pool.map(load_image, [split_dir / e.name for e in entries[a:b]]))
             shape = np.array([image.shape[:2] for image in decoded], dtype=np.int64)
             union = union_boxes(digit_boxes[starts[a] : starts[b]], counts[a:b], threads=threads)
             try:

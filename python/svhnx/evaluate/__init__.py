@@ -3,7 +3,7 @@
 The checkpoint names its task, the task's flags and the model, so the evaluator rebuilds all three,
 scores the model on fresh validation data (a seed the run never validated on) and draws sample
 predictions, mistakes first. Several runs of one recognizer task are scored as one
-:class:`~svhnx.models.ensemble.Ensemble`.
+:class:`~svhnx.evaluate.views.Ensemble`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from svhnx.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint
-from svhnx.models.ensemble import Ensemble, ShiftedViews, WarpedViews
+from svhnx.evaluate.views import Ensemble, ShiftedViews, WarpedViews
 from svhnx.progress import with_progress
 from svhnx.tasks.base import Task, get_task
 from svhnx.train.cli import build_parser
@@ -64,7 +64,7 @@ def load_run(path: str | Path, *, which: str = "best", device: str = "auto", dat
 def load_ensemble(
     paths: Sequence[str | Path], *, which: str = "best", device: str = "auto", data_root: Path | None = None
 ) -> LoadedRun:
-    """Several runs of one recognizer task as one :class:`~svhnx.models.ensemble.Ensemble`, with
+    """Several runs of one recognizer task as one :class:`~svhnx.evaluate.views.Ensemble`, with
     the first run's task (its validation data); one path loads that run alone."""
     runs = [load_run(p, which=which, device=device, data_root=data_root) for p in paths]
     if not runs:
@@ -82,14 +82,14 @@ def load_ensemble(
 
 def with_shifted_views(run: LoadedRun, pixels: int) -> LoadedRun:
     """``run`` reading each image as the mean of five views: as it is and shifted by ``pixels``
-    up, down, left and right (:class:`~svhnx.models.ensemble.ShiftedViews`)."""
+    up, down, left and right (:class:`~svhnx.evaluate.views.ShiftedViews`)."""
     _require_class_outputs(run, "it cannot average shifted views")
     return replace(run, model=ShiftedViews(run.model, pixels).eval())
 
 
 def with_warped_views(run: LoadedRun, views: int) -> LoadedRun:
     """``run`` reading each image as the mean of ``1 + views`` views: as it is and with every slot
-    mildly warped (:class:`~svhnx.models.ensemble.WarpedViews`)."""
+    mildly warped (:class:`~svhnx.evaluate.views.WarpedViews`)."""
     _require_class_outputs(run, "it cannot average warped views")
     return replace(run, model=WarpedViews(run.model, views).eval())
 

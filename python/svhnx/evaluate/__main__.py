@@ -25,7 +25,7 @@ from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensem
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
 from svhnx.helptext import plain
 from svhnx.inference.backends import load_model
-from svhnx.models.ensemble import Ensemble, ShiftedViews
+from svhnx.evaluate.views import Ensemble, ShiftedViews
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import numpy as np
 import torch
 
@@ -10,14 +12,21 @@ from svhnx.data.streams import Batch
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.metrics.segmentation import box_iou, dice_coefficient
 
+#: A localizer's output -> ``(predicted probabilities or 0/1 masks N x H x W, boxes float32 N x 4)``
+#: (the task's decoder: :meth:`svhnx.tasks.localizer.LocalizerTask.predictions`).
+Predictions = Callable[[Mapping[str, torch.Tensor]], tuple[np.ndarray, np.ndarray]]
+
 
 class LocalizerMetrics(MetricAccumulator):
     """``dice`` (mean per view, of the thresholded prediction), ``box_iou`` (mean over the views
     with a number in view) and, with a length head, ``length_accuracy``; the same for each kind of
     view present (``scene_dice``, ``scene_box_iou``, ``photo_dice``, ``photo_box_iou``) and
-    ``photo_false_alarms``, the share of number-free photo views where a box was predicted."""
+    ``photo_false_alarms``, the share of number-free photo views where a box was predicted.
 
-    def __init__(self) -> None:
+    ``update`` decodes each output with ``predictions`` and thresholds the mask at 0.5."""
+
+    def __init__(self, predictions: Predictions) -> None:
+        self.predictions = predictions
         self.dice: list[np.ndarray] = []
         self.iou: list[np.ndarray] = []
         self.kinds: list[np.ndarray] = []
@@ -25,6 +34,12 @@ class LocalizerMetrics(MetricAccumulator):
         self.predicted: list[np.ndarray] = []
         self.lengths_right = 0
         self.lengths_seen = 0
+
+    def update(self, output: Mapping[str, torch.Tensor], batch: Batch) -> None:
+        masks, boxes = self.predictions(output)
+        self.add(torch.from_numpy(masks > 0.5).unsqueeze(1), boxes, batch)
+        if "length" in output:
+            self.add_lengths(output["length"], batch["lengths"])
 
     def add(self, predicted_masks: torch.Tensor, predicted_boxes: np.ndarray, batch: Batch) -> None:
         true_boxes = batch["boxes"].cpu().numpy()

@@ -14,30 +14,24 @@ from svhnx.ops._args import seed_value, size_pair, thread_count
 
 
 def pixel_windows(boxes: np.ndarray, image_sizes: np.ndarray) -> np.ndarray:
-    """The pixels ``crop_resize`` cuts out for each box: the rule from a float box to a crop.
+    """The pixels ``crop_resize`` cuts out for each box: the rule from a float box to a crop
+    (computed by the native ``pixel_window`` of ``csrc/include/svhnx/crop_rule.hpp``, its one home).
 
     Columns ``x0 = clip(floor(left), 0, W - 1)`` to ``x1 = clip(ceil(left + width), x0 + 1, W)``
     (exclusive), rows alike with ``top``/``height`` and ``H``: every pixel the box touches, clipped
     to the image, and never less than one pixel. The crop is ``image[y0:y1, x0:x1]``.
 
     Args:
-        boxes: ``[N, 4]`` ``[left, top, width, height]`` boxes (``float32``).
-        image_sizes: ``int [N, 2]`` ``(height, width)`` of each box's image.
+        boxes: ``[N, 4]`` ``[left, top, width, height]`` boxes (``float32``; finite, no negative
+            width or height, else ``ValueError``).
+        image_sizes: ``int [N, 2]`` (or one row for all) positive ``(height, width)`` of each box's image.
 
     Returns:
         ``int64 [N, 4]`` ``(x0, y0, x1, y1)`` windows.
     """
-    values = np.asarray(boxes, dtype=np.float32).astype(np.float64).reshape(-1, 4)
-    if not np.isfinite(values).all():
-        raise ValueError(f"boxes: expected finite values, got {values[~np.isfinite(values).all(axis=1)][0].tolist()}")
-    left, top, width, height = values.T
-    sizes = np.asarray(image_sizes, dtype=np.int64).reshape(-1, 2)
-    image_h, image_w = sizes[:, 0], sizes[:, 1]
-    x0 = np.clip(np.floor(left), 0, image_w - 1)
-    y0 = np.clip(np.floor(top), 0, image_h - 1)
-    x1 = np.clip(np.ceil(left + width), x0 + 1, image_w)
-    y1 = np.clip(np.ceil(top + height), y0 + 1, image_h)
-    return np.stack([x0, y0, x1, y1], axis=1).astype(np.int64)
+    boxes = np.ascontiguousarray(np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
+    sizes = np.ascontiguousarray(np.broadcast_to(np.asarray(image_sizes, dtype=np.int64).reshape(-1, 2), (len(boxes), 2)))
+    return _core.pixel_windows(boxes, sizes)
 
 
 def simd_kernels() -> str:

@@ -42,7 +42,7 @@ class Task(ABC):
         metric: the validation metric that selects ``best.pt``; ``higher_is_better`` says which way.
         images_per_epoch: how many training samples ``--epochs 1`` means.
         classifies: whether every model output is class logits (classes on the last dimension),
-            so that several trained models can be read as one :class:`~svhnx.models.ensemble.Ensemble`.
+            so that several trained models can be read as one :class:`~svhnx.evaluate.views.Ensemble`.
 
     An instance is built from the parsed arguments (shared flags plus those of
     :meth:`add_arguments`); it should load data lazily, in :meth:`train_batches` /

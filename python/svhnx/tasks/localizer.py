@@ -46,6 +46,9 @@ from svhnx.viz.localizer import plot_localizations
 VIEWS_PER_EPOCH = 26_722  # as many as the SVHN training images (80% of train): what --epochs 1 means
 EVAL_BATCH = 256
 SCENE_CHUNK = 512  # validation scenes drawn at once
+
+
+# -- decoders: a model's output as predicted masks and boxes -----------------------------------
 def unet_predictions(output: Any) -> tuple[np.ndarray, np.ndarray]:
     """U-Net output -> ``(probabilities float N x 64 x 64, best candidate boxes float32 N x 4)``;
     a view without a candidate gets an all-zero box (IoU 0)."""
@@ -63,20 +66,6 @@ def boxreg_predictions(output: Any) -> tuple[np.ndarray, np.ndarray]:
     boxes = (output["box"].float() * VIEW_SIZE).cpu().numpy().astype(np.float32)
     masks = box_masks(boxes, np.ones(len(boxes), dtype=np.int64), (VIEW_SIZE, VIEW_SIZE))
     return masks.astype(np.float32), boxes
-
-
-class UnetMetrics(LocalizerMetrics):
-    def update(self, output: Any, batch: Batch) -> None:
-        probability, boxes = unet_predictions(output)
-        self.add(torch.from_numpy(probability > 0.5).unsqueeze(1), boxes, batch)
-        if "length" in output:
-            self.add_lengths(output["length"], batch["lengths"])
-
-
-class BoxMetrics(LocalizerMetrics):
-    def update(self, output: Any, batch: Batch) -> None:
-        masks, boxes = boxreg_predictions(output)
-        self.add(torch.from_numpy(masks).unsqueeze(1), boxes, batch)
 
 
 # -- tasks -------------------------------------------------------------------------------------
@@ -227,7 +216,7 @@ class UnetTask(LocalizerTask):
         return loss
 
     def new_metrics(self) -> LocalizerMetrics:
-        return UnetMetrics()
+        return LocalizerMetrics(self.predictions)
 
     def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
         return unet_predictions(output)
@@ -243,7 +232,21 @@ class BoxRegressionTask(LocalizerTask):
         return F.mse_loss(output["box"].float(), batch["boxes"] / VIEW_SIZE)
 
     def new_metrics(self) -> LocalizerMetrics:
-        return BoxMetrics()
+        return LocalizerMetrics(self.predictions)
 
     def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
         return boxreg_predictions(output)
+
+
+class UnetMetrics(LocalizerMetrics):
+    """Alias for one release: ``LocalizerMetrics(unet_predictions)`` (:mod:`svhnx.metrics.localization`)."""
+
+    def __init__(self) -> None:
+        super().__init__(unet_predictions)
+
+
+class BoxMetrics(LocalizerMetrics):
+    """Alias for one release: ``LocalizerMetrics(boxreg_predictions)`` (:mod:`svhnx.metrics.localization`)."""
+
+    def __init__(self) -> None:
+        super().__init__(boxreg_predictions)

@@ -27,7 +27,7 @@ from torch import nn
 
 from svhnx.argtypes import fraction, non_negative_int
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.data.streams import Batch, stream_loader
+from svhnx.data.streams import Batch, batch_to, stream_loader
 from svhnx.data.svhn import ANNOTATIONS
 from svhnx.data.svhn_archives import split_folder
 from svhnx.data.svhn_dataset import LightAugment, SvhnTrainStream, evaluation_batches
@@ -35,12 +35,32 @@ from svhnx.data.svhn_preprocess import SvhnCrops, count_crops, load_crops, prepr
 from svhnx.labels import NUM_DIGIT_CLASSES
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.metrics.coverage import SvhnMetrics
+from svhnx.models.svhn import most_probable_numbers
 from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
 from svhnx.tasks.base import Task, register_task
 from svhnx.viz.readings import plot_evaluation
 
 TRAIN_IMAGES = 26_722  # 80% of the 33,402 train images: what --epochs 1 means
 EVAL_BATCH = 256
+
+
+@torch.no_grad()
+def collect_readings(
+    model: nn.Module, batches: Iterable[Batch], device: torch.device,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run a recognizer over ``batches``: ``(images, true digits, digits read, confidence, correct)``
+    of every image, the arrays :func:`svhnx.viz.readings.plot_evaluation` draws."""
+    model.eval()
+    metrics = SvhnMetrics()
+    images, truths, readings = [], [], []
+    for batch in batches:
+        on_device = batch_to(batch, device)
+        output = model(on_device["images"])
+        metrics.update(output, on_device)
+        images.append(batch["images"].numpy())
+        truths.append(batch["digits"].numpy())
+        readings.append(most_probable_numbers(output)[0].cpu().numpy())
+    return (np.concatenate(images), np.concatenate(truths), np.concatenate(readings), *metrics.arrays())
 
 
 def default_crops_dir() -> Path:
@@ -164,5 +184,5 @@ class SvhnTask(Task):
     @torch.no_grad()
     def plot_predictions(self, model: nn.Module, batches: Iterable[Batch], device: torch.device, path: Any) -> None:
         """Sample readings at ``path`` and the coverage-accuracy curve beside it (``<stem>-coverage.png``)."""
-        plot_evaluation(model, batches, device, Path(path))
+        plot_evaluation(*collect_readings(model, batches, device), Path(path))
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 
-from svhnx.data.streams import Batch, batch_to
 from svhnx.labels import target_to_string
-from svhnx.metrics.coverage import TARGET_ACCURACY, SvhnMetrics, coverage_curve
-from svhnx.models.svhn import most_probable_numbers
+from svhnx.metrics.coverage import TARGET_ACCURACY, coverage_curve
 from svhnx.viz.png import save_png
 
 
@@ -66,20 +63,12 @@ def coverage_path(path: str | Path) -> Path:
     return path.with_name(f"{path.stem}-coverage.png")
 
 
-@torch.no_grad()
-def plot_evaluation(model: torch.nn.Module, batches: Iterable[Batch], device: torch.device, path: str | Path) -> None:
-    """Run a recognizer over ``batches``: sample readings at ``path`` (:func:`plot_readings`) and
-    the coverage-accuracy curve at :func:`coverage_path` of it."""
-    model.eval()
-    metrics = SvhnMetrics()
-    images, truths, readings = [], [], []
-    for batch in batches:
-        output = model(batch_to(batch, device)["images"])
-        metrics.update(output, batch_to(batch, device))
-        images.append(batch["images"].numpy())
-        truths.append(batch["digits"].numpy())
-        readings.append(most_probable_numbers(output)[0].cpu().numpy())
-    confidence, correct = metrics.arrays()
-    plot_readings(np.concatenate(images), np.concatenate(truths), np.concatenate(readings), confidence, correct, path)
+def plot_evaluation(
+    images: np.ndarray, truths: np.ndarray, readings: np.ndarray, confidence: np.ndarray, correct: np.ndarray,
+    path: str | Path, *, label: str = "recognizer",
+) -> None:
+    """Sample readings at ``path`` (:func:`plot_readings`) and the coverage-accuracy curve of
+    ``label`` at :func:`coverage_path` of it."""
+    plot_readings(images, truths, readings, confidence, correct, path)
     coverage, accuracy, _ = coverage_curve(confidence, correct)
-    plot_coverage_curves({"recognizer": (coverage, accuracy)}, coverage_path(path))
+    plot_coverage_curves({label: (coverage, accuracy)}, coverage_path(path))

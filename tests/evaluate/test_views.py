@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from svhnx.models import create_model
-from svhnx.models.ensemble import MILD_WARP, Ensemble, ShiftedViews, WarpedViews, shift_images
+from svhnx.evaluate.views import MILD_WARP, Ensemble, ShiftedViews, WarpedViews, shift_images
 
 
 def images(n=6, seed=0):
@@ -84,3 +84,10 @@ def test_warped_views_refuse_images_that_are_not_whole_slots():
         WarpedViews(model, views=2)(torch.zeros(2, 28, 100, 1, dtype=torch.uint8))
     with pytest.raises(ValueError, match="uint8"):
         WarpedViews(model, views=2)(torch.zeros(2, 28, 140, 1))
+
+
+def test_the_old_module_is_an_alias():
+    import svhnx.evaluate.views as views
+    import svhnx.models.ensemble as alias
+
+    assert all(getattr(alias, name) is getattr(views, name) for name in alias.__all__)
