@@ -126,6 +126,15 @@ def test_run_directories_are_not_overwritten_and_resume_needs_a_run(data_root, t
     assert "last.pt does not exist" in capsys.readouterr().err
 
 
+def test_resume_refuses_flags_that_change_the_run_but_takes_runtime_ones(data_root, tmp_path, capsys):
+    assert train(data_root, tmp_path / "run", "--steps", "2", "--lr", "1e-3") == 0
+    with pytest.raises(SystemExit):
+        train(data_root, tmp_path / "run", "--steps", "2", "--lr=2e-3", "--resume")
+    assert "these flags differ: --lr (run has 0.001)" in capsys.readouterr().err
+    # the run's own values and runtime flags (--threads, --no-progress in TINY) are no conflict
+    assert train(data_root, tmp_path / "run", "--steps", "2", "--lr", "1e-3", "--resume") == 0
+
+
 def test_missing_data_is_a_clear_message_not_a_traceback(tmp_path, capsys):
     assert train(tmp_path.parent / "nowhere", tmp_path / "run", "--steps", "2") == 2
     err = capsys.readouterr().err

@@ -74,10 +74,11 @@ def add_crops_dir_argument(group: argparse._ArgumentGroup) -> None:
 
 
 def explicit_flags(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
-    """Destinations of the optional flags written out in ``argv`` (the parser must not allow abbreviations)."""
-    given = set()
-    for action in parser._actions:  # argparse has no public API for this
-        for option in action.option_strings:
-            if any(arg == option or arg.startswith(option + "=") for arg in argv):
-                given.add(action.dest)
-    return given
+    """Destinations of the flags written out in ``argv``, the arguments of ``parser`` alone.
+
+    ``argv`` is parsed into a namespace in which every destination already holds a marker: argparse
+    fills in no default there, so only the flags given replace their marker.
+    """
+    unset = object()
+    marked = argparse.Namespace(**{dest: unset for dest in vars(parser.parse_args([]))})
+    return {dest for dest, value in vars(parser.parse_args(argv, namespace=marked)).items() if value is not unset}

@@ -77,7 +77,8 @@ def _resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser, arg
         parser.error(f"--resume: {args.out} is a {checkpoint['task']!r} run, not {args.task!r}")
     saved = checkpoint["config"]
     conflicts = sorted(
-        k for k in explicit_flags(parser, argv) if k not in RUNTIME_FLAGS and k in saved and saved[k] != getattr(args, k)
+        # argv[0] is the task: the flags after it are the task parser's
+        k for k in explicit_flags(parser, argv[1:]) if k not in RUNTIME_FLAGS and k in saved and saved[k] != getattr(args, k)
     )
     if conflicts:
         flags = ", ".join(f"--{k.replace('_', '-')} (run has {saved[k]!r})" for k in conflicts)
