@@ -357,8 +357,9 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   for (int i = 0; i < p.length; ++i) p.labels[i] = draw_cdf(rng, t.digit_cdf[p.length - 1][i], 10);
   // SVHN's annotators drew boxes a little loose about the ink, each side by its own amount and now
   // and then clipping it (on the svhn-sample photos, benchmarks/scripts/box_margins.py: a median
-  // 0.03-0.08 of the digit's height by side, from 0 to 0.26); a number's boxes share one height. Layout heights and aspect ratios are
-  // those of such boxes, so the ink they ask for is smaller and narrower than the box.
+  // 0.03-0.08 of the digit's height by side, from 0 to 0.26); a number's boxes share one height.
+  // Layout heights and aspect ratios are those of such boxes, so the ink they ask for is smaller
+  // and narrower than the box.
   const double loose = 0.045 + 0.03 * normal(rng);
   const auto margin = [&]() { return r.annotation * std::clamp<double>(loose + 0.035 * normal(rng), -0.03, 0.2); };
   const double top = margin(), bottom = margin();

@@ -158,24 +158,25 @@ def test_missing_field(tmp_path):
         read_digit_struct(path)
 
 
-def test_field_lengths_disagree(tmp_path):
-    def edit(f):
-        group = bbox(f, 2)
-        del group["width"]
-        group["width"] = np.array([[5.0]])
+def replace_field(entry: int, field: str, value: np.ndarray):
+    """An edit for :func:`broken_copy`: bbox ``field`` of ``entry`` replaced by ``value``."""
 
+    def edit(f):
+        group = bbox(f, entry)
+        del group[field]
+        group[field] = value
+
+    return edit
+
+
+def test_field_lengths_disagree(tmp_path):
     with pytest.raises(DigitStructError, match=r"entry 2 \('3\.png'\): bbox field 'width' does not hold 3 numbers"):
-        read_digit_struct(broken_copy(tmp_path, edit))
+        read_digit_struct(broken_copy(tmp_path, replace_field(2, "width", np.array([[5.0]]))))
 
 
 def test_label_out_of_range(tmp_path):
-    def edit(f):
-        group = bbox(f, 1)
-        del group["label"]
-        group["label"] = np.array([[11.0]])
-
     with pytest.raises(DigitStructError, match=r"entry 1 \('2\.png'\): digit 0 has label 11\.0"):
-        read_digit_struct(broken_copy(tmp_path, edit))
+        read_digit_struct(broken_copy(tmp_path, replace_field(1, "label", np.array([[11.0]]))))
 
 
 def test_names_and_boxes_disagree_in_count(tmp_path):

@@ -138,6 +138,9 @@ class LocalizerTask(Task):
         """``(predicted masks or probabilities N x 64 x 64, predicted boxes N x 4)`` of a batch's output."""
         raise NotImplementedError
 
+    def new_metrics(self) -> LocalizerMetrics:
+        return LocalizerMetrics(self.predictions)
+
     @torch.no_grad()
     def plot_predictions(self, model: nn.Module, batches: Iterable[Batch], device: torch.device, path: Any) -> None:
         """Views with the predicted mask (red tint), the predicted box (red) and the true box (green)."""
@@ -215,9 +218,6 @@ class UnetTask(LocalizerTask):
             loss = loss + self.args.length_weight * F.cross_entropy(output["length"].float(), batch["lengths"])
         return loss
 
-    def new_metrics(self) -> LocalizerMetrics:
-        return LocalizerMetrics(self.predictions)
-
     def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
         return unet_predictions(output)
 
@@ -230,9 +230,6 @@ class BoxRegressionTask(LocalizerTask):
 
     def loss(self, output: Any, batch: Batch) -> torch.Tensor:
         return F.mse_loss(output["box"].float(), batch["boxes"] / VIEW_SIZE)
-
-    def new_metrics(self) -> LocalizerMetrics:
-        return LocalizerMetrics(self.predictions)
 
     def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
         return boxreg_predictions(output)
