@@ -4,7 +4,7 @@ the localizer's length check and the close look at candidates, to show what each
 of the reader's ``min_confidence`` (the rejection threshold).
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_synthetic [--localizer RUN] [--recognizer RUN]
-        [--seed N] [--confirm-seed M] [--localizer-alone] [--name NAME]
+        [--seed N] [--confirm-seed M] [--localizer-alone] [--views V] [--name NAME]
 
 Without ``--localizer``/``--recognizer`` the models shipped in :mod:`svhnx.pretrained` are scored;
 ``--localizer-alone`` scores the localizer only (no recognizer needed).
@@ -44,9 +44,9 @@ from benchmarks.record import print_table, save_result
 from svhnx import pretrained
 from svhnx.inference.backends import load_model
 from svhnx.inference.reader import Reader, decode_readings
+from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.metrics.segmentation import box_iou
-from svhnx.ops import center_crop, union_boxes
-from svhnx.ops.crop_rule import INPUT_SIZE
+from svhnx.ops import union_boxes
 from svhnx.synth.photos import Photo, PhotoGenerator
 
 SEED = 8642  # a photo stream no training or validation run draws from
@@ -93,7 +93,7 @@ def candidate_readings(reader: Reader, image: np.ndarray) -> list[tuple[str, np.
     if not candidates:
         return []
     crops = reader._crops(image, candidates)  # the reader's own 30%-expanded 64 x 64 crops
-    numbers, read_lengths, confidences = decode_readings(reader.recognizer(torch.from_numpy(center_crop(crops, INPUT_SIZE))))
+    numbers, read_lengths, confidences = decode_readings(recognize(reader.recognizer, crops, reader.views))
     lengths = lengths if lengths is not None and reader.check_length else [None] * len(candidates)
     return [(n, c, length is None or length == r) for n, c, r, length in zip(numbers, confidences, read_lengths, lengths)]
 
@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number-free", type=int, default=500, help="photos without a number (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
     parser.add_argument("--confirm-seed", type=int, default=None, help="also sweep the photos of this stream (a second, held-out set)")
+    parser.add_argument("--views", type=int, default=DEFAULT_VIEWS, help="views of each crop the recognizer reads (default: %(default)s)")
     parser.add_argument("--name", default="reader_synthetic", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -186,10 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.localizer_alone:
         recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else pretrained.load("recognizer")
         for name, options in CONFIGURATIONS.items():
-            reader = Reader(localizer, recognizer, precision="float32", **options)
+            reader = Reader(localizer, recognizer, precision="float32", views=args.views, **options)
             rows.append({"configuration": name, "min_confidence": reader.min_confidence, **score(reader, with_number, number_free)})
             print(rows[-1], flush=True)
-        reader = Reader(localizer, recognizer, precision="float32")
+        reader = Reader(localizer, recognizer, precision="float32", views=args.views)
         thresholds = tuple(sorted({*THRESHOLDS, reader.min_confidence}))
         sweeps[str(args.seed)] = sweep(reader, with_number, number_free, thresholds)
         at_default = next(row for row in sweeps[str(args.seed)] if row["min_confidence"] == reader.min_confidence)
@@ -202,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         "photos": {"seed": args.seed, "with_number": args.with_number, "number_free": args.number_free, "sides": list(generator.sides)},
         "localizer": str(args.localizer or "shipped"),
         "recognizer": None if args.localizer_alone else str(args.recognizer or "shipped"),
+        "views": None if args.localizer_alone else args.views,
         "localizer_alone": alone,
         "rows": rows,
         "min_confidence_sweep": {"configuration": "length check + close look", "by_seed": sweeps},

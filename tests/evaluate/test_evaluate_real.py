@@ -95,7 +95,10 @@ def test_evaluate_cli_scores_a_checkpoint_on_a_numbers_file(tmp_path, capsys):
     assert evaluate_main([str(tmp_path / "tiny.pt"), "--numbers", str(path), "--json", str(tmp_path / "out.json")]) == 0
     saved = json.loads((tmp_path / "out.json").read_text())
     assert saved["numbers"]["all"]["count"] == 3 and 0.0 <= saved["numbers"]["all"]["sequence_accuracy"] <= 1.0
+    assert saved["numbers"]["views"] == 5  # as the whole-photo reader reads them
     assert (tmp_path / "numbers-mistakes.png").is_file()
+    assert evaluate_main([str(tmp_path / "tiny.pt"), "--numbers", str(path), "--views", "1", "--json", str(tmp_path / "out.json")]) == 0
+    assert json.loads((tmp_path / "out.json").read_text())["numbers"]["views"] == 1
 
 
 def test_evaluate_cli_refuses_a_digit_classifier_for_numbers(tmp_path):

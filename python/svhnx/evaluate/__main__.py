@@ -23,9 +23,11 @@ from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
 from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
+from svhnx.evaluate.views import Ensemble, ShiftedViews
 from svhnx.helptext import plain
 from svhnx.inference.backends import load_model
-from svhnx.evaluate.views import Ensemble, ShiftedViews
+from svhnx.inference.recognize import DEFAULT_VIEWS
+from svhnx.ops.crop_rule import VIEW_SHIFTS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(with --numbers or --digits32 and none given: the shipped model)")
     real = parser.add_argument_group("real pixels (files in the layout of svhn-real)")
     real.add_argument("--numbers", type=Path, default=None, metavar="FILE.npz",
-                      help="score a recognizer on these 64 x 64 number crops (their centre 54 x 54)")
+                      help="score a recognizer on these 64 x 64 number crops (their centre 54 x 54, and shifted views: --views)")
+    real.add_argument("--views", type=int, choices=range(1, len(VIEW_SHIFTS) + 1), default=DEFAULT_VIEWS, metavar="N",
+                      help=f"with --numbers: views of each crop read and averaged, 1-{len(VIEW_SHIFTS)}, as the "
+                           "whole-photo reader does (default: %(default)s)")
     real.add_argument("--digits32", type=Path, default=None, metavar="FILE.npz",
                       help="score a digit classifier (task synth-digits) on these 32 x 32 digits")
     parser.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint of a run directory (default: best)")
@@ -116,7 +121,8 @@ def score_real(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
                 figure = args.figure or folder / "numbers-mistakes.png"
                 if args.tta_shift:
                     model, source = ShiftedViews(model, args.tta_shift).eval(), f"{source}, 5 views shifted {args.tta_shift} px"
-                scores[kind] = {"file": str(file), "model": source, **score_numbers(model, load_numbers(file), figure=figure)}
+                scores[kind] = {"file": str(file), "model": source, "views": args.views,
+                                **score_numbers(model, load_numbers(file), views=args.views, figure=figure)}
                 print(f"{file} read by {source}; mistakes: {figure}")
             else:
                 images, labels = load_digits32(file)

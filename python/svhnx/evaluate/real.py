@@ -1,7 +1,7 @@
 """Scores on real pixels: files in the layout of ``svhn-real`` (``test-numbers-*.npz``, ``test-digits32-*.npz``).
 
 Numbers: 64 x 64 number crops; the recognizer reads their centre 54 x 54 (as evaluation does for
-SVHN). The figures are Goodfellow et al.'s: sequence accuracy, digit accuracy (the true digits read
+SVHN) and, by default, four windows shifted 2 pixels diagonally about it, as the whole-photo reader does. The figures are Goodfellow et al.'s: sequence accuracy, digit accuracy (the true digits read
 right, slot by slot), accuracy per length and coverage at 98% accuracy, on the whole file and, when
 it has ``uncovered``, on the crops less than 30% filled in. Digits: 32 x 32 single digits (SVHN
 format 2), scored by a digit classifier's accuracy.
@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import BLANK, MAX_DIGITS
 from svhnx.metrics.coverage import coverage_at_accuracy
 from svhnx.models.svhn import most_probable_numbers
@@ -100,13 +101,14 @@ def load_digits32(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 @torch.inference_mode()
-def read_numbers(model: nn.Module, crops: np.ndarray, *, batch: int = BATCH) -> Readings:
-    """A recognizer's readings of 64 x 64 crops (their centre 54 x 54), joint decoding."""
+def read_numbers(model: nn.Module, crops: np.ndarray, *, views: int = DEFAULT_VIEWS, batch: int = BATCH) -> Readings:
+    """A recognizer's readings of 64 x 64 crops (their centre 54 x 54, or ``views`` views:
+    :func:`svhnx.inference.recognize.recognize`), joint decoding."""
     model.eval()
     parts = []
     for start in range(0, len(crops), batch):
-        images = torch.from_numpy(recognizer_input(crops[start:start + batch], threads=1))
-        parts.append([t.cpu().numpy() for t in most_probable_numbers(model(images))])
+        output = recognize(model, crops[start:start + batch], views, threads=1)
+        parts.append([t.cpu().numpy() for t in most_probable_numbers(output)])
     if not parts:
         return Readings(np.zeros((0, MAX_DIGITS), np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
     digits, lengths, confidence = (np.concatenate(p) for p in zip(*parts))
@@ -128,10 +130,10 @@ def number_scores(readings: Readings, digits: np.ndarray, lengths: np.ndarray) -
     }
 
 
-def score_numbers(model: nn.Module, numbers: RealNumbers, *, figure: Path | None = None) -> dict[str, Any]:
-    """:func:`number_scores` on the whole file and on the crops less than 30% filled in, and a
-    figure of the mistakes at ``figure``."""
-    readings = read_numbers(model, numbers.images)
+def score_numbers(model: nn.Module, numbers: RealNumbers, *, views: int = DEFAULT_VIEWS, figure: Path | None = None) -> dict[str, Any]:
+    """:func:`number_scores` of :func:`read_numbers` on the whole file and on the crops less than
+    30% filled in, and a figure of the mistakes at ``figure``."""
+    readings = read_numbers(model, numbers.images, views=views)
     scores: dict[str, Any] = {"all": number_scores(readings, numbers.digits, numbers.lengths)}
     if numbers.uncovered is not None:
         keep = numbers.uncovered < UNCOVERED_LIMIT

@@ -10,29 +10,18 @@ softmax, the evaluator's metrics and losses) reads an ensemble's the same way.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from svhnx.data.augment import SlotWarp
-from svhnx.models.heads import SequenceOutput
+from svhnx.models.heads import SequenceOutput, mean_probabilities
 
 __all__ = ["MILD_WARP", "Ensemble", "ShiftedViews", "WarpedViews", "mean_probabilities", "shift_images"]
 
 #: The test-time warp: half the training warp's affine ranges, no elastic field.
 MILD_WARP = SlotWarp().scaled(0.5)
-
-
-def mean_probabilities(outputs: Sequence[SequenceOutput]) -> SequenceOutput:
-    """Head by head, the log of the outputs' mean class probabilities (heads all outputs have)."""
-    heads = [k for k in outputs[0] if all(k in out for out in outputs)]
-    log_n = math.log(len(outputs))
-    return {  # type: ignore[return-value]
-        head: torch.stack([out[head].float().log_softmax(-1) for out in outputs]).logsumexp(0) - log_n  # type: ignore[literal-required]
-        for head in heads
-    }
 
 
 def shift_images(images: torch.Tensor, down: int, right: int) -> torch.Tensor:

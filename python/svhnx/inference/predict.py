@@ -34,6 +34,8 @@ from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pix
 from svhnx.inference.backends import BACKENDS
 from svhnx.inference.localize import PRECISIONS
 from svhnx.inference.reader import MIN_CONFIDENCE, READING_KEYS, Reader, Reading
+from svhnx.inference.recognize import DEFAULT_VIEWS
+from svhnx.ops.crop_rule import VIEW_SHIFTS
 
 OUTPUT_KEYS = ("image", *READING_KEYS, "error")
 CSV_COLUMNS = ("image", "number", "confidence", "box_left", "box_top", "box_width", "box_height", "length", "rejected", "error")
@@ -138,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="jsonl", help="output: JSON lines or CSV with a header (default: %(default)s)")
     parser.add_argument("--save-annotated", metavar="DIR", type=Path, help="write each photo with its box and reading as DIR/<name>.png")
     parser.add_argument("--min-confidence", type=float, default=None, help=f"reject readings below this joint probability (default: {MIN_CONFIDENCE})")
+    parser.add_argument("--views", type=int, choices=range(1, len(VIEW_SHIFTS) + 1), default=DEFAULT_VIEWS, metavar="N",
+                        help=f"views of each number crop the recognizer reads and averages, 1-{len(VIEW_SHIFTS)}: the centre, then "
+                             "windows shifted 2 pixels (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX, float32 elsewhere (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None,
@@ -153,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     options = {"check_length": not args.no_length_check, "backend": args.backend, "precision": args.precision,
-               "threads": args.threads}
+               "threads": args.threads, "views": args.views}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
     try:

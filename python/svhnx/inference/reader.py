@@ -7,7 +7,9 @@ The two-stage reader the original study proposed after its recognizer failed on 
    close at full resolution (:func:`svhnx.inference.localize.refine`: a tighter box, the length head's
    answer, and candidates the close look does not confirm are dropped);
 2. each box is expanded by 30% about its centre, cropped and resized to 64 x 64, and its centre
-   54 x 54 is read by the recognizer (the SVHN crop rule, :mod:`svhnx.ops.crop_rule`);
+   54 x 54 is read by the recognizer (the SVHN crop rule, :mod:`svhnx.ops.crop_rule`), with
+   four windows shifted 2 pixels about it by default, their probabilities averaged
+   (:mod:`svhnx.inference.recognize`);
 3. the readings are taken in order of confidence (joint probability); one is rejected when its
    confidence is below a threshold, or when its length disagrees with the localizer's length head
    (from the close look; without it, run on the reading's crop, only for readings confident enough);
@@ -34,9 +36,10 @@ from torch import nn
 from svhnx import pretrained
 from svhnx.inference.backends import load_backend
 from svhnx.inference.localize import DEFAULT_SCALES, Candidate, as_rgb, localize, refine, resolve_precision, run_localizer
+from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
-from svhnx.ops.crop_rule import number_crops, recognizer_input
+from svhnx.ops.crop_rule import VIEW_SHIFTS, number_crops
 
 # Readings less sure than this are rejected. Chosen on synthetic photos (benchmarks/scripts/reader_synthetic.py):
 # 0.9 halves the wrong readings reported on number-free photos against 0.5 (4.2% vs 10.8%) and costs
@@ -106,6 +109,8 @@ class Reader:
             ``max_candidates`` of the close look are read.
         check_length: reject readings whose length disagrees with the localizer's length head.
         refine: look at each candidate again up close (:func:`svhnx.inference.localize.refine`) before reading it.
+        views: how many views of each crop the recognizer reads, 1 to 5 (default
+            :data:`svhnx.inference.recognize.DEFAULT_VIEWS`): the centre, then shifted windows.
         precision: how the localizer computes, one of :data:`svhnx.inference.localize.PRECISIONS`
             (``"auto"``: bfloat16 on CPUs with AMX, float32 elsewhere); the recognizer is float32.
 
@@ -125,12 +130,15 @@ class Reader:
         max_candidates: int = 3,
         check_length: bool = True,
         refine: bool = True,
+        views: int = DEFAULT_VIEWS,
         precision: str = "auto",
     ) -> None:
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence: expected a probability in [0, 1], got {min_confidence}")
         if max_candidates < 1:
             raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
+        if not 1 <= views <= len(VIEW_SHIFTS):
+            raise ValueError(f"views: expected 1 to {len(VIEW_SHIFTS)}, got {views}")
         self.precision = resolve_precision(precision)
         localizer = localizer.eval().to(memory_format=torch.channels_last)
         if self.precision == "bfloat16" and any(p.dtype == torch.float32 for p in localizer.parameters()):
@@ -143,6 +151,7 @@ class Reader:
         self.max_candidates = max_candidates
         self.check_length = check_length
         self.refine = refine
+        self.views = views
 
     @classmethod
     def from_checkpoints(
@@ -208,7 +217,7 @@ class Reader:
         """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
         ``lengths``: the localizer's length for each candidate when known (from :func:`svhnx.inference.localize.refine`)."""
         crops = self._crops(image, candidates)
-        numbers, read_lengths, confidences = decode_readings(self.recognizer(torch.from_numpy(recognizer_input(crops))))
+        numbers, read_lengths, confidences = decode_readings(recognize(self.recognizer, crops, self.views))
         best_rejected: Reading | None = None
         for i in np.argsort(-confidences, kind="stable"):
             rejected, length = None, None

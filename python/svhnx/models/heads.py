@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import TypedDict
 
 import torch
@@ -16,6 +18,17 @@ class SequenceOutput(TypedDict, total=False):
 
     digits: torch.Tensor
     length: torch.Tensor
+
+
+def mean_probabilities(outputs: Sequence[SequenceOutput]) -> SequenceOutput:
+    """Head by head, the log of the outputs' mean class probabilities (heads all outputs have):
+    several models, or several views of one image, read as one."""
+    heads = [k for k in outputs[0] if all(k in out for out in outputs)]
+    log_n = math.log(len(outputs))
+    return {  # type: ignore[return-value]
+        head: torch.stack([out[head].float().log_softmax(-1) for out in outputs]).logsumexp(0) - log_n  # type: ignore[literal-required]
+        for head in heads
+    }
 
 
 def image_input(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:

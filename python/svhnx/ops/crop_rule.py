@@ -37,3 +37,26 @@ def number_crops(images: list[np.ndarray] | np.ndarray, boxes: np.ndarray, *, th
 def recognizer_input(crops: np.ndarray, *, threads: int | None = None) -> np.ndarray:
     """The centre :data:`INPUT_SIZE` of 64 x 64 crops: what the recognizer reads."""
     return center_crop(crops, INPUT_SIZE, threads=threads)
+
+
+#: How far (pixels, down and right) each test-time view of a crop is from its centre: the centre
+#: first, then the four diagonal shifts by 2, real pixels of the 64 x 64 crop around the centre
+#: 54 x 54 (the training crops move up to 5 either way).
+VIEW_SHIFTS: tuple[tuple[int, int], ...] = ((0, 0), (-2, -2), (-2, 2), (2, -2), (2, 2))
+
+
+def recognizer_views(crops: np.ndarray, views: int, *, threads: int | None = None) -> np.ndarray:
+    """``views`` windows of :data:`INPUT_SIZE` of each 64 x 64 crop, the first ``views`` of
+    :data:`VIEW_SHIFTS`: ``uint8 views x N x 54 x 54 x C`` (``views=1``: :func:`recognizer_input`)."""
+    if not 1 <= views <= len(VIEW_SHIFTS):
+        raise ValueError(f"views: expected 1 to {len(VIEW_SHIFTS)}, got {views}")
+    centre = recognizer_input(crops, threads=threads)
+    if views > 1 and crops.shape[1:3] != CROP_SIZE:
+        raise ValueError(f"crops: shifted views need {CROP_SIDE} x {CROP_SIDE} crops, got {crops.shape[1]} x {crops.shape[2]}")
+    margin = (CROP_SIDE - INPUT_SIDE) // 2
+    out = np.empty((views, *centre.shape), dtype=centre.dtype)
+    out[0] = centre
+    for v, (down, right) in enumerate(VIEW_SHIFTS[1:views], start=1):
+        top, left = margin + down, margin + right
+        out[v] = crops[:, top : top + INPUT_SIDE, left : left + INPUT_SIDE]
+    return out

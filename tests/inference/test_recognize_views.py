@@ -1,0 +1,69 @@
+"""The recognizer reads a crop's centre 54 x 54 and, with more views, windows shifted about it."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from svhnx.inference.reader import Reader
+from svhnx.inference.recognize import recognize
+from svhnx.models.heads import mean_probabilities
+from svhnx.ops.crop_rule import VIEW_SHIFTS, recognizer_input, recognizer_views
+
+
+def numbered_crops(count: int) -> np.ndarray:
+    """64 x 64 crops whose pixel at (row, column) encodes where it is, so a window tells its offset."""
+    rows, cols = np.mgrid[0:64, 0:64]
+    crop = np.stack([rows, cols, (rows + cols) % 256], axis=-1).astype(np.uint8)
+    return np.stack([crop + i for i in range(count)])
+
+
+class ReadsTopLeft(nn.Module):
+    """A stand-in recognizer whose first digit is the top-left pixel's row, modulo 10, sure of it."""
+
+    def forward(self, images):
+        first = images[:, 0, 0, 0].long() % 10
+        digits = torch.full((len(images), 5, 11), -10.0)
+        digits[torch.arange(len(images)), 0, first] = 10.0
+        return {"digits": digits, "length": torch.zeros(len(images), 7)}
+
+
+def test_one_view_is_the_centre_54_x_54():
+    crops = numbered_crops(3)
+    views = recognizer_views(crops, 1)
+    assert views.shape == (1, 3, 54, 54, 3)
+    np.testing.assert_array_equal(views[0], recognizer_input(crops))
+
+
+def test_more_views_are_windows_of_the_crop_shifted_about_its_centre():
+    crops = numbered_crops(2)
+    views = recognizer_views(crops, len(VIEW_SHIFTS))
+    for view, (down, right) in zip(views, VIEW_SHIFTS):
+        assert (view[:, 0, 0, 0] == 5 + down + np.arange(2)).all()  # the top row is 5 + down
+        assert (view[:, 0, 0, 1] == 5 + right + np.arange(2)).all()  # the left column is 5 + right
+        np.testing.assert_array_equal(view, crops[:, 5 + down : 59 + down, 5 + right : 59 + right])
+
+
+@pytest.mark.parametrize("views", [0, len(VIEW_SHIFTS) + 1])
+def test_the_number_of_views_is_checked(views):
+    with pytest.raises(ValueError, match="views: expected 1 to 5"):
+        recognizer_views(numbered_crops(1), views)
+    with pytest.raises(ValueError, match="views: expected 1 to 5"):
+        Reader(nn.Identity(), nn.Identity(), views=views)
+
+
+def test_shifted_views_need_64_x_64_crops():
+    with pytest.raises(ValueError, match="64 x 64 crops"):
+        recognizer_views(np.zeros((1, 60, 60, 3), np.uint8), 3)
+
+
+def test_views_are_read_in_one_batch_and_their_probabilities_averaged():
+    crops, model = numbered_crops(4), ReadsTopLeft()
+    one = recognize(model, crops, 1)
+    assert one["digits"][:, 0].argmax(-1).tolist() == [5, 6, 7, 8]  # the centre's top row is 5
+    five = recognize(model, crops, 5)
+    by_view = [model(torch.from_numpy(view)) for view in recognizer_views(crops, 5)]
+    for head in ("digits", "length"):
+        torch.testing.assert_close(five[head], mean_probabilities(by_view)[head])
+    # the views disagree (top rows 5, 3, 3, 7, 7 for the first crop): the mean is less sure than any one view
+    assert five["digits"][0, 0].exp().max() < 0.7
