@@ -339,22 +339,68 @@ Tables make_tables(const uint8_t* fields, const int64_t* labels, const int64_t* 
 // Planning
 // ---------------------------------------------------------------------------------------
 
-Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
-  Plan p;
-  // Layout: a real SVHN image's geometry, slightly jittered.
+namespace {
+
+// The number's geometry, shared by the planning stages. Plate units are "design" units: one is a
+// scene pixel before the camera's size correction.
+struct NumberLayout {
+  double scene_w = 0, scene_h = 0;    // scene size
+  double center_x = 0, center_y = 0;  // where the number's boxes are centred in the scene
+  double target_h = 0;                // box height in the scene; also the digit height in plate units
+  double gap = 0, slope = 0;          // the layout's gap between boxes (in box heights) and baseline slope
+  double aspect = 0;                  // the layout's box aspect ratio, relative to each digit's median
+  int style = 0;                      // typeface
+  float box_weight = 0;               // stroke offset the boxes are measured at (cell px)
+  double unit = 0;                    // plate units per style unit
+  double half_w = 0, half_h = 0;      // half the number's width and height on the plate
+  double width_factor = 0;            // the digits' mean stretch, for the clutter characters
+};
+
+// The number's digits on the plate, and what the layout asks of their boxes.
+struct DigitRow {
+  int ids[kMaxDigits] = {0};               // glyphs
+  double jitter_y[kMaxDigits] = {0};       // plate y of each ink centre
+  double gap_target[kMaxDigits] = {0};     // gap to the next box, in box heights
+  double gap_plate[kMaxDigits] = {0};      // gap to the next digit's ink, plate units
+  double aspect_target[kMaxDigits] = {0};  // box width / height
+  double widen[kMaxDigits] = {0};          // horizontal stretch of each glyph
+};
+
+// Rotation, shear and perspective of the camera, before it is fitted to the layout.
+struct Pose {
+  double angle = 0, shear = 0, persp_x = 0, persp_y = 0;
+};
+
+// The fitted camera and the digit boxes it gives.
+struct Camera {
+  Mat3 m{}, to_plate{};                 // plate -> scene and scene -> plate
+  double f = 0;                         // scene px per plate unit at the number
+  double boxes[kMaxDigits][4] = {{0}};  // digit boxes in the scene: left, top, width, height
+};
+
+// Layout: scene size and the number's length, place, height, gaps, slope and box aspect from a real SVHN image, jittered.
+NumberLayout draw_layout(const Tables& t, Rng& rng, Plan& p) {
   const float* row = &t.layouts[rng.below(t.n_layouts) * kLayoutColumns];
   const double size_jitter = std::exp(0.06 * normal(rng));
   p.scene_w = std::max(8, static_cast<int>(std::lround(row[0] * size_jitter)));
   p.scene_h = std::max(8, static_cast<int>(std::lround(row[1] * size_jitter)));
   p.length = std::min(kMaxDigits, std::max(1, static_cast<int>(row[2])));
-  const double W = p.scene_w, H = p.scene_h;
-  const double center_x = row[3] * W, center_y = row[4] * H;
-  const double target_h = std::max(4.0, row[5] * H);
-  const double gap = row[6], slope = std::clamp<double>(row[7], -0.6, 0.6);
-  const double aspect = std::isfinite(row[8]) && row[8] > 0 ? row[8] : 1.0;  // relative to each digit's median
+  NumberLayout nl;
+  nl.scene_w = p.scene_w, nl.scene_h = p.scene_h;
+  nl.center_x = row[3] * nl.scene_w, nl.center_y = row[4] * nl.scene_h;
+  nl.target_h = std::max(4.0, row[5] * nl.scene_h);
+  nl.gap = row[6], nl.slope = std::clamp<double>(row[7], -0.6, 0.6);
+  nl.aspect = std::isfinite(row[8]) && row[8] > 0 ? row[8] : 1.0;
+  return nl;
+}
 
-  // Digits and typeface.
+// Digits: each from the real digit frequencies at its length and position.
+void draw_labels(const Tables& t, Rng& rng, Plan& p) {
   for (int i = 0; i < p.length; ++i) p.labels[i] = draw_cdf(rng, t.digit_cdf[p.length - 1][i], 10);
+}
+
+// Box margins: how loose each box is about its digit's ink.
+void draw_box_margins(const Realism& r, Rng& rng, Plan& p) {
   // SVHN's annotators drew boxes a little loose about the ink, each side by its own amount and now
   // and then clipping it (on the svhn-sample photos, benchmarks/scripts/box_margins.py: a median
   // 0.03-0.08 of the digit's height by side, from 0 to 0.26); a number's boxes share one height.
@@ -369,9 +415,11 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
     p.box_margin[i][2] = margin();
     p.box_margin[i][3] = bottom;
   }
-  const int style = draw_cdf(rng, t.style_cdf.data(), t.n_styles);
+}
 
-  // Ink style first: the boxes depend on the stroke weight.
+// Typeface and ink style (stroke weight, outline or drop shadow), before the glyphs: the boxes depend on the weight.
+void draw_typeface(const Tables& t, const Realism& r, Rng& rng, NumberLayout& nl, Plan& p) {
+  nl.style = draw_cdf(rng, t.style_cdf.data(), t.n_styles);
   p.weight = static_cast<float>(r.style * std::clamp<double>(0.3 + 0.7 * normal(rng), -0.6, 2.2));
   if (chance(rng, 0.25 * r.style)) {
     const double u = rng.uniform();
@@ -379,14 +427,30 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
     p.outline_width = static_cast<float>(uniform(rng, 1.0, 3.0));
   }
   // Outlines belong to the digit (its box includes them); drop shadows do not.
-  const float box_weight = p.weight + (p.ink == Ink::kOutlined || p.ink == Ink::kOutlineOnly ? p.outline_width : 0.f);
+  nl.box_weight = p.weight + (p.ink == Ink::kOutlined || p.ink == Ink::kOutlineOnly ? p.outline_width : 0.f);
+}
 
-  // Glyphs in plate space ("design" units: one unit is a scene pixel before the size correction).
+// Lays the digits out on the plate left to right, then centres them on the plate origin (p.glyphs, nl.half_w).
+void place_digits(const Tables& t, const DigitRow& d, NumberLayout& nl, Plan& p) {
+  double cursor = 0;
+  for (int i = 0; i < p.length; ++i) {
+    const double uy = nl.unit / t.scales[d.ids[i]], ux = uy * d.widen[i];
+    p.glyphs[i] = place(t, d.ids[i], cursor, d.jitter_y[i], ux, uy);
+    cursor += t.ink[d.ids[i]][2] * ux + (i + 1 < p.length ? d.gap_plate[i] : 0);
+  }
+  nl.half_w = cursor / 2;
+  for (int i = 0; i < p.length; ++i) {
+    Glyph& g = p.glyphs[i];
+    g.a[2] += nl.half_w * g.a[0];
+    g.bounds[0] -= nl.half_w, g.bounds[2] -= nl.half_w;
+  }
+}
+
+// Glyphs: one of the typeface's for each digit, its baseline jitter, width and gap to the next, laid out on the plate.
+DigitRow draw_glyphs(const Tables& t, const Realism& r, Rng& rng, NumberLayout& nl, Plan& p) {
   // Each digit is stretched to the width the layout asks of it (its box aspect ratio).
-  const double unit = target_h / kDigitHeight;
-  int ids[kMaxDigits];
-  double jitter_y[kMaxDigits], gap_target[kMaxDigits], gap_plate[kMaxDigits];
-  double aspect_target[kMaxDigits], widen[kMaxDigits];
+  nl.unit = nl.target_h / kDigitHeight;
+  DigitRow d;
   // Each digit's box aspect varies about the number's (by ~0.13 in log in SVHN), so that the
   // number's median stays the layout's.
   double spread[kMaxDigits], sorted[kMaxDigits];
@@ -394,111 +458,119 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   std::sort(sorted, sorted + p.length);
   const double median_spread = p.length % 2 ? sorted[p.length / 2] : (sorted[p.length / 2 - 1] + sorted[p.length / 2]) / 2;
   for (int i = 0; i < p.length; ++i) {
-    ids[i] = pick(rng, t.by_style_digit[style * 10 + p.labels[i]]);
-    jitter_y[i] = 0.015 * target_h * r.distortion * normal(rng);
-    gap_target[i] = gap == 0 ? 0.0 : gap + 0.03 * normal(rng);  // 0: the annotator's boxes touched
-    gap_plate[i] = std::max(-0.1, gap_target[i]) * target_h;
-    aspect_target[i] = aspect * t.digit_aspect[p.labels[i]] * std::exp(spread[i] - median_spread);
-    const auto& ink = t.ink[ids[i]];
-    widen[i] = std::clamp<double>(aspect_target[i] / (ink[2] / ink[3]), 0.35, 2.2);
+    d.ids[i] = pick(rng, t.by_style_digit[nl.style * 10 + p.labels[i]]);
+    d.jitter_y[i] = 0.015 * nl.target_h * r.distortion * normal(rng);
+    d.gap_target[i] = nl.gap == 0 ? 0.0 : nl.gap + 0.03 * normal(rng);  // 0: the annotator's boxes touched
+    d.gap_plate[i] = std::max(-0.1, d.gap_target[i]) * nl.target_h;
+    d.aspect_target[i] = nl.aspect * t.digit_aspect[p.labels[i]] * std::exp(spread[i] - median_spread);
+    const auto& ink = t.ink[d.ids[i]];
+    d.widen[i] = std::clamp<double>(d.aspect_target[i] / (ink[2] / ink[3]), 0.35, 2.2);
   }
-  double half_w = 0;
-  const auto layout = [&]() {  // left to right, then centred on the plate origin
-    double cursor = 0;
-    for (int i = 0; i < p.length; ++i) {
-      const double uy = unit / t.scales[ids[i]], ux = uy * widen[i];
-      p.glyphs[i] = place(t, ids[i], cursor, jitter_y[i], ux, uy);
-      cursor += t.ink[ids[i]][2] * ux + (i + 1 < p.length ? gap_plate[i] : 0);
-    }
-    half_w = cursor / 2;
-    for (int i = 0; i < p.length; ++i) {
-      Glyph& g = p.glyphs[i];
-      g.a[2] += half_w * g.a[0];
-      g.bounds[0] -= half_w, g.bounds[2] -= half_w;
-    }
-  };
   p.n_glyphs = p.length;
-  layout();
-  const double half_h = target_h / 2;
-  double width_factor = 0;  // mean stretch, for the clutter characters
-  for (int i = 0; i < p.length; ++i) width_factor += widen[i] / p.length;
+  place_digits(t, d, nl, p);
+  nl.half_h = nl.target_h / 2;
+  for (int i = 0; i < p.length; ++i) nl.width_factor += d.widen[i] / p.length;
+  return d;
+}
 
-  // Camera: rotation from the real number's slope, plus shear and perspective.
-  const double angle = r.distortion * (std::atan(slope) + 0.03 * normal(rng));
+// Camera pose: rotation from the real number's slope, plus shear and perspective.
+Pose draw_pose(const Tables& t, const Realism& r, Rng& rng, const NumberLayout& nl) {
+  Pose pose;
+  pose.angle = r.distortion * (std::atan(nl.slope) + 0.03 * normal(rng));
   // Shear widens boxes; a number whose real boxes were narrow cannot have had much of it.
-  const double max_shear = std::min(0.35, 0.5 * aspect * t.digit_aspect[0]);
-  const double shear = r.distortion * std::clamp<double>(0.12 * normal(rng), -max_shear, max_shear);
-  double persp_x = r.distortion * std::clamp<double>(0.2 * normal(rng), -0.4, 0.4) / (half_w + target_h);
-  double persp_y = r.distortion * std::clamp<double>(0.1 * normal(rng), -0.25, 0.25) / (half_h + target_h);
-  const Mat3 rotate = {std::cos(angle), -std::sin(angle), 0, std::sin(angle), std::cos(angle), 0, 0, 0, 1};
-  const Mat3 skew = {1, shear, 0, 0, 1, 0, 0, 0, 1};
+  const double max_shear = std::min(0.35, 0.5 * nl.aspect * t.digit_aspect[0]);
+  pose.shear = r.distortion * std::clamp<double>(0.12 * normal(rng), -max_shear, max_shear);
+  pose.persp_x = r.distortion * std::clamp<double>(0.2 * normal(rng), -0.4, 0.4) / (nl.half_w + nl.target_h);
+  pose.persp_y = r.distortion * std::clamp<double>(0.1 * normal(rng), -0.25, 0.25) / (nl.half_h + nl.target_h);
+  return pose;
+}
 
-  // Fit the camera so the boxes come out as tall as the real layout's and centred where it had
-  // them; then correct each glyph's width and spacing so the boxes' aspect ratios and gaps match
-  // the layout's too (the camera's shear and rotation widen boxes), and fit again. A perspective
-  // whose horizon would come near the image is dropped.
-  double boxes[kMaxDigits][4], u[4];
-  Mat3 m;
-  const auto fit = [&](const Mat3& shape) {
-    m = mul(translation(center_x, center_y), shape);
-    digit_boxes(t, p, box_weight, m, boxes);
-    const double f = target_h / std::max(1e-6, boxes[0][3]);
-    m = mul(translation(center_x, center_y), mul(shape, scaling(f)));
-    digit_boxes(t, p, box_weight, m, boxes);
-    union_box(boxes, p.length, u);
-    m = mul(translation(center_x - (u[0] + u[2] / 2), center_y - (u[1] + u[3] / 2)), m);
-    digit_boxes(t, p, box_weight, m, boxes);
-  };
-  const auto correct = [&]() {  // widths and gaps towards the layout's, from the boxes as drawn
-    const double scene_per_plate = local_scale(m);
-    for (int i = 0; i < p.length; ++i) {
-      // Box width = stretch * the glyph's ink width + what shear and rotation add: solve for the stretch.
-      const double ink_w = t.ink[ids[i]][2] * unit / t.scales[ids[i]] * scene_per_plate;
-      widen[i] = std::clamp<double>(widen[i] + (aspect_target[i] * boxes[i][3] - boxes[i][2]) / ink_w, 0.35, 2.2);
-      if (i + 1 < p.length) {
-        const double measured = (boxes[i + 1][0] - boxes[i][0] - boxes[i][2]) / boxes[i][3];
-        gap_plate[i] = std::max(gap_plate[i] + (gap_target[i] - measured) * boxes[i][3] / scene_per_plate, -0.12 * target_h);
-      }
+// Fits the camera of `shape`: scaled so the boxes are as tall as the layout's, moved to centre them there (cam.m, boxes).
+void fit(const Tables& t, const NumberLayout& nl, const Plan& p, const Mat3& shape, Camera& cam) {
+  double u[4];
+  cam.m = mul(translation(nl.center_x, nl.center_y), shape);
+  digit_boxes(t, p, nl.box_weight, cam.m, cam.boxes);
+  const double f = nl.target_h / std::max(1e-6, cam.boxes[0][3]);
+  cam.m = mul(translation(nl.center_x, nl.center_y), mul(shape, scaling(f)));
+  digit_boxes(t, p, nl.box_weight, cam.m, cam.boxes);
+  union_box(cam.boxes, p.length, u);
+  cam.m = mul(translation(nl.center_x - (u[0] + u[2] / 2), nl.center_y - (u[1] + u[3] / 2)), cam.m);
+  digit_boxes(t, p, nl.box_weight, cam.m, cam.boxes);
+}
+
+// Widths and gaps towards the layout's, from the boxes as drawn.
+void correct(const Tables& t, const NumberLayout& nl, const Camera& cam, int length, DigitRow& d) {
+  const double scene_per_plate = local_scale(cam.m);
+  for (int i = 0; i < length; ++i) {
+    // Box width = stretch * the glyph's ink width + what shear and rotation add: solve for the stretch.
+    const double ink_w = t.ink[d.ids[i]][2] * nl.unit / t.scales[d.ids[i]] * scene_per_plate;
+    d.widen[i] = std::clamp<double>(d.widen[i] + (d.aspect_target[i] * cam.boxes[i][3] - cam.boxes[i][2]) / ink_w, 0.35, 2.2);
+    if (i + 1 < length) {
+      const double measured = (cam.boxes[i + 1][0] - cam.boxes[i][0] - cam.boxes[i][2]) / cam.boxes[i][3];
+      d.gap_plate[i] = std::max(d.gap_plate[i] + (d.gap_target[i] - measured) * cam.boxes[i][3] / scene_per_plate,
+                                -0.12 * nl.target_h);
     }
-  };
-  const double widen_first[kMaxDigits] = {widen[0], widen[1], widen[2], widen[3], widen[4]};
-  const double gap_first[kMaxDigits] = {gap_plate[0], gap_plate[1], gap_plate[2], gap_plate[3], gap_plate[4]};
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const Mat3 project = {1, 0, 0, 0, 1, 0, persp_x, persp_y, 1};
-    const Mat3 shape = mul(rotate, mul(skew, project));
-    std::copy(widen_first, widen_first + kMaxDigits, widen);
-    std::copy(gap_first, gap_first + kMaxDigits, gap_plate);
-    layout();
-    fit(shape);
-    for (int step = 0; step < 2; ++step) {  // two Newton-like steps: the camera's effect is not quite linear
-      correct();
-      layout();
-      fit(shape);
-    }
-    if (horizon_clear(inverse(m), W, H)) break;
-    persp_x = persp_y = 0;
   }
-  const double f = local_scale(m);  // scene px per plate unit at the number
-  const Mat3 to_plate = inverse(m);
-  std::memcpy(p.to_plate, to_plate.data(), sizeof(p.to_plate));
+}
 
-  // Colours. The digits contrast with the surface they are painted on (a plate, or the wall).
+// Camera fit: the pose scaled and moved to the layout's boxes, the glyphs' widths and gaps corrected (sets p.to_plate).
+// Fit the camera so the boxes come out as tall as the real layout's and centred where it had them; then correct each
+// glyph's width and spacing so the boxes' aspect ratios and gaps match the layout's too (the camera's shear and
+// rotation widen boxes), and fit again. A perspective whose horizon would come near the image is dropped. The last
+// fit places the digits for good (p.glyphs, nl.half_w).
+Camera fit_camera(const Tables& t, Pose pose, const DigitRow& first, NumberLayout& nl, Plan& p) {
+  const Mat3 rotate = {std::cos(pose.angle), -std::sin(pose.angle), 0, std::sin(pose.angle), std::cos(pose.angle), 0, 0, 0, 1};
+  const Mat3 skew = {1, pose.shear, 0, 0, 1, 0, 0, 0, 1};
+  Camera cam;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const Mat3 project = {1, 0, 0, 0, 1, 0, pose.persp_x, pose.persp_y, 1};
+    const Mat3 shape = mul(rotate, mul(skew, project));
+    DigitRow d = first;
+    place_digits(t, d, nl, p);
+    fit(t, nl, p, shape, cam);
+    for (int step = 0; step < 2; ++step) {  // two Newton-like steps: the camera's effect is not quite linear
+      correct(t, nl, cam, p.length, d);
+      place_digits(t, d, nl, p);
+      fit(t, nl, p, shape, cam);
+    }
+    if (horizon_clear(inverse(cam.m), nl.scene_w, nl.scene_h)) break;
+    pose.persp_x = pose.persp_y = 0;
+  }
+  cam.f = local_scale(cam.m);
+  cam.to_plate = inverse(cam.m);
+  std::memcpy(p.to_plate, cam.to_plate.data(), sizeof(p.to_plate));
+  return cam;
+}
+
+// Wall colours: the wall's and a second one about as bright; returns the wall's luminance.
+double draw_wall(Rng& rng, Plan& p) {
   const double wall_lum = 0.08 + 0.87 * std::pow(rng.uniform(), 0.7);
   const double wall_sat = chance(rng, 0.8) ? 0.2 * rng.uniform() : uniform(rng, 0.2, 0.6);  // walls are mostly muted
   p.wall = color_with_luminance(rng, wall_lum, wall_sat);
   p.wall2 = color_with_luminance(rng, std::clamp<double>(wall_lum + 0.25 * normal(rng), 0.03, 0.97), wall_sat);
+  return wall_lum;
+}
+
+// A plate behind the number, sometimes; returns the luminance of the surface the digits are painted on (plate or wall).
+double draw_plate(const Realism& r, Rng& rng, const NumberLayout& nl, double wall_lum, Plan& p) {
   double surface = wall_lum;
   p.plate = chance(rng, 0.35 * r.background);
-  const double hd = target_h;  // digit height in plate units (before the size correction f)
+  const double hd = nl.target_h;  // digit height in plate units (before the size correction f)
   if (p.plate) {
     surface = chance(rng, 0.5) ? uniform(rng, 0.05, 0.35) : uniform(rng, 0.6, 0.95);
     p.plate_color = color_with_luminance(rng, surface, chance(rng, 0.5) ? uniform(rng, 0.4, 0.9) : 0.2 * rng.uniform());
     const double mx = hd * uniform(rng, 0.15, 0.9), my = hd * uniform(rng, 0.12, 0.6);
-    p.plate_box[0] = -half_w - mx, p.plate_box[2] = half_w + mx;
+    p.plate_box[0] = -nl.half_w - mx, p.plate_box[2] = nl.half_w + mx;
     p.plate_box[1] = -hd / 2 - my, p.plate_box[3] = hd / 2 + my;
     p.plate_radius = std::min(mx, my) * (chance(rng, 0.5) ? uniform(rng, 0.2, 1.0) : 0.0);
     p.plate_border = chance(rng, 0.4) ? hd * uniform(rng, 0.04, 0.12) : 0;
   }
+  return surface;
+}
+
+// Ink colours: the digits' (contrasting with the surface), the plate border's, outline's and shadow's; the shadow's offset.
+void draw_ink_colours(Rng& rng, const NumberLayout& nl, double surface, Plan& p) {
+  const double hd = nl.target_h;
   const double contrast = 0.15 + 0.6 * std::pow(rng.uniform(), 0.8);
   const double fg_lum = ink_luminance(rng, surface, contrast);
   p.fg = color_with_luminance(rng, fg_lum, chance(rng, 0.75) ? 0.2 * rng.uniform() : uniform(rng, 0.2, 0.7));
@@ -507,8 +579,11 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   p.shadow = color_with_luminance(rng, std::min(fg_lum, surface) * uniform(rng, 0.2, 0.6), 0.2 * rng.uniform());
   p.shadow_offset[0] = hd * uniform(rng, 0.03, 0.09) * (chance(rng, 0.5) ? 1 : -1);
   p.shadow_offset[1] = hd * uniform(rng, 0.03, 0.09);
+}
 
-  // Background texture, in plate space so it follows the camera.
+// Background texture, in plate space so it follows the camera: kind, scale, direction, gradient and noise.
+void draw_texture(const Realism& r, Rng& rng, const NumberLayout& nl, const Camera& cam, Plan& p) {
+  const double hd = nl.target_h;
   if (chance(rng, r.background)) {
     const double u2 = rng.uniform();
     p.texture = u2 < 0.15 ? Texture::kGradient : u2 < 0.45 ? Texture::kStucco : u2 < 0.65 ? Texture::kBricks
@@ -516,69 +591,93 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   }
   p.tex_scale = hd * (p.texture == Texture::kStucco ? uniform(rng, 0.1, 0.6) : uniform(rng, 0.35, 1.6));
   p.tex_angle = chance(rng, 0.5) ? 0 : kPi / 2;
-  const double grad_angle = rng.uniform() * 2 * kPi, grad_len = std::max(W, H) / f * uniform(rng, 0.5, 2.0);
+  const double grad_angle = rng.uniform() * 2 * kPi;
+  const double grad_len = std::max(nl.scene_w, nl.scene_h) / cam.f * uniform(rng, 0.5, 2.0);
   p.grad[0] = std::cos(grad_angle) / grad_len, p.grad[1] = std::sin(grad_angle) / grad_len;
   p.noise_amp = r.background * uniform(rng, 0.03, 0.25);
   p.tex_seed = rng.next();
+}
 
-  // Edges of doors, frames and poles: bands that keep clear of the number.
+// A band across the scene: direction, place, width and colour (it may cross the number).
+Band draw_band(Rng& rng, const NumberLayout& nl, const Camera& cam, double wall_lum) {
+  const double hd = nl.target_h;
+  Band b;
+  const double a = (chance(rng, 0.5) ? 0 : kPi / 2) + 0.06 * normal(rng);
+  b.nx = std::cos(a), b.ny = std::sin(a);
+  double px, py;
+  apply_h(cam.to_plate.data(), rng.uniform() * nl.scene_w, rng.uniform() * nl.scene_h, px, py);
+  b.offset = b.nx * px + b.ny * py;
+  b.width = hd * (chance(rng, 0.5) ? uniform(rng, 0.03, 0.15) : uniform(rng, 0.2, 1.5));
+  b.color = color_with_luminance(rng, std::clamp<double>(wall_lum + 0.35 * normal(rng), 0.02, 0.98), 0.4 * rng.uniform());
+  return b;
+}
+
+// True if band `b` keeps clear of the number and a margin about it.
+bool clear_of_number(const Band& b, const NumberLayout& nl) {
+  const double hd = nl.target_h;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;  // the number's extent along n
+  for (double cx : {-nl.half_w - 0.2 * hd, nl.half_w + 0.2 * hd}) {
+    for (double cy : {-0.7 * hd, 0.7 * hd}) {
+      const double d = b.nx * cx + b.ny * cy;
+      lo = std::min(lo, d), hi = std::max(hi, d);
+    }
+  }
+  return b.offset + b.width / 2 < lo || b.offset - b.width / 2 > hi;
+}
+
+// Edges of doors, frames and poles: bands that keep clear of the number.
+void draw_edges(const Realism& r, Rng& rng, const NumberLayout& nl, const Camera& cam, double wall_lum, Plan& p) {
   const int edges = chance(rng, 0.5 * r.background) ? static_cast<int>(rng.between(1, kMaxEdges)) : 0;
   for (int e = 0; e < edges; ++e) {
     for (int attempt = 0; attempt < 4; ++attempt) {
-      Band b;
-      const double a = (chance(rng, 0.5) ? 0 : kPi / 2) + 0.06 * normal(rng);
-      b.nx = std::cos(a), b.ny = std::sin(a);
-      double px, py;
-      apply_h(to_plate.data(), rng.uniform() * W, rng.uniform() * H, px, py);
-      b.offset = b.nx * px + b.ny * py;
-      b.width = hd * (chance(rng, 0.5) ? uniform(rng, 0.03, 0.15) : uniform(rng, 0.2, 1.5));
-      b.color = color_with_luminance(rng, std::clamp<double>(wall_lum + 0.35 * normal(rng), 0.02, 0.98), 0.4 * rng.uniform());
-      double lo = std::numeric_limits<double>::infinity(), hi = -lo;  // the number's extent along n
-      for (double cx : {-half_w - 0.2 * hd, half_w + 0.2 * hd}) {
-        for (double cy : {-0.7 * hd, 0.7 * hd}) {
-          const double d = b.nx * cx + b.ny * cy;
-          lo = std::min(lo, d), hi = std::max(hi, d);
-        }
-      }
-      if (b.offset + b.width / 2 < lo || b.offset - b.width / 2 > hi) {
+      const Band b = draw_band(rng, nl, cam, wall_lum);
+      if (clear_of_number(b, nl)) {
         p.edges[p.n_edges++] = b;
         break;
       }
     }
   }
+}
 
-  // Clutter characters beside, above or below the number (letters, separators), never on it.
+// Clutter characters beside, above or below the number (letters, separators), never on it.
+void draw_clutter(const Tables& t, const Realism& r, Rng& rng, const NumberLayout& nl, Plan& p) {
+  const double hd = nl.target_h;
   const int clutter = chance(rng, 0.35 * r.background) && !t.clutter.empty() ? static_cast<int>(rng.between(1, 3)) : 0;
   for (int c = 0; c < clutter; ++c) {
     const int g = pick(rng, t.clutter);
-    const double size = uniform(rng, 0.5, 1.0), uy = unit * size / t.scales[g], ux = uy * width_factor;
+    const double size = uniform(rng, 0.5, 1.0), uy = nl.unit * size / t.scales[g], ux = uy * nl.width_factor;
     const double w = t.ink[g][2] * ux;
     double left, cy;
     if (chance(rng, 0.6)) {  // same line, after or before the number
       const double away = hd * uniform(rng, 0.35, 1.5);
-      left = chance(rng, 0.7) ? half_w + away : -half_w - away - w;
+      left = chance(rng, 0.7) ? nl.half_w + away : -nl.half_w - away - w;
       cy = hd * 0.05 * normal(rng);
     } else {  // another line
-      left = uniform(rng, -half_w - w, half_w);
+      left = uniform(rng, -nl.half_w - w, nl.half_w);
       cy = (chance(rng, 0.5) ? 1 : -1) * hd * uniform(rng, 0.8, 1.4);
     }
     p.glyphs[p.n_glyphs++] = place(t, g, left, cy, ux, uy);
   }
-  // A neighbouring number's digit, cut by the image border.
-  if (chance(rng, 0.15 * r.background)) {
-    const bool right = chance(rng, 0.5);
-    const int g = pick(rng, t.by_style_digit[style * 10 + rng.below(10)]);
-    const double uy = unit / t.scales[g], ux = uy * width_factor, w = t.ink[g][2] * ux;
-    double px, py;  // plate x of the image border at the number's height
-    apply_h(to_plate.data(), right ? W : 0.0, center_y, px, py);
-    const double left = right ? px - w * uniform(rng, 0.2, 0.7) : px - w * uniform(rng, 0.3, 0.8);
-    if (left > half_w + 0.5 * hd || left + w < -half_w - 0.5 * hd) {
-      p.glyphs[p.n_glyphs] = place(t, g, left, 0.0, ux, uy);
-      p.glyphs[p.n_glyphs++].label = -1;  // not part of the number
-    }
-  }
+}
 
-  // Light: a smooth gain across the scene and, sometimes, a soft cast shadow.
+// A neighbouring number's digit, cut by the image border.
+void draw_neighbour(const Tables& t, const Realism& r, Rng& rng, const NumberLayout& nl, const Camera& cam, Plan& p) {
+  if (!chance(rng, 0.15 * r.background)) return;
+  const double hd = nl.target_h;
+  const bool right = chance(rng, 0.5);
+  const int g = pick(rng, t.by_style_digit[nl.style * 10 + rng.below(10)]);
+  const double uy = nl.unit / t.scales[g], ux = uy * nl.width_factor, w = t.ink[g][2] * ux;
+  double px, py;  // plate x of the image border at the number's height
+  apply_h(cam.to_plate.data(), right ? nl.scene_w : 0.0, nl.center_y, px, py);
+  const double left = right ? px - w * uniform(rng, 0.2, 0.7) : px - w * uniform(rng, 0.3, 0.8);
+  if (left > nl.half_w + 0.5 * hd || left + w < -nl.half_w - 0.5 * hd) {
+    p.glyphs[p.n_glyphs] = place(t, g, left, 0.0, ux, uy);
+    p.glyphs[p.n_glyphs++].label = -1;  // not part of the number
+  }
+}
+
+// Light: a smooth gain across the scene, sometimes a soft cast shadow; a colour cast and a gamma.
+void draw_light(const Realism& r, Rng& rng, Plan& p) {
   p.light[0] = 1 + r.background * uniform(rng, -0.2, 0.12);
   p.light[1] = r.background * 0.25 * normal(rng), p.light[2] = r.background * 0.25 * normal(rng);
   if (chance(rng, 0.25 * r.background)) {
@@ -588,53 +687,92 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   }
   for (float& c : p.cast) c = static_cast<float>(1 + 0.06 * r.background * normal(rng));
   p.gamma = std::exp(0.15 * r.degradation * normal(rng));
+}
 
-  // Output window and drawing resolution.
+// Output window and size: the crop of the number (crop_size > 0) or the whole scene.
+void set_window(const NumberLayout& nl, const Camera& cam, int crop_size, Plan& p) {
   if (crop_size > 0) {
     // The SVHN crop rule (crop_rule.hpp; svhnx.ops: union_boxes, expand_boxes, pixel_windows): the
     // union box grown by kCropGrowth about its centre, clipped to the image, then its pixel window.
-    union_box(boxes, p.length, u);
+    double u[4];
+    union_box(cam.boxes, p.length, u);
     const double cx = u[0] + u[2] / 2, cy = u[1] + u[3] / 2, half = 0.5 * (1.0 + kCropGrowth);
-    const double left = std::max(0.0, cx - half * u[2]), right = std::min(W, cx + half * u[2]);
-    const double top = std::max(0.0, cy - half * u[3]), bottom = std::min(H, cy + half * u[3]);
+    const double left = std::max(0.0, cx - half * u[2]), right = std::min(nl.scene_w, cx + half * u[2]);
+    const double top = std::max(0.0, cy - half * u[3]), bottom = std::min(nl.scene_h, cy + half * u[3]);
     const PixelWindow w = pixel_window(left, top, right, bottom, p.scene_h, p.scene_w);
     p.win[0] = w.x0, p.win[1] = w.y0, p.win[2] = w.x1 - w.x0, p.win[3] = w.y1 - w.y0;
     p.out_w = p.out_h = crop_size;
   } else {
-    p.win[0] = 0, p.win[1] = 0, p.win[2] = W, p.win[3] = H;
+    p.win[0] = 0, p.win[1] = 0, p.win[2] = nl.scene_w, p.win[3] = nl.scene_h;
     p.out_w = p.scene_w, p.out_h = p.scene_h;
   }
+}
+
+// Drawing resolution: the window's, lowered now and then, and at most 1.5 times the crop size.
+void draw_resolution(const Realism& r, Rng& rng, const NumberLayout& nl, int crop_size, Plan& p) {
   double res = 1;  // drawing pixels per scene pixel
-  if (chance(rng, 0.5 * r.degradation) && target_h * 0.45 > 10) res = uniform(rng, std::max(0.45, 10 / target_h), 1.0);
+  if (chance(rng, 0.5 * r.degradation) && nl.target_h * 0.45 > 10) res = uniform(rng, std::max(0.45, 10 / nl.target_h), 1.0);
   double rw = p.win[2] * res, rh = p.win[3] * res;
   if (crop_size > 0) rw = std::min(rw, 1.5 * crop_size), rh = std::min(rh, 1.5 * crop_size);
   p.render_w = std::max(2, static_cast<int>(std::lround(rw)));
   p.render_h = std::max(2, static_cast<int>(std::lround(rh)));
-  const double digit_render_h = target_h * p.render_h / p.win[3];
+}
 
-  // Anti-aliasing width of each glyph: cell px per drawing pixel (local scale at the number).
+// Anti-aliasing width of each glyph: cell px per drawing pixel (local scale at the number).
+void set_antialiasing(const Camera& cam, Plan& p) {
   const double scene_per_render = std::sqrt(p.win[2] / p.render_w * p.win[3] / p.render_h);
-  p.plate_per_pixel = scene_per_render / f;
+  p.plate_per_pixel = scene_per_render / cam.f;
   for (int i = 0; i < p.n_glyphs; ++i) {
     Glyph& g = p.glyphs[i];
     const double cell_per_plate = std::sqrt(std::fabs(g.a[0] * g.a[4] - g.a[1] * g.a[3]));
-    g.aa = static_cast<float>(std::max(0.05, cell_per_plate * scene_per_render / f));
+    g.aa = static_cast<float>(std::max(0.05, cell_per_plate * scene_per_render / cam.f));
   }
+}
 
-  // Degradations, in drawing pixels.
+// Degradations, in drawing pixels: blur, noise and JPEG quality.
+void draw_degradations(const Realism& r, Rng& rng, const NumberLayout& nl, Plan& p) {
+  const double digit_render_h = nl.target_h * p.render_h / p.win[3];
   p.blur = r.degradation * (std::pow(rng.uniform(), 2.5) * 0.06 * digit_render_h + uniform(rng, 0.0, 0.45));
   p.noise = r.degradation * uniform(rng, 0.0, 0.03);
   p.jpeg_quality = chance(rng, 0.6 * r.degradation) ? static_cast<int>(rng.between(25, 90)) : 0;
   p.noise_seed = rng.next();
+}
 
-  // Boxes in output pixels.
+// Digit boxes in output pixels.
+void set_output_boxes(const Camera& cam, Plan& p) {
   const double sx = p.out_w / p.win[2], sy = p.out_h / p.win[3];
   for (int i = 0; i < p.length; ++i) {
-    p.boxes[i][0] = static_cast<float>((boxes[i][0] - p.win[0]) * sx);
-    p.boxes[i][1] = static_cast<float>((boxes[i][1] - p.win[1]) * sy);
-    p.boxes[i][2] = static_cast<float>(boxes[i][2] * sx);
-    p.boxes[i][3] = static_cast<float>(boxes[i][3] * sy);
+    p.boxes[i][0] = static_cast<float>((cam.boxes[i][0] - p.win[0]) * sx);
+    p.boxes[i][1] = static_cast<float>((cam.boxes[i][1] - p.win[1]) * sy);
+    p.boxes[i][2] = static_cast<float>(cam.boxes[i][2] * sx);
+    p.boxes[i][3] = static_cast<float>(cam.boxes[i][3] * sy);
   }
+}
+
+}  // namespace
+
+Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
+  Plan p;
+  NumberLayout nl = draw_layout(t, rng, p);
+  draw_labels(t, rng, p);
+  draw_box_margins(r, rng, p);
+  draw_typeface(t, r, rng, nl, p);
+  const DigitRow digits = draw_glyphs(t, r, rng, nl, p);
+  const Pose pose = draw_pose(t, r, rng, nl);
+  const Camera cam = fit_camera(t, pose, digits, nl, p);
+  const double wall_lum = draw_wall(rng, p);
+  const double surface = draw_plate(r, rng, nl, wall_lum, p);
+  draw_ink_colours(rng, nl, surface, p);
+  draw_texture(r, rng, nl, cam, p);
+  draw_edges(r, rng, nl, cam, wall_lum, p);
+  draw_clutter(t, r, rng, nl, p);
+  draw_neighbour(t, r, rng, nl, cam, p);
+  draw_light(r, rng, p);
+  set_window(nl, cam, crop_size, p);
+  draw_resolution(r, rng, nl, crop_size, p);
+  set_antialiasing(cam, p);
+  draw_degradations(r, rng, nl, p);
+  set_output_boxes(cam, p);
   return p;
 }
 
