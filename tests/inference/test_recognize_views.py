@@ -67,3 +67,23 @@ def test_views_are_read_in_one_batch_and_their_probabilities_averaged():
         torch.testing.assert_close(five[head], mean_probabilities(by_view)[head])
     # the views disagree (top rows 5, 3, 3, 7, 7 for the first crop): the mean is less sure than any one view
     assert five["digits"][0, 0].exp().max() < 0.7
+
+
+class CountsImages(ReadsTopLeft):
+    """:class:`ReadsTopLeft` that remembers how many images each call read."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def forward(self, images):
+        self.calls.append(len(images))
+        return super().forward(images)
+
+
+@pytest.mark.parametrize("views", [1, 5])
+def test_the_reader_reads_every_view_of_every_candidate_in_one_call(views):
+    recognizer = CountsImages()
+    Reader(nn.Identity(), recognizer, views=views, check_length=False).read_box(np.zeros((80, 120, 3), np.uint8), (30, 20, 40, 30))
+    assert recognizer.calls == [views]
+    assert Reader(nn.Identity(), nn.Identity()).views == 5  # the default
