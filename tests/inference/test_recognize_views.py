@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from svhnx.inference.predict import build_parser
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import recognize
 from svhnx.models.heads import mean_probabilities
@@ -87,3 +88,11 @@ def test_the_reader_reads_every_view_of_every_candidate_in_one_call(views):
     Reader(nn.Identity(), recognizer, views=views, check_length=False).read_box(np.zeros((80, 120, 3), np.uint8), (30, 20, 40, 30))
     assert recognizer.calls == [views]
     assert Reader(nn.Identity(), nn.Identity()).views == 5  # the default
+
+
+def test_predict_takes_one_to_five_views(capsys):
+    assert build_parser().parse_args(["photo.png"]).views == 5
+    assert build_parser().parse_args(["photo.png", "--views", "1"]).views == 1
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["photo.png", "--views", "6"])
+    assert "invalid choice" in capsys.readouterr().err
