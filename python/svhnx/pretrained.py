@@ -53,7 +53,7 @@ SHIPPED: dict[str, ShippedModel] = {
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),
     "localizer": ShippedModel("localizer.pt", "64b0c6074ebcaeb3ab0a4f6bd65c8bc832877a44ab0e401779d29fde08f21e0c",
                               ("unet",), "finds the number in a photo"),
-    "digits": ShippedModel("digits.pt", "234a4d42168fd9522fe95cef8581ff01bc6216aa782220a948210c6301a061ae",
+    "digits": ShippedModel("digits.pt", "3313fa09439168e922fc75cb8975f2d1bcb2be68a1be7bc3b1343306d37560b6",
                            ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
 }
 
