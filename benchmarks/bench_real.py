@@ -46,6 +46,7 @@ from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
 
 NUMBERS = "svhn-real/test-numbers-dev.npz"
+READINGS = (("numbers", DEFAULT_VIEWS), ("numbers_1_view", 1))  # result key, views of each crop
 DIGITS32 = "svhn-real/test-digits32-dev.npz"
 SAMPLE = "svhn-sample"
 PEER_SCALE = 3  # peers read the 64 x 64 crop enlarged 3x (both are made for larger text)
@@ -145,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results["numbers"] = score_numbers(recognizer, numbers, figure=figure)
     results["numbers"]["views"] = DEFAULT_VIEWS
     results["numbers_1_view"] = score_numbers(recognizer, numbers, views=1)
-    for key, views in (("numbers", DEFAULT_VIEWS), ("numbers_1_view", 1)):
+    for key, views in READINGS:
         results[key]["ms_per_crop"] = round(ms_per_crop(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
     results["digits32"] = score_digits32(digits, images, labels)
@@ -162,10 +163,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     rows = [{"reader": f"svhnx, {views} view{'s' * (views > 1)}", "real numbers": results[key]["all"]["sequence_accuracy"],
              "coverage at 98%": results[key]["all"]["coverage_at_98"], "ms/crop": results[key]["ms_per_crop"]}
-            for key, views in (("numbers", DEFAULT_VIEWS), ("numbers_1_view", 1))]
+            for key, views in READINGS]
     rows[0]["sample crops"] = f"{results['sample_crops']['right']}/{len(truths)}"
     if args.peers:
-        for row, (key, views) in zip(rows, (("numbers", DEFAULT_VIEWS), ("numbers_1_view", 1))):
+        for row, (key, views) in zip(rows, READINGS):
             subset = read_numbers(recognizer, numbers.images[:args.peer_crops], views=views)
             same = (subset.digits == numbers.digits[:args.peer_crops]).all(axis=1) & (subset.lengths == numbers.lengths[:args.peer_crops])
             results[key]["peer_subset"] = {"count": int(len(same)), "sequence_accuracy": float(same.mean())}

@@ -12,7 +12,7 @@ ROOT = Path(svhnx.__file__).parent
 #: Module-level names that only their home may assign.
 HOMES = {
     "svhnx.labels": {"BLANK", "BLANK_CHAR", "MAX_DIGITS", "NUM_DIGIT_CLASSES", "NUM_LENGTH_CLASSES", "LENGTH_OVERFLOW"},
-    "svhnx.ops.crop_rule": {"GROWTH", "EXPAND", "CROP_SIZE", "CROP_SIDE", "INPUT_SIZE", "INPUT_SIDE", "VIEW_SHIFTS"},
+    "svhnx.ops.crop_rule": {"GROWTH", "EXPAND", "CROP_SIZE", "CROP_SIDE", "INPUT_SIZE", "INPUT_SIDE", "VIEW_SHIFTS", "VIEW_COUNTS"},
 }
 #: Files svhnx writes with torch.save and reads with torch.load: checkpoints, and the shipped
 #: weights (their own, smaller format, "svhnx-weights/1").

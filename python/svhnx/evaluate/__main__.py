@@ -27,7 +27,7 @@ from svhnx.evaluate.views import Ensemble, ShiftedViews
 from svhnx.helptext import plain
 from svhnx.inference.backends import load_model
 from svhnx.inference.recognize import DEFAULT_VIEWS
-from svhnx.ops.crop_rule import VIEW_SHIFTS
+from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     real = parser.add_argument_group("real pixels (files in the layout of svhn-real)")
     real.add_argument("--numbers", type=Path, default=None, metavar="FILE.npz",
                       help="score a recognizer on these 64 x 64 number crops (their centre 54 x 54, and shifted views: --views)")
-    real.add_argument("--views", type=int, choices=range(1, len(VIEW_SHIFTS) + 1), default=DEFAULT_VIEWS, metavar="N",
+    real.add_argument("--views", type=int, choices=VIEW_COUNTS, default=DEFAULT_VIEWS, metavar="N",
                       help=f"with --numbers: views of each crop read and averaged, 1-{len(VIEW_SHIFTS)}, as the "
                            "whole-photo reader does (default: %(default)s)")
     real.add_argument("--digits32", type=Path, default=None, metavar="FILE.npz",

@@ -35,7 +35,7 @@ from svhnx.inference.backends import BACKENDS
 from svhnx.inference.localize import PRECISIONS
 from svhnx.inference.reader import MIN_CONFIDENCE, READING_KEYS, Reader, Reading
 from svhnx.inference.recognize import DEFAULT_VIEWS
-from svhnx.ops.crop_rule import VIEW_SHIFTS
+from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
 
 OUTPUT_KEYS = ("image", *READING_KEYS, "error")
 CSV_COLUMNS = ("image", "number", "confidence", "box_left", "box_top", "box_width", "box_height", "length", "rejected", "error")
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="jsonl", help="output: JSON lines or CSV with a header (default: %(default)s)")
     parser.add_argument("--save-annotated", metavar="DIR", type=Path, help="write each photo with its box and reading as DIR/<name>.png")
     parser.add_argument("--min-confidence", type=float, default=None, help=f"reject readings below this joint probability (default: {MIN_CONFIDENCE})")
-    parser.add_argument("--views", type=int, choices=range(1, len(VIEW_SHIFTS) + 1), default=DEFAULT_VIEWS, metavar="N",
+    parser.add_argument("--views", type=int, choices=VIEW_COUNTS, default=DEFAULT_VIEWS, metavar="N",
                         help=f"views of each number crop the recognizer reads and averages, 1-{len(VIEW_SHIFTS)}: the centre, then "
                              "windows shifted 2 pixels (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",

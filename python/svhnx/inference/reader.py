@@ -39,7 +39,7 @@ from svhnx.inference.localize import DEFAULT_SCALES, Candidate, as_rgb, localize
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
-from svhnx.ops.crop_rule import VIEW_SHIFTS, number_crops
+from svhnx.ops.crop_rule import check_views, number_crops
 
 # Readings less sure than this are rejected. Chosen on synthetic photos (benchmarks/scripts/reader_synthetic.py):
 # 0.9 halves the wrong readings reported on number-free photos against 0.5 (4.2% vs 10.8%) and costs
@@ -137,8 +137,6 @@ class Reader:
             raise ValueError(f"min_confidence: expected a probability in [0, 1], got {min_confidence}")
         if max_candidates < 1:
             raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
-        if not 1 <= views <= len(VIEW_SHIFTS):
-            raise ValueError(f"views: expected 1 to {len(VIEW_SHIFTS)}, got {views}")
         self.precision = resolve_precision(precision)
         localizer = localizer.eval().to(memory_format=torch.channels_last)
         if self.precision == "bfloat16" and any(p.dtype == torch.float32 for p in localizer.parameters()):
@@ -151,7 +149,7 @@ class Reader:
         self.max_candidates = max_candidates
         self.check_length = check_length
         self.refine = refine
-        self.views = views
+        self.views = check_views(views)
 
     @classmethod
     def from_checkpoints(

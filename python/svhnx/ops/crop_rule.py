@@ -45,13 +45,24 @@ def recognizer_input(crops: np.ndarray, *, threads: int | None = None) -> np.nda
 VIEW_SHIFTS: tuple[tuple[int, int], ...] = ((0, 0), (-2, -2), (-2, 2), (2, -2), (2, 2))
 
 
+#: How many views a crop may be read with: 1 (the centre) to ``len(VIEW_SHIFTS)``.
+VIEW_COUNTS = range(1, len(VIEW_SHIFTS) + 1)
+
+
+def check_views(views: int) -> int:
+    """``views`` if it is in :data:`VIEW_COUNTS`, else a clear ``ValueError``."""
+    if views not in VIEW_COUNTS:
+        raise ValueError(f"views: expected 1 to {len(VIEW_SHIFTS)}, got {views}")
+    return views
+
+
 def recognizer_views(crops: np.ndarray, views: int, *, threads: int | None = None) -> np.ndarray:
     """``views`` windows of :data:`INPUT_SIZE` of each 64 x 64 crop, the first ``views`` of
     :data:`VIEW_SHIFTS`: ``uint8 views x N x 54 x 54 x C`` (``views=1``: :func:`recognizer_input`)."""
-    if not 1 <= views <= len(VIEW_SHIFTS):
-        raise ValueError(f"views: expected 1 to {len(VIEW_SHIFTS)}, got {views}")
     centre = recognizer_input(crops, threads=threads)
-    if views > 1 and crops.shape[1:3] != CROP_SIZE:
+    if check_views(views) == 1:
+        return centre[None]
+    if crops.shape[1:3] != CROP_SIZE:
         raise ValueError(f"crops: shifted views need {CROP_SIDE} x {CROP_SIDE} crops, got {crops.shape[1]} x {crops.shape[2]}")
     margin = (CROP_SIDE - INPUT_SIDE) // 2
     out = np.empty((views, *centre.shape), dtype=centre.dtype)
