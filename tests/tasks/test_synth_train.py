@@ -10,7 +10,7 @@ import torch
 from svhnx.data.svhn import MissingImageWarning
 from svhnx.evaluate import evaluate_run, load_run
 from svhnx.synth import SceneGenerator
-from svhnx.synth.dataset import FRAMING_LIMIT, SynthCropStream, framing_windows, validation_crops
+from svhnx.synth.dataset import FRAMING_LIMIT, SynthCropStream, framing_windows, load_negatives, validation_crops
 from svhnx.train import cli
 from svhnx.train.run_dir import read_metrics
 
@@ -47,6 +47,36 @@ def test_framing_recuts_each_crop_from_a_centred_window_of_bounded_scale(generat
     assert torch.equal(framed["digits"], plain["digits"])
     with pytest.raises(ValueError, match="framing"):
         SynthCropStream(generator, 8, seed=1, framing=-0.1)
+
+
+def test_negatives_replace_the_share_asked_with_number_free_crops_read_as_no_digits(generator: SceneGenerator) -> None:
+    negatives = np.full((3, 64, 64, 3), 7, np.uint8)
+    stream = SynthCropStream(generator, 400, seed=1, negatives=negatives, negative_share=0.25)
+    batch, plain = stream.batch(0), SynthCropStream(generator, 400, seed=1).batch(0)
+    none = batch["lengths"] == 0
+    assert 60 < int(none.sum()) < 140  # about a quarter of 400
+    assert bool((batch["digits"][none] == 10).all()) and bool((batch["images"][none] == 7).all())
+    assert torch.equal(batch["digits"][~none], plain["digits"][~none]) and torch.equal(batch["images"][~none], plain["images"][~none])
+    assert torch.equal(batch["images"], stream.batch(0)["images"])  # a pure function of the index, as before
+    with pytest.raises(ValueError, match="needs negatives"):
+        SynthCropStream(generator, 8, seed=1, negative_share=0.1)
+    with pytest.raises(ValueError, match="negatives: expected uint8"):
+        SynthCropStream(generator, 8, seed=1, negatives=np.zeros((2, 32, 32, 3), np.uint8), negative_share=0.1)
+
+
+def test_negatives_file_is_checked(tmp_path: Path) -> None:
+    good, empty, wrong = tmp_path / "good.npz", tmp_path / "empty.npz", tmp_path / "wrong.npz"
+    np.savez(good, images=np.zeros((2, 64, 64, 3), np.uint8))
+    np.savez(empty, images=np.zeros((0, 64, 64, 3), np.uint8))
+    np.savez(wrong, crops=np.zeros((2, 64, 64, 3), np.uint8))
+    assert load_negatives(good).shape == (2, 64, 64, 3)
+    with pytest.raises(ValueError, match="no crops"):
+        load_negatives(empty)
+    with pytest.raises(ValueError, match="no 'images' array"):
+        load_negatives(wrong)
+    (tmp_path / "garbage.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        load_negatives(tmp_path / "garbage.npz")
 
 
 def test_validation_crops_come_from_a_stream_training_never_draws(generator: SceneGenerator) -> None:

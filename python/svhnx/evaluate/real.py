@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from svhnx.data.npz import read_npz
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import BLANK, MAX_DIGITS
 from svhnx.metrics.coverage import coverage_at_accuracy
@@ -24,7 +25,6 @@ from svhnx.models.svhn import most_probable_numbers
 from svhnx.ops.crop_rule import CROP_SIZE, recognizer_input
 from svhnx.viz.readings import plot_readings
 
-MAX_FILE_BYTES = 2 * 2**30
 UNCOVERED_LIMIT = 0.3
 BATCH = 256
 
@@ -49,29 +49,9 @@ class Readings:
     confidence: np.ndarray
 
 
-def _arrays(path: str | Path, required: dict[str, tuple[Any, int]]) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` file (no pickles), each required one checked for dtype kind and rank."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_FILE_BYTES // 2**30} GB")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not a readable .npz file ({error})") from None
-    for key, (kind, ndim) in required.items():
-        if key not in arrays:
-            raise ValueError(f"{path}: no {key!r} array (has {', '.join(sorted(arrays)) or 'none'})")
-        if arrays[key].dtype.kind not in kind or arrays[key].ndim != ndim:
-            raise ValueError(f"{path}: {key!r} is {arrays[key].dtype} with {arrays[key].ndim} dimensions, expected {ndim}")
-    return arrays
-
-
 def load_numbers(path: str | Path) -> RealNumbers:
     """A numbers file (``images``, ``digits``, ``lengths``, optional ``uncovered``), checked."""
-    arrays = _arrays(path, {"images": ("u", 4), "digits": ("iu", 2), "lengths": ("iu", 1)})
+    arrays = read_npz(path, {"images": ("u", 4), "digits": ("iu", 2), "lengths": ("iu", 1)})
     images, digits, lengths = arrays["images"], arrays["digits"].astype(np.int64), arrays["lengths"].astype(np.int64)
     n = len(images)
     if images.dtype != np.uint8 or images.shape[1:] != (*CROP_SIZE, 3):
@@ -91,7 +71,7 @@ def load_numbers(path: str | Path) -> RealNumbers:
 
 def load_digits32(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """A single-digit file: ``(images uint8 [N, 32, 32, 3], labels int64 [N] in 0-9)``, checked."""
-    arrays = _arrays(path, {"images": ("u", 4), "labels": ("iu", 1)})
+    arrays = read_npz(path, {"images": ("u", 4), "labels": ("iu", 1)})
     images, labels = arrays["images"], arrays["labels"].astype(np.int64)
     if images.dtype != np.uint8 or images.shape[1:] != (32, 32, 3) or len(labels) != len(images):
         raise ValueError(f"{path}: images must be uint8 N x 32 x 32 x 3 with one label each, got {images.shape} and {labels.shape}")

@@ -12,13 +12,16 @@ Batches are dicts: ``images`` ``uint8[B, 54, 54, 3]``, ``digits`` ``int64[B, 5]`
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from svhnx.data.npz import read_npz
 from svhnx.data.streams import Batch, BatchStream, batch_seed
 from svhnx.data.svhn_dataset import evaluation_batches
 from svhnx.data.svhn_preprocess import SvhnCrops
+from svhnx.labels import BLANK
 from svhnx.ops import crop_resize, random_crop
 from svhnx.ops.crop_rule import CROP_SIDE, CROP_SIZE, INPUT_SIZE
 from svhnx.synth.format2 import rebuild_from_squares
@@ -53,11 +56,21 @@ class SynthCropStream(BatchStream):
             ``exp(framing * N(0, 1))`` (clipped to ``exp(+-0.25)``), as if the box it was grown from
             had been drawn looser or tighter, the way SVHN's hand-drawn boxes vary; past the crop's
             edge the border pixels repeat. 0: the exact crop rule.
+        negatives: ``uint8 [M, 64, 64, 3]`` crops with no number in them (:func:`load_negatives`).
+        negative_share: share of each batch's crops replaced by one of ``negatives``, drawn with
+            replacement, with the target "no digits" (length 0, five blanks).
     """
 
     def __init__(self, generator: SceneGenerator, batch_size: int, *, seed: int, start: int = 0,
-                 rank: int | None = None, threads: int | None = 1, format2: float = 0.0, framing: float = 0.0) -> None:
+                 rank: int | None = None, threads: int | None = 1, format2: float = 0.0, framing: float = 0.0,
+                 negatives: np.ndarray | None = None, negative_share: float = 0.0) -> None:
         super().__init__(batch_size, seed=seed, start=start, rank=rank)
+        if not 0.0 <= negative_share <= 1.0:
+            raise ValueError(f"negative_share: expected a share in [0, 1], got {negative_share}")
+        if negative_share > 0 and (negatives is None or len(negatives) == 0):
+            raise ValueError("negative_share > 0 needs negatives: at least one number-free crop")
+        if negatives is not None:
+            check_negatives(negatives)
         if not 0.0 <= format2 <= 1.0:
             raise ValueError(f"format2: expected a share in [0, 1], got {format2}")
         if not 0.0 <= framing <= 1.0:
@@ -66,6 +79,8 @@ class SynthCropStream(BatchStream):
         self.threads = threads
         self.format2 = format2
         self.framing = framing
+        self.negatives = negatives
+        self.negative_share = negative_share
 
     @property
     def generator_seed(self) -> int:
@@ -77,12 +92,20 @@ class SynthCropStream(BatchStream):
         crops = self.generator.crops(self.batch_size, seed=self.generator_seed,
                                      first=index * self.batch_size, size=CROP_SIDE, threads=self.threads)
         seed = batch_seed(self.seed, self.rank, index)
-        images = crops.images
+        images, digits, lengths = crops.images, crops.digits, crops.lengths
         if self.format2 > 0:
             chosen = np.flatnonzero(np.random.default_rng(seed).random(len(images)) < self.format2)
             images = images.copy()
             for i in chosen:
                 images[i] = rebuild_from_squares(images[i], crops.boxes[i, : crops.lengths[i]])
+        if self.negative_share > 0:
+            assert self.negatives is not None
+            rng = np.random.default_rng([seed, 2])
+            chosen = np.flatnonzero(rng.random(len(images)) < self.negative_share)
+            images, digits, lengths = images.copy(), digits.copy(), lengths.copy()
+            images[chosen] = self.negatives[rng.integers(0, len(self.negatives), len(chosen))]
+            digits[chosen] = BLANK
+            lengths[chosen] = 0
         if self.framing > 0:
             images = crop_resize(images, framing_windows(len(images), self.framing, seed), CROP_SIZE,
                                  crop=INPUT_SIZE, seed=seed, threads=1)
@@ -90,9 +113,25 @@ class SynthCropStream(BatchStream):
             images = random_crop(images, INPUT_SIZE, seed=seed, threads=1)
         return {
             "images": torch.from_numpy(images),
-            "digits": torch.from_numpy(crops.digits),
-            "lengths": torch.from_numpy(crops.lengths),
+            "digits": torch.from_numpy(digits),
+            "lengths": torch.from_numpy(lengths),
         }
+
+
+def check_negatives(negatives: np.ndarray) -> None:
+    """Raise ``ValueError`` unless ``negatives`` are ``uint8 [M, 64, 64, 3]`` crops."""
+    if negatives.dtype != np.uint8 or negatives.shape[1:] != (CROP_SIDE, CROP_SIDE, 3):
+        raise ValueError(f"negatives: expected uint8 M x {CROP_SIDE} x {CROP_SIDE} x 3 crops, got {negatives.dtype} {negatives.shape}")
+
+
+def load_negatives(path: str | Path) -> np.ndarray:
+    """The number-free crops of a file written by ``benchmarks/scripts/mine_negatives.py``
+    (its ``images``), checked: ``uint8 [M, 64, 64, 3]``, at least one."""
+    images = read_npz(path, {"images": ("u", 4)})["images"]
+    check_negatives(images)
+    if len(images) == 0:
+        raise ValueError(f"{path}: holds no crops")
+    return images
 
 
 def framing_windows(count: int, spread: float, seed: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from svhnx.argtypes import positive_int, unit_interval
 from svhnx.data.streams import Batch, stream_loader
 from svhnx.synth import SceneGenerator
 from svhnx.synth.arguments import add_realism_arguments, realism_from_args
-from svhnx.synth.dataset import SynthCropStream
+from svhnx.synth.dataset import SynthCropStream, load_negatives
 from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
 from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
 from svhnx.tasks.base import register_task
@@ -57,6 +57,11 @@ class SynthTask(SvhnTask):
         group.add_argument("--framing", type=unit_interval, default=0.0,
                            help="spread of each training crop's framing: its window's width and height scaled by "
                                 "exp(FRAMING * N(0, 1)), like a looser or tighter hand-drawn box (default: %(default)s, off)")
+        group.add_argument("--negatives", type=Path, default=None, metavar="FILE.npz",
+                           help="number-free 64 x 64 crops to mix in with the target 'no digits' "
+                                "(written by python -m benchmarks.scripts.mine_negatives) (default: none)")
+        group.add_argument("--negative-share", type=unit_interval, default=0.1,
+                           help="share of each batch replaced by --negatives crops (default: %(default)s)")
         real = parser.add_argument_group("real SVHN (for python -m svhnx.evaluate)")
         real.add_argument("--svhn-dir", type=Path, default=None,
                           help="folder with test/digitStruct.mat and its images (default: <data root>/svhn)")
@@ -68,6 +73,8 @@ class SynthTask(SvhnTask):
     def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         if args.svhn_dir is not None and not args.svhn_dir.is_dir():
             parser.error(f"--svhn-dir {args.svhn_dir}: no such folder")
+        if args.negatives is not None and not args.negatives.is_file():
+            parser.error(f"--negatives {args.negatives}: no such file")
 
     @cached_property
     def generator(self) -> SceneGenerator:
@@ -77,8 +84,10 @@ class SynthTask(SvhnTask):
                                         system_fonts=self.args.system_fonts)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
+        negatives = load_negatives(self.args.negatives) if self.args.negatives is not None else None
         stream = SynthCropStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
-                                 format2=self.args.format2, framing=self.args.framing)
+                                 format2=self.args.format2, framing=self.args.framing, negatives=negatives,
+                                 negative_share=self.args.negative_share if negatives is not None else 0.0)
         return stream_loader(stream, self.args.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
