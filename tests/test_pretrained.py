@@ -95,3 +95,17 @@ def test_starting_weights_match_kwargs_left_at_the_models_defaults(tmp_path):
     pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": default_dense}, tmp_path / "w.pt", {})
     state = pretrained.starting_weights(str(tmp_path / "w.pt"), "svhn-resnet", {"width": 0.25})
     assert state.keys() == model.state_dict().keys()
+
+
+def test_a_weights_file_is_a_model_wherever_a_checkpoint_is(shipped, tmp_path):
+    from svhnx.checkpoint import CheckpointError
+    from svhnx.inference.backends import load_model
+
+    file = tmp_path / "earlier-recognizer.pt"
+    pretrained.save_weights(shipped, "svhn-resnet", {"width": 0.25, "dense": 16}, file, {"trained": "no"})
+    model = load_model(file, role="recognizer")  # e.g. predict --recognizer, or an earlier shipped file
+    assert not model.training and type(model) is type(shipped)
+    with pytest.raises(WeightsError, match="expected one of unet"):
+        load_model(file, role="localizer")
+    with pytest.raises(CheckpointError, match="not an svhnx training checkpoint"):
+        load_model(file)

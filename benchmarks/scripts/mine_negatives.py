@@ -1,6 +1,7 @@
 """Number-free 64 x 64 crops for training the recognizer to read "no digits" (hard negatives).
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.mine_negatives OUT.npz [--photos N] [--seed S] [--localizer RUN]
+        [--only candidate|distractor]
 
 From ``--photos`` synthetic house fronts without a number (:class:`svhnx.synth.photos.PhotoGenerator`,
 stream ``--seed``, which the reader's benchmarks never draw), two kinds of crop, each cut by the
@@ -13,7 +14,7 @@ crop rule (box grown by 30%, 64 x 64: :func:`svhnx.ops.crop_rule.number_crops`):
 
 ``svhnx.train synth --negatives OUT.npz`` mixes them into training with the target "no digits"
 (length 0, five blanks). Writes ``images uint8 [M, 64, 64, 3]`` and ``source uint8 [M]``
-(0 = candidate, 1 = distractor).
+(0 = candidate, 1 = distractor); ``--only`` keeps one kind.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ SOURCES = ("candidate", "distractor")
 def mine(reader: Reader, generator: PhotoGenerator, photos: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``(crops uint8 [M, 64, 64, 3], source uint8 [M])`` from photos ``0 .. photos - 1`` of stream ``seed``."""
     crops, sources = [], []
-    for photo in generator.photos(photos, seed=seed, with_number=False):
+    for index in range(photos):
+        photo = generator.photo(seed, index, with_number=False)  # one at a time: a photo is up to 12 MB
         candidates, _ = reader.close_look(photo.image, reader.first_pass(photo.image))
         for source, boxes in enumerate(([c.box for c in candidates], photo.distractors)):
             boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", type=int, default=2000, help="number-free photos to mine (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
     parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
+    parser.add_argument("--only", choices=SOURCES, default=None, help="keep only this kind of crop (default: both)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -65,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     reader = Reader(localizer, torch.nn.Identity(), precision="float32")  # its first pass and close look only
     start = time.perf_counter()
     crops, sources = mine(reader, PhotoGenerator.from_data(), args.photos, args.seed)
+    if args.only is not None:
+        kept = sources == SOURCES.index(args.only)
+        crops, sources = crops[kept], sources[kept]
     with atomic_path(args.out) as tmp, open(tmp, "wb") as f:
         np.savez(f, images=crops, source=sources)
     counts = ", ".join(f"{np.sum(sources == i)} {name}" for i, name in enumerate(SOURCES))

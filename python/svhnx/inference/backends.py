@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from svhnx import pretrained
 from svhnx.checkpoint import InputShape, check_role, checkpoint_path, load_checkpoint, model_from_checkpoint, run_file
 
 BACKENDS = ("torch", "onnx")
@@ -144,10 +145,14 @@ def model_input_shape(model: nn.Module) -> InputShape:
 
 def load_model(path: str | os.PathLike[str], *, role: str | None = None) -> nn.Module:
     """The model of a training checkpoint (``best.pt``/``last.pt``, or a run directory for its
-    ``best.pt``), on the CPU in eval mode; ``ValueError`` if the file is not such a checkpoint, or
+    ``best.pt``) or, given its ``role``, of a weights file in the shipped format
+    (:mod:`svhnx.pretrained`), on the CPU in eval mode; ``ValueError`` if the file is neither, or
     its model does not fit ``role`` (a key of :data:`svhnx.checkpoint.ROLES`)."""
     path = checkpoint_path(path)
-    return model_from_checkpoint(read_checkpoint(path), path, role=role)
+    contents = read_checkpoint(path)
+    if contents.get("format") == pretrained.FORMAT and role in pretrained.SHIPPED:
+        return pretrained.load(role, file=path)
+    return model_from_checkpoint(contents, path, role=role)
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -133,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.predict", description=plain(__doc__.split("\n\n")[0]))
     parser.add_argument("images", nargs="+", metavar="IMAGE_OR_DIR",
                         help="photos to read (PNG, JPEG, ...), or folders: every image in them, in name order")
-    parser.add_argument("--localizer", metavar="CKPT", help="U-Net localizer checkpoint (default: $SVHNX_LOCALIZER)")
-    parser.add_argument("--recognizer", metavar="CKPT", help="recognizer checkpoint (default: $SVHNX_RECOGNIZER)")
+    parser.add_argument("--localizer", metavar="CKPT", help="U-Net localizer checkpoint or weights file (default: $SVHNX_LOCALIZER, else the shipped one)")
+    parser.add_argument("--recognizer", metavar="CKPT", help="recognizer checkpoint or weights file (default: $SVHNX_RECOGNIZER, else the shipped one)")
     parser.add_argument("--backend", choices=BACKENDS, default="torch",
                         help="run the checkpoints with PyTorch or their ONNX exports with onnxruntime (default: %(default)s)")
     parser.add_argument("--format", choices=FORMATS, default="jsonl", help="output: JSON lines or CSV with a header (default: %(default)s)")
