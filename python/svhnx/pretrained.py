@@ -96,6 +96,11 @@ def read_weights(data: bytes, source: str | Path = "weights") -> dict[str, Any]:
         contents = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for a file that is not a checkpoint
         raise WeightsError(f"{source}: not a readable weights file ({type(error).__name__}: {str(error).splitlines()[0]})") from None
+    return check_weights(contents, source)
+
+
+def check_weights(contents: Any, source: str | Path = "weights") -> dict[str, Any]:
+    """``contents`` (a loaded file), checked to be in :data:`FORMAT`; :class:`WeightsError` if not."""
     if not isinstance(contents, dict) or contents.get("format") != FORMAT:
         raise WeightsError(f"{source}: not an svhnx weights file (expected format {FORMAT!r})")
     model = contents.get("model")

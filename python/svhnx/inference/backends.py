@@ -150,8 +150,9 @@ def load_model(path: str | os.PathLike[str], *, role: str | None = None) -> nn.M
     its model does not fit ``role`` (a key of :data:`svhnx.checkpoint.ROLES`)."""
     path = checkpoint_path(path)
     contents = read_checkpoint(path)
-    if contents.get("format") == pretrained.FORMAT and role in pretrained.SHIPPED:
-        return pretrained.load(role, file=path)
+    if contents.get("format") == pretrained.FORMAT and role in pretrained.SHIPPED:  # each role ships under its own name
+        allowed = pretrained.SHIPPED[role].models
+        return pretrained.model_from_weights(pretrained.check_weights(contents, path), allowed=allowed, source=path)
     return model_from_checkpoint(contents, path, role=role)
 
 
