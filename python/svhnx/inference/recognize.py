@@ -17,8 +17,8 @@ from svhnx.ops.crop_rule import recognizer_views
 # Five views read real SVHN crops better than one. Chosen with the recognizer shipped before: on the
 # svhn-real dev numbers 83.8% -> 85.6% (coverage at 98% 62.6% -> 68.9%); the other patterns tried
 # (larger shifts, nine views, scales, zero-filled shifts) gave 84.9-86.4%. With the one shipped now
-# (benchmarks/scripts/recognizer_views.py): dev 84.4% -> 86.3%, held-out synthetic crops 90.2% / 89.6%
-# -> 90.6% / 90.8%. Five views cost five times the recognizer's time, small beside the localizer's
+# (benchmarks/scripts/recognizer_views.py): dev 83.0% -> 84.8%, held-out synthetic crops 89.3% / 89.6%
+# -> 90.3% / 90.2%. Five views cost five times the recognizer's time, small beside the localizer's
 # in a whole photo (benchmarks/bench_real.py records both).
 DEFAULT_VIEWS = 5
 
