@@ -8,7 +8,6 @@ warm-up; forward FLOPs per image counted with ``torch.utils.flop_counter``. Writ
 
 from __future__ import annotations
 
-import argparse
 import os
 
 import torch
@@ -30,7 +29,7 @@ def steps_per_second(name: str, batch: dict[str, torch.Tensor], steps: int) -> f
     torch.manual_seed(0)
     model = create_model(name)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    task = MnistSequenceTask(argparse.Namespace(label_smoothing=0.0))
+    task = MnistSequenceTask(MnistSequenceTask.Config())
 
     def step() -> None:
         loss = task.loss(model(batch["images"]), batch)

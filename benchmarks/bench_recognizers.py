@@ -10,7 +10,6 @@ Writes ``benchmarks/results/recognizers.json``.
 
 from __future__ import annotations
 
-import argparse
 import os
 
 import torch
@@ -42,7 +41,7 @@ def has_amx() -> bool:
 
 def images_per_second(model: torch.nn.Module, batch: dict[str, torch.Tensor], steps: int, dtype: torch.dtype | None) -> float:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    task = SvhnTask(argparse.Namespace())
+    task = SvhnTask(SvhnTask.Config())
 
     def step() -> None:
         with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):

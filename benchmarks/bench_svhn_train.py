@@ -11,7 +11,6 @@ Each rate is the best of a few timed runs after warm-up. Writes ``benchmarks/res
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
@@ -53,7 +52,7 @@ def training_rate(device: torch.device, batch_size: int, steps: int) -> float:
         model = model.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    task = SvhnTask(argparse.Namespace())
+    task = SvhnTask(SvhnTask.Config())
     generator = torch.Generator().manual_seed(0)
     batch = {
         "images": torch.randint(0, 256, (batch_size, 54, 54, 3), dtype=torch.uint8, generator=generator),

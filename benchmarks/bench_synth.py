@@ -15,7 +15,6 @@ clock. The load average at the start is recorded. Writes ``benchmarks/results/sy
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from collections.abc import Callable
@@ -78,7 +77,7 @@ def training_rate(model_name: str, shape: tuple[int, int], batch_size: int, thre
     g = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (batch_size, *shape, 3), dtype=torch.uint8, generator=g)
     if model_name == "svhn-goodfellow":
-        task = SvhnTask(argparse.Namespace())
+        task = SvhnTask(SvhnTask.Config())
         batch = {"images": images, "digits": torch.randint(0, 11, (batch_size, 5), generator=g),
                  "lengths": torch.randint(1, 6, (batch_size,), generator=g)}
 

@@ -57,7 +57,7 @@ def test_model_choices_are_the_tasks_models(task, models):
 def test_every_task_offers_its_default_model():
     for name in list_tasks():
         task = get_task(name)
-        assert task.defaults["model"] in task.compatible_models()
+        assert task.Config.model in task.compatible_models()
 
 
 def test_a_model_that_does_not_fit_the_task_is_an_argparse_error(tmp_path, capsys):

@@ -37,13 +37,13 @@ RECIPES = {
 def by_kind(run, size: int, seed: int) -> dict[str, dict[str, float]]:
     """The run's metrics on windows around the number only and on whole scenes only."""
     out = {}
-    mix = run.task.args.whole_fraction
+    mix = run.task.config.whole_fraction
     for kind, fraction in (("windows", 0.0), ("whole_scenes", 1.0)):
-        run.task.args.whole_fraction = fraction
+        run.task.config.whole_fraction = fraction
         run.task.__dict__.pop("_validation", None)
         out[kind] = {k: round(v, 4) for k, v in evaluate_run(run, size=size, seed=seed).items()}
         out[kind]["whole_view_baseline"] = whole_view_baseline(run, size, seed)
-    run.task.args.whole_fraction = mix
+    run.task.config.whole_fraction = mix
     run.task.__dict__.pop("_validation", None)
     return out
 

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = [load_run(r, which=args.checkpoint, device="cpu", data_root=args.data_root) for r in args.runs]
     if args.tta_warp:
         runs = [with_warped_views(run, args.tta_warp) for run in runs]
-    digits, labels = load_mnist("test", runs[0].task.args.data_root)
+    digits, labels = load_mnist("test", runs[0].task.config.data_root)
     images = lone_digit_sequences(digits)
     probabilities = []
     rows = []

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     members = [load_run(r, which=args.checkpoint, device="cpu") for r in args.runs]
     task = members[0].task
-    val_seed = int(task.args.val_seed)
+    val_seed = int(task.config.val_seed)
     seeds = [val_seed] + [fresh_seed(members[0]) + i for i in range(FRESH_SETS)]
     views = ShiftedViews(members[0].model, SHIFT).shifts
     sets = [list(task.validation_batches(size=VALIDATION, seed=s)) for s in seeds]

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from svhnx.models import create_model
 from svhnx.evaluate.views import MILD_WARP, Ensemble, ShiftedViews, WarpedViews, shift_images
+from svhnx.models import create_model
 
 
 def images(n=6, seed=0):

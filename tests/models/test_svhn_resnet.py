@@ -50,12 +50,9 @@ def test_digit_classifier_gives_ten_logits_per_32_by_32_digit():
 
 @pytest.mark.parametrize("model, units", [("svhn-resnet", 512), ("svhn-goodfellow", 3072)])
 def test_without_dense_each_recognizer_gets_its_own_dense_size(model, units):
-    from svhnx.tasks.base import get_task
-    from svhnx.train.cli import build_parser
+    from svhnx.tasks.synth import SynthTask
 
-    _, parsers = build_parser()
-    args = parsers["synth"].parse_args(["--model", model])
-    kwargs = get_task("synth")(args).model_kwargs()
+    kwargs = SynthTask(SynthTask.Config(model=model)).model_kwargs()
     assert "dense" not in kwargs
     built = create_model(model, **kwargs)
     assert max(m.out_features for m in built.dense if isinstance(m, torch.nn.Linear)) == units

@@ -70,8 +70,9 @@ def test_a_short_run_on_svhn_crops(data_root, tmp_path):
 
 
 def unet_task(data_root, *flags):
-    parser, _ = cli.build_parser()
-    return UnetTask(parser.parse_args(["unet", "--data-root", str(data_root), *TINY, *flags]))
+    task, config = cli.parse_config(["unet", "--data-root", str(data_root), *TINY, *flags])
+    assert task is UnetTask
+    return task(config)
 
 
 def first_images(task, rank):

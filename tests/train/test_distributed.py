@@ -15,7 +15,7 @@ from svhnx.models import register_model
 from svhnx.models.heads import SequenceHeads, image_input
 from svhnx.tasks.mnist_seq import MnistSequenceTask
 from svhnx.train import distributed
-from svhnx.train.cli import build_parser
+from svhnx.train.cli import parse_config
 from svhnx.train.loop import Trainer
 from svhnx.train.run_dir import RunDirectory, load_checkpoint, read_metrics
 
@@ -45,14 +45,12 @@ class TinyRecognizer(nn.Module):
 
 
 def arguments(data_root, out):
-    parser, _ = build_parser()
-    args = parser.parse_args([
+    _, config = parse_config([
         "mnist-seq", "--length-head", "--data-root", str(data_root / "mnist"), "--out", str(out),
         "--batch-size", str(BATCH), "--steps", str(STEPS), "--eval-every", "4", "--val-size", "100", "--device", "cpu",
         "--threads", "1", "--no-progress",
     ])
-    args.model = "ddp-test-tiny"  # this test's own model, which --model does not offer
-    return args
+    return config.replace(model="ddp-test-tiny")  # this test's own model, which --model does not offer
 
 
 def free_port() -> int:
@@ -67,8 +65,7 @@ def train_one_rank(rank, port, data_root, out):
     distributed.setup(torch.device("cpu"))
     try:
         assert distributed.world_size() == WORLD and distributed.rank() == rank
-        args = arguments(data_root, out)
-        Trainer(MnistSequenceTask(args), args, RunDirectory(out), progress_bar=False).run()
+        Trainer(MnistSequenceTask(arguments(data_root, out)), RunDirectory(out), progress_bar=False).run()
     finally:
         distributed.teardown()
 
@@ -87,16 +84,16 @@ def test_two_gloo_processes_train_like_one_process_on_the_combined_batch(data_ro
 
     threads = torch.get_num_threads()
     try:
-        args = arguments(data_root, tmp_path / "single")
-        CombinedBatchTrainer(MnistSequenceTask(args), args, RunDirectory(args.out), progress_bar=False).run()
+        config = arguments(data_root, tmp_path / "single")
+        CombinedBatchTrainer(MnistSequenceTask(config), RunDirectory(config.out), progress_bar=False).run()
     finally:
         torch.set_num_threads(threads)
 
     ddp, single = load_checkpoint(tmp_path / "ddp" / "last.pt"), load_checkpoint(tmp_path / "single" / "last.pt")
     assert ddp["progress"]["step"] == single["progress"]["step"] == STEPS
     assert ddp["progress"]["images"] == single["progress"]["images"] == STEPS * WORLD * BATCH
-    start = MnistSequenceTask(args)
-    initial = CombinedBatchTrainer(start, args, RunDirectory(tmp_path / "unused"), progress_bar=False).model.state_dict()
+    start = MnistSequenceTask(config)
+    initial = CombinedBatchTrainer(start, RunDirectory(tmp_path / "unused"), progress_bar=False).model.state_dict()
     for name, value in single["model_state"].items():
         assert not torch.equal(value, initial[name]), f"{name} did not train"
         torch.testing.assert_close(ddp["model_state"][name], value, rtol=1e-4, atol=1e-5, msg=lambda m: f"{name}: {m}")

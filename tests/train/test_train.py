@@ -1,6 +1,5 @@
 """``python -m svhnx.train mnist-seq``: the run directory, exact resume, and flag errors."""
 
-import argparse
 import json
 import os
 import signal
@@ -142,9 +141,9 @@ def test_missing_data_is_a_clear_message_not_a_traceback(tmp_path, capsys):
 
 
 def test_epochs_count_the_tasks_images():
-    args = argparse.Namespace(epochs=0.5, steps=7, batch_size=100)
-    assert total_steps(args, MnistSequenceTask) == 500  # an mnist-seq epoch is the study's 100,000 sequences
-    assert total_steps(argparse.Namespace(epochs=None, steps=7, batch_size=100), MnistSequenceTask) == 7
+    config = MnistSequenceTask.Config(epochs=0.5, steps=7, batch_size=100)
+    assert total_steps(config, MnistSequenceTask) == 500  # an mnist-seq epoch is the study's 100,000 sequences
+    assert total_steps(config.replace(epochs=None), MnistSequenceTask) == 7
 
 
 def test_learning_rate_schedules():

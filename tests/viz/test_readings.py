@@ -1,6 +1,5 @@
 """The readings figures draw arrays they are given; the task's loop runs the model to collect them."""
 
-import numpy as np
 import torch
 
 from svhnx.tasks.svhn import collect_readings

@@ -8,7 +8,6 @@ predictions, mistakes first. Several runs of one recognizer task are scored as o
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +20,6 @@ from svhnx.checkpoint import checkpoint_path, load_checkpoint, model_from_checkp
 from svhnx.evaluate.views import Ensemble, ShiftedViews, WarpedViews
 from svhnx.progress import with_progress
 from svhnx.tasks.base import Task, get_task
-from svhnx.train.cli import build_parser
 from svhnx.train.loop import evaluate_model, select_device
 
 __all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run", "with_shifted_views", "with_warped_views"]
@@ -47,15 +45,14 @@ def load_run(path: str | Path, *, which: str = "best", device: str = "auto", dat
     for key in ("task", "config", "model", "model_state"):
         if key not in checkpoint:
             raise ValueError(f"{file} is not an svhnx training checkpoint (no {key!r})")
-    _, parsers = build_parser()
-    if checkpoint["task"] not in parsers:
-        raise ValueError(f"{file}: unknown task {checkpoint['task']!r}")
-    defaults = vars(parsers[checkpoint["task"]].parse_args([]))  # for flags added since the run
-    args = argparse.Namespace(**{**defaults, **checkpoint["config"]})
-    if data_root is not None:
-        args.data_root = data_root
-    args.download = False
-    task = get_task(checkpoint["task"])(args)
+    try:
+        task_cls = get_task(checkpoint["task"])
+    except ValueError:
+        raise ValueError(f"{file}: unknown task {checkpoint['task']!r}") from None
+    # settings added since the run keep their defaults; settings since removed are dropped
+    config = task_cls.Config.from_mapping(checkpoint["config"], strict=False)
+    config = config.replace(data_root=data_root or config.data_root, download=False)
+    task = task_cls(config)
     target = select_device(device)
     model = model_from_checkpoint(checkpoint, file).to(target)
     return LoadedRun(file, task, model, target, checkpoint)
@@ -101,7 +98,7 @@ def _require_class_outputs(run: LoadedRun, consequence: str) -> None:
 
 def fresh_seed(run: LoadedRun) -> int:
     """A validation seed the run did not validate on: its ``val_seed`` + 1 (1 if it has none)."""
-    return int(getattr(run.task.args, "val_seed", 0)) + 1
+    return int(getattr(run.task.config, "val_seed", 0)) + 1
 
 
 def evaluate_run(

@@ -18,8 +18,8 @@ from tqdm.auto import tqdm
 from svhnx.argtypes import positive_int
 from svhnx.helptext import plain
 from svhnx.image_file import write_png
-from svhnx.synth.export import draw_boxes, export_scenes, sample_grid
 from svhnx.synth.arguments import add_realism_arguments, realism_from_args
+from svhnx.synth.export import draw_boxes, export_scenes, sample_grid
 from svhnx.synth.generator import SceneGenerator
 from svhnx.synth.photos import PhotoGenerator
 

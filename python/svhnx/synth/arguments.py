@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from svhnx.argtypes import unit_interval
 from svhnx.synth.generator import REALISM_FIELDS, Realism
@@ -22,6 +23,6 @@ def add_realism_arguments(group: argparse._ArgumentGroup | argparse.ArgumentPars
         group.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {REALISM_HELP[name]}, 0..1 (default: 1)")
 
 
-def realism_from_args(args: argparse.Namespace) -> Realism:
-    """The :class:`Realism` of parsed :func:`add_realism_arguments` flags."""
+def realism_from_args(args: argparse.Namespace | Any) -> Realism:
+    """The :class:`Realism` of parsed :func:`add_realism_arguments` flags, or of a config with the same fields."""
     return Realism(*(getattr(args, name) for name in REALISM_FIELDS))

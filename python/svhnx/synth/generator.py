@@ -22,7 +22,6 @@ from svhnx.ops._args import seed_value, thread_count
 from svhnx.synth.atlas import GlyphAtlas, default_cache_dir, load_atlas
 from svhnx.synth.layouts import LayoutTables, annotations_path, load_layout_tables
 
-
 REALISM_FIELDS = ("background", "style", "distortion", "degradation", "annotation")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
 
 import torch
@@ -14,6 +14,7 @@ from torch import nn
 from svhnx.data.streams import Batch
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.models import list_models
+from svhnx.tasks.config import TrainConfig
 
 #: Task name -> module that defines it (imported on demand). Add a line for a new task.
 TASK_MODULES: dict[str, str] = {
@@ -35,48 +36,56 @@ class Task(ABC):
     Class attributes:
         name: the CLI name (``python -m svhnx.train NAME``).
         description: one line for ``--help``.
-        defaults: defaults of the shared flags for this task, e.g. ``{"model": "mnist-lean",
-            "batch_size": 128, "steps": 5000, "lr": 3e-3, "eval_every": 500}``.
+        Config: the task's settings, a :class:`~svhnx.tasks.config.TrainConfig` subclass whose
+            fields are the task's flags and whose defaults are theirs (``model``, ``steps``,
+            ``lr``... redeclared with the task's values, and the task's own fields).
         models: the model names that fit this task (its inputs and outputs), offered by
-            ``--model``; empty means only ``defaults["model"]``.
+            ``--model``; empty means only ``Config.model``.
         metric: the validation metric that selects ``best.pt``; ``higher_is_better`` says which way.
         images_per_epoch: how many training samples ``--epochs 1`` means.
         classifies: whether every model output is class logits (classes on the last dimension),
             so that several trained models can be read as one :class:`~svhnx.evaluate.views.Ensemble`.
 
-    An instance is built from the parsed arguments (shared flags plus those of
-    :meth:`add_arguments`); it should load data lazily, in :meth:`train_batches` /
+    An instance is built from a ``Config`` (``self.config``); it should load data lazily, in :meth:`train_batches` /
     :meth:`validation_batches`, so that evaluating a checkpoint does not read the training set.
     """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
-    defaults: ClassVar[Mapping[str, Any]] = {}
+    Config: ClassVar[type[TrainConfig]] = TrainConfig
     models: ClassVar[tuple[str, ...]] = ()
     metric: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
     images_per_epoch: ClassVar[int]
     classifies: ClassVar[bool] = False
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
+    def __init__(self, config: TrainConfig) -> None:
+        if not isinstance(config, self.Config):
+            raise TypeError(f"task {self.name!r}: expected a {self.Config.__name__}, got {type(config).__name__}")
+        self.config = config
+
+    @property
+    def args(self) -> TrainConfig:
+        """Alias of :attr:`config` for one release (tasks read ``self.config`` now)."""
+        return self.config
 
     @classmethod
     def compatible_models(cls) -> list[str]:
         """The registered models of :attr:`models` (or the default model), for ``--model``."""
         registered = set(list_models())
-        return [m for m in cls.models or (cls.defaults["model"],) if m in registered]
+        return [m for m in cls.models or (cls.Config.model,) if m in registered]
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """Add this task's own flags (the shared ones are already there)."""
+        """Add this task's own flags (the shared ones are already there), one per field of
+        :attr:`Config` and without defaults: the parser takes those from :attr:`Config`."""
 
     @classmethod
-    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    def check_config(cls, config: TrainConfig, parser: argparse.ArgumentParser) -> None:
         """Reject bad combinations of flags with ``parser.error(...)``."""
 
     def model_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``create_model(args.model, ...)``; stored in the checkpoint."""
+        """Keyword arguments for ``create_model(config.model, ...)``; stored in the checkpoint."""
         return {}
 
     @abstractmethod

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from svhnx.ops import box_masks
 from svhnx.synth.dataset import VALIDATION_STREAM
 from svhnx.synth.views import PhotoViews, SceneViews
 from svhnx.tasks.base import Task, register_task
+from svhnx.tasks.config import TrainConfig
 from svhnx.viz.localizer import plot_localizations
 
 VIEWS_PER_EPOCH = 26_722  # as many as the SVHN training images (80% of train): what --epochs 1 means
@@ -69,6 +71,37 @@ def boxreg_predictions(output: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- tasks -------------------------------------------------------------------------------------
+@dataclass
+class LocalizerConfig(TrainConfig):
+    """The settings of both localizer tasks (``boxreg``'s)."""
+
+    model: str = "boxreg"
+    batch_size: int = 32
+    steps: int = 2000
+    lr: float = 2e-3
+    eval_every: int = 250
+    svhn_crops: Path | None = None
+    val_fraction: float = 0.2
+    whole_fraction: float = 0.5
+    photo_fraction: float = 0.5
+    photo_views: int = 2 * PHOTO_VIEWS
+    val_size: int = 1024
+    val_photos: int = 128
+    val_seed: int = 1234
+
+
+@dataclass
+class UnetConfig(LocalizerConfig):
+    """The ``unet`` task's settings."""
+
+    model: str = "unet"
+    widths: tuple[int, ...] = CPU_WIDTHS
+    stem: int = CPU_STEM
+    bce: float = 1.0
+    length_head: bool = True
+    length_weight: float = 0.2
+
+
 class LocalizerTask(Task):
     """Data of both localizer tasks."""
 
@@ -79,20 +112,20 @@ class LocalizerTask(Task):
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group(cls.name)
         cls.add_model_arguments(group)
-        group.add_argument("--svhn-crops", type=Path, default=None,
+        group.add_argument("--svhn-crops", type=Path,
                            help="train on this preprocessed SVHN crops file (svhnx.data.svhn_preprocess) instead of synthetic scenes")
-        group.add_argument("--val-fraction", type=fraction, default=0.2, help="of --svhn-crops held out for validation (default: %(default)s)")
-        group.add_argument("--whole-fraction", type=fraction, default=0.5,
+        group.add_argument("--val-fraction", type=fraction, help="of --svhn-crops held out for validation (default: %(default)s)")
+        group.add_argument("--whole-fraction", type=fraction,
                            help="share of synthetic views that show the whole scene small, padded, rather than a "
                                 "window around the number (default: %(default)s)")
-        group.add_argument("--photo-fraction", type=fraction, default=0.5,
+        group.add_argument("--photo-fraction", type=fraction,
                            help="share of each batch's synthetic views cut from large photos of house fronts (default: %(default)s)")
-        group.add_argument("--photo-views", type=positive_int, default=2 * PHOTO_VIEWS,
+        group.add_argument("--photo-views", type=positive_int,
                            help=f"views cut from each training photo, a multiple of {PHOTO_VIEWS} (default: %(default)s)")
-        group.add_argument("--val-size", type=positive_int, default=1024, help="synthetic validation scenes (default: %(default)s)")
-        group.add_argument("--val-photos", type=non_negative_int, default=128,
+        group.add_argument("--val-size", type=positive_int, help="synthetic validation scenes (default: %(default)s)")
+        group.add_argument("--val-photos", type=non_negative_int,
                            help=f"synthetic validation photos, {PHOTO_VIEWS} views each (default: %(default)s)")
-        group.add_argument("--val-seed", type=non_negative_int, default=1234,
+        group.add_argument("--val-seed", type=non_negative_int,
                            help="seed of the synthetic validation scenes, a stream no training rank draws from (default: %(default)s)")
 
     @classmethod
@@ -100,26 +133,26 @@ class LocalizerTask(Task):
         """Flags of the model and its loss (none for the base)."""
 
     @classmethod
-    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-        if args.svhn_crops is not None and not args.val_fraction > 0:
+    def check_config(cls, config: LocalizerConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
+        if config.svhn_crops is not None and not config.val_fraction > 0:
             parser.error("--val-fraction: expected a fraction in (0, 1) with --svhn-crops")
-        if args.photo_views % PHOTO_VIEWS:
-            parser.error(f"--photo-views: expected a multiple of {PHOTO_VIEWS}, got {args.photo_views}")
+        if config.photo_views % PHOTO_VIEWS:
+            parser.error(f"--photo-views: expected a multiple of {PHOTO_VIEWS}, got {config.photo_views}")
 
     def _svhn_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        return train_validation_split(count_crops(self.args.svhn_crops), self.args.val_fraction, 0)
+        return train_validation_split(count_crops(self.config.svhn_crops), self.config.val_fraction, 0)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
-        size = self.args.batch_size
-        if self.args.svhn_crops is not None:
-            views = read_svhn_views(self.args.svhn_crops, self._svhn_rows()[0])
+        size = self.config.batch_size
+        if self.config.svhn_crops is not None:
+            views = read_svhn_views(self.config.svhn_crops, self._svhn_rows()[0])
             return self._svhn_stream(views, start_step, rank)
-        per_photo = self.args.photo_views
-        photos = round(size * self.args.photo_fraction / per_photo)
-        scenes = SceneViews(self.args.data_root, self.args.seed, rank, self.args.whole_fraction)
+        per_photo = self.config.photo_views
+        photos = round(size * self.config.photo_fraction / per_photo)
+        scenes = SceneViews(self.config.data_root, self.config.seed, rank, self.config.whole_fraction)
         if not photos:
             return (views_to_batch(scenes.views(step * size, size)) for step in _count_from(start_step))
-        photo_source = PhotoViews(self.args.data_root, self.args.seed, rank, per_photo)
+        photo_source = PhotoViews(self.config.data_root, self.config.seed, rank, per_photo)
         count = size - photos * per_photo
         return (
             views_to_batch(concat_views([scenes.views(step * count, count), photo_source.views(step * photos, photos)]),
@@ -128,9 +161,9 @@ class LocalizerTask(Task):
         )
 
     def _svhn_stream(self, views: LocalizerViews, start_step: int, rank: int) -> Iterator[Batch]:
-        size, n = self.args.batch_size, len(views.images)
+        size, n = self.config.batch_size, len(views.images)
         for step in _count_from(start_step):
-            rows = np.random.default_rng([self.args.seed, rank, step]).choice(n, size=size, replace=n < size)
+            rows = np.random.default_rng([self.config.seed, rank, step]).choice(n, size=size, replace=n < size)
             yield views_to_batch(LocalizerViews(*(np.ascontiguousarray(a[rows]) for a in
                                                    (views.images, views.masks, views.boxes, views.lengths))))
 
@@ -150,7 +183,7 @@ class LocalizerTask(Task):
         plot_localizations(batch["images"].numpy(), masks, boxes, batch["boxes"].numpy(), path)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
-        key = (size or self.args.val_size, self.args.val_seed if seed is None else seed)
+        key = (size or self.config.val_size, self.config.val_seed if seed is None else seed)
         cache = self.__dict__.setdefault("_validation", {})
         if key not in cache:
             cache[key] = self._validation_views(*key)
@@ -161,14 +194,14 @@ class LocalizerTask(Task):
 
     def _validation_views(self, size: int, seed: int) -> tuple[LocalizerViews, np.ndarray]:
         """The validation views and their kinds: ``size`` scenes (or SVHN crops), then the views of ``--val-photos`` photos."""
-        if self.args.svhn_crops is not None:
+        if self.config.svhn_crops is not None:
             rows = self._svhn_rows()[1]
-            views = read_svhn_views(self.args.svhn_crops, rows[:size])
+            views = read_svhn_views(self.config.svhn_crops, rows[:size])
             return views, np.full(len(views.images), SCENE)
-        scenes = SceneViews(self.args.data_root, seed, VALIDATION_STREAM, self.args.whole_fraction)
+        scenes = SceneViews(self.config.data_root, seed, VALIDATION_STREAM, self.config.whole_fraction)
         parts = [scenes.views(a, min(SCENE_CHUNK, size - a)) for a in range(0, size, SCENE_CHUNK)]
-        if self.args.val_photos:
-            parts.append(PhotoViews(self.args.data_root, seed, VALIDATION_STREAM).views(0, self.args.val_photos))
+        if self.config.val_photos:
+            parts.append(PhotoViews(self.config.data_root, seed, VALIDATION_STREAM).views(0, self.config.val_photos))
         views = concat_views(parts)
         return views, np.repeat([SCENE, PHOTO], [size, len(views.images) - size])
 
@@ -194,28 +227,28 @@ def _count_from(start: int) -> Iterator[int]:
 class UnetTask(LocalizerTask):
     name = "unet"
     description = "U-Net localizer on 64 x 64 views of synthetic scenes and photos (or SVHN crops): Dice loss (+ BCE)"
-    defaults = {"model": "unet", "batch_size": 32, "steps": 2000, "lr": 2e-3, "eval_every": 250, "weight_decay": 1e-4}
+    Config = UnetConfig
 
     @classmethod
     def add_model_arguments(cls, group: argparse._ArgumentGroup) -> None:
-        group.add_argument("--widths", type=_widths, default=CPU_WIDTHS,
+        group.add_argument("--widths", type=_widths,
                            help=f"channels of the U-Net levels, comma-separated (default: {','.join(map(str, CPU_WIDTHS))}, sized "
                                 "for a CPU; the study's, at half the original's widths: 32,64,128,256,512)")
-        group.add_argument("--stem", type=positive_int, default=CPU_STEM,
+        group.add_argument("--stem", type=positive_int,
                            help="space-to-depth block of the input: the levels run at 1/STEM of the resolution (default: %(default)s; 1: none)")
-        group.add_argument("--bce", type=non_negative_float, default=1.0, help="weight of the BCE term added to the Dice loss (default: %(default)s)")
-        group.add_argument("--length-head", action=argparse.BooleanOptionalAction, default=True,
+        group.add_argument("--bce", type=non_negative_float, help="weight of the BCE term added to the Dice loss (default: %(default)s)")
+        group.add_argument("--length-head", action=argparse.BooleanOptionalAction,
                            help="the 7-way length classifier on the bottleneck and its loss (default: on)")
-        group.add_argument("--length-weight", type=non_negative_float, default=0.2,
+        group.add_argument("--length-weight", type=non_negative_float,
                            help="weight of the length head's cross-entropy (default: %(default)s)")
 
     def model_kwargs(self) -> dict[str, Any]:
-        return {"widths": list(self.args.widths), "length_head": self.args.length_head, "stem": self.args.stem}
+        return {"widths": list(self.config.widths), "length_head": self.config.length_head, "stem": self.config.stem}
 
     def loss(self, output: Any, batch: Batch) -> torch.Tensor:
-        loss = dice_loss(output["mask"].float(), batch["masks"], bce_weight=self.args.bce)
+        loss = dice_loss(output["mask"].float(), batch["masks"], bce_weight=self.config.bce)
         if "length" in output:
-            loss = loss + self.args.length_weight * F.cross_entropy(output["length"].float(), batch["lengths"])
+            loss = loss + self.config.length_weight * F.cross_entropy(output["length"].float(), batch["lengths"])
         return loss
 
     def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +259,7 @@ class UnetTask(LocalizerTask):
 class BoxRegressionTask(LocalizerTask):
     name = "boxreg"
     description = "box-regression baseline (the study's first localizer): L2 on the normalised union box"
-    defaults = {"model": "boxreg", "batch_size": 32, "steps": 2000, "lr": 2e-3, "eval_every": 250, "weight_decay": 1e-4}
+    Config = LocalizerConfig
 
     def loss(self, output: Any, batch: Batch) -> torch.Tensor:
         return F.mse_loss(output["box"].float(), batch["boxes"] / VIEW_SIZE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from svhnx.labels import NUM_DIGIT_CLASSES
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.metrics.sequence import SequenceAccuracy
 from svhnx.tasks.base import Task, register_task
+from svhnx.tasks.config import TrainConfig
 
 SEQUENCES_PER_EPOCH = 100_000  # the study's epoch
 EVAL_BATCH = 500
@@ -42,21 +44,32 @@ class SequenceMetrics(MetricAccumulator):
         return self.accuracy.compute()
 
 
+@dataclass
+class MnistSequenceConfig(TrainConfig):
+    """The ``mnist-seq`` task's settings."""
+
+    model: str = "mnist-lean"
+    steps: int = 1600
+    lr: float = 3e-3
+    warmup: float = 0.1
+    ema: float = 0.995
+    eval_every: int = 200
+    weight_decay: float = 5e-4
+    val_size: int = 10_000
+    val_seed: int = 1234
+    warp: bool = True
+    elastic: float = 2.0
+    length_head: bool = False
+    label_smoothing: float = 0.0
+    width: float = 1.0
+
+
 @register_task
 class MnistSequenceTask(Task):
     name = "mnist-seq"
     classifies = True
     description = "multi-digit recognizer on synthetic MNIST sequences (28 x 140)"
-    defaults = {
-        "model": "mnist-lean",
-        "batch_size": 128,
-        "steps": 1600,
-        "lr": 3e-3,
-        "warmup": 0.1,
-        "ema": 0.995,
-        "eval_every": 200,
-        "weight_decay": 5e-4,
-    }
+    Config = MnistSequenceConfig
     models = ("mnist-lean", "mnist-study")
     metric = "sequence_accuracy"
     images_per_epoch = SEQUENCES_PER_EPOCH
@@ -64,52 +77,52 @@ class MnistSequenceTask(Task):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("mnist-seq")
-        group.add_argument("--val-size", type=positive_int, default=10_000, help="validation sequences (default: %(default)s)")
-        group.add_argument("--val-seed", type=non_negative_int, default=1234,
+        group.add_argument("--val-size", type=positive_int, help="validation sequences (default: %(default)s)")
+        group.add_argument("--val-seed", type=non_negative_int,
                            help="seed of the validation sequences, independent of --seed (default: %(default)s)")
-        group.add_argument("--warp", action=argparse.BooleanOptionalAction, default=True,
+        group.add_argument("--warp", action=argparse.BooleanOptionalAction,
                            help="random affine warp of every digit slot of the training sequences (default: on)")
-        group.add_argument("--elastic", type=non_negative_float, default=2.0,
+        group.add_argument("--elastic", type=non_negative_float,
                            help="with --warp, largest elastic displacement in pixels, 0 for none (default: %(default)s)")
-        group.add_argument("--length-head", action=argparse.BooleanOptionalAction, default=False,
+        group.add_argument("--length-head", action=argparse.BooleanOptionalAction,
                            help="add the 7-way length classifier and its loss (default: off)")
-        group.add_argument("--label-smoothing", type=fraction, default=0.0, help="of the digit losses (default: %(default)s)")
-        group.add_argument("--width", type=positive_float, default=1.0,
+        group.add_argument("--label-smoothing", type=fraction, help="of the digit losses (default: %(default)s)")
+        group.add_argument("--width", type=positive_float,
                            help="channel multiplier of mnist-lean (default: %(default)s)")
 
     @classmethod
-    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-        if args.width != 1.0 and args.model != "mnist-lean":
-            parser.error(f"--width: only mnist-lean has a channel multiplier, not {args.model}")
+    def check_config(cls, config: MnistSequenceConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
+        if config.width != 1.0 and config.model != "mnist-lean":
+            parser.error(f"--width: only mnist-lean has a channel multiplier, not {config.model}")
 
     def model_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"length_head": self.args.length_head}
-        if self.args.width != 1.0:
-            kwargs["width"] = self.args.width
+        kwargs: dict[str, Any] = {"length_head": self.config.length_head}
+        if self.config.width != 1.0:
+            kwargs["width"] = self.config.width
         return kwargs
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
-        digits, labels = load_mnist("train", self.args.data_root, download=self.args.download)
+        digits, labels = load_mnist("train", self.config.data_root, download=self.config.download)
         stream = SequenceStream(
-            digits, labels, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
-            warp=SlotWarp(elastic_px=self.args.elastic) if self.args.warp else None,
+            digits, labels, self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank,
+            warp=SlotWarp(elastic_px=self.config.elastic) if self.config.warp else None,
         )
-        return stream_loader(stream, self.args.workers, device)
+        return stream_loader(stream, self.config.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
-        key = (size or self.args.val_size, self.args.val_seed if seed is None else seed)
+        key = (size or self.config.val_size, self.config.val_seed if seed is None else seed)
         cache = self.__dict__.setdefault("_validation", {})
         if key not in cache:
-            if self.args.download:
-                load_mnist("test", self.args.data_root, download=True)
-            cache[key] = mnist_validation_set(key[0], seed=key[1], root=self.args.data_root)
+            if self.config.download:
+                load_mnist("test", self.config.data_root, download=True)
+            cache[key] = mnist_validation_set(key[0], seed=key[1], root=self.config.data_root)
         return iterate_batches(cache[key], EVAL_BATCH)
 
     def loss(self, output: Any, batch: Batch) -> torch.Tensor:
         """Sum over the five slots (and the length head) of the mean cross-entropy."""
         logits = output["digits"].float()
         loss = F.cross_entropy(
-            logits.reshape(-1, NUM_DIGIT_CLASSES), batch["digits"].reshape(-1), label_smoothing=self.args.label_smoothing
+            logits.reshape(-1, NUM_DIGIT_CLASSES), batch["digits"].reshape(-1), label_smoothing=self.config.label_smoothing
         ) * logits.shape[1]
         if "length" in output:
             loss = loss + F.cross_entropy(output["length"].float(), batch["lengths"])

@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from svhnx.metrics.coverage import SvhnMetrics
 from svhnx.models.svhn import most_probable_numbers
 from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
 from svhnx.tasks.base import Task, register_task
+from svhnx.tasks.config import RecognizerSizes, SvhnSource, TrainConfig
 from svhnx.viz.readings import plot_evaluation
 
 TRAIN_IMAGES = 26_722  # 80% of the 33,402 train images: what --epochs 1 means
@@ -69,19 +71,32 @@ def default_crops_dir() -> Path:
     return (Path(env).expanduser() if env else Path.home() / ".cache" / "svhnx") / "svhn"
 
 
+@dataclass
+class SvhnRecognizerConfig(RecognizerSizes, SvhnSource, TrainConfig):
+    """What the tasks that train an SVHN recognizer share (``svhn`` and ``synth``)."""
+
+    model: str = "svhn-goodfellow"
+    steps: int = 20_000
+    eval_every: int = 1000
+    weight_decay: float = 5e-4
+
+
+@dataclass
+class SvhnConfig(SvhnRecognizerConfig):
+    """The ``svhn`` task's settings."""
+
+    extra: bool = False
+    val_fraction: float = 0.2
+    split_seed: int = 0
+    augment: bool = False
+
+
 @register_task
 class SvhnTask(Task):
     name = "svhn"
     classifies = True
     description = "Goodfellow et al.'s multi-digit recognizer on SVHN format-1 crops (54 x 54 x 3)"
-    defaults = {
-        "model": "svhn-goodfellow",
-        "batch_size": 128,
-        "steps": 20_000,
-        "lr": 1e-3,
-        "eval_every": 1000,
-        "weight_decay": 5e-4,
-    }
+    Config = SvhnConfig
     models = ("svhn-goodfellow", "svhn-resnet")
     metric = "sequence_accuracy"
     images_per_epoch = TRAIN_IMAGES
@@ -89,35 +104,35 @@ class SvhnTask(Task):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("svhn")
-        group.add_argument("--svhn-dir", type=Path, default=None,
+        group.add_argument("--svhn-dir", type=Path,
                            help="folder with the split folders train/, test/ (extra/), each with digitStruct.mat "
                                 "(default: <data root>/svhn, extracted from the official archives)")
         add_crops_dir_argument(group)
-        group.add_argument("--extra", action=argparse.BooleanOptionalAction, default=False,
+        group.add_argument("--extra", action=argparse.BooleanOptionalAction,
                            help="add the 202k 'extra' images to training (default: off)")
-        group.add_argument("--val-fraction", type=fraction, default=0.2, help="of train held out for validation (default: %(default)s)")
-        group.add_argument("--split-seed", type=non_negative_int, default=0, help="seed of the train/validation split (default: %(default)s)")
-        group.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False,
+        group.add_argument("--val-fraction", type=fraction, help="of train held out for validation (default: %(default)s)")
+        group.add_argument("--split-seed", type=non_negative_int, help="seed of the train/validation split (default: %(default)s)")
+        group.add_argument("--augment", action=argparse.BooleanOptionalAction,
                            help="brightness/contrast jitter of the training crops (default: off)")
         add_recognizer_arguments(group)
 
     @classmethod
-    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-        if args.val_fraction <= 0:
+    def check_config(cls, config: SvhnConfig, parser: argparse.ArgumentParser) -> None:
+        if config.val_fraction <= 0:
             parser.error("--val-fraction: expected a fraction in (0, 1)")
-        if args.svhn_dir is not None and not args.svhn_dir.is_dir():
-            parser.error(f"--svhn-dir {args.svhn_dir}: no such folder")
+        if config.svhn_dir is not None and not Path(config.svhn_dir).is_dir():
+            parser.error(f"--svhn-dir {config.svhn_dir}: no such folder")
 
     def model_kwargs(self) -> dict[str, Any]:
-        kwargs = {"width": self.args.width, "dense": self.args.dense, "dropout": self.args.dropout}
+        kwargs = {"width": self.config.width, "dense": self.config.dense, "dropout": self.config.dropout}
         return {k: v for k, v in kwargs.items() if v is not None}  # unset: the model's own default
 
     # -- data --------------------------------------------------------------------------------
     def split_dir(self, split: str) -> Path:
         """The folder of ``split`` (extracted from its archive first when needed)."""
-        if self.args.svhn_dir is None:
-            return split_folder(split, self.args.data_root, download=self.args.download)
-        folder = Path(self.args.svhn_dir) / split
+        if self.config.svhn_dir is None:
+            return split_folder(split, self.config.data_root, download=self.config.download)
+        folder = Path(self.config.svhn_dir) / split
         if not (folder / ANNOTATIONS).is_file():
             raise DatasetNotFoundError(f"{folder / ANNOTATIONS} is missing (--svhn-dir must hold {split}/{ANNOTATIONS})")
         return folder
@@ -126,18 +141,18 @@ class SvhnTask(Task):
         """The preprocessed crops of ``split``, built (or reused) in the crops folder."""
         folder = self.split_dir(split)
         tag = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:10]
-        output = Path(self.args.crops_dir or default_crops_dir()) / f"{split}-{tag}.h5"
-        return preprocess_split(folder, output, threads=self.args.threads, progress=self.args.progress)
+        output = Path(self.config.crops_dir or default_crops_dir()) / f"{split}-{tag}.h5"
+        return preprocess_split(folder, output, threads=self.config.threads, progress=self.config.progress)
 
     def _train_validation(self) -> tuple[np.ndarray, np.ndarray, Path]:
         path = self.crops_file("train")
-        train, validation = train_validation_split(count_crops(path), self.args.val_fraction, self.args.split_seed)
+        train, validation = train_validation_split(count_crops(path), self.config.val_fraction, self.config.split_seed)
         return train, validation, path
 
     def training_crops(self) -> SvhnCrops:
         train, _, path = self._train_validation()
         parts = [load_crops(path, train)]
-        if self.args.extra:
+        if self.config.extra:
             parts.append(load_crops(self.crops_file("extra")))
         return SvhnCrops.join(parts) if len(parts) > 1 else parts[0]
 
@@ -158,10 +173,10 @@ class SvhnTask(Task):
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         stream = SvhnTrainStream(
-            self.training_crops(), self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
-            augment=LightAugment() if self.args.augment else None,
+            self.training_crops(), self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank,
+            augment=LightAugment() if self.config.augment else None,
         )
-        return stream_loader(stream, self.args.workers, device)
+        return stream_loader(stream, self.config.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
         """Held-out train images (``seed`` is ``None``: during training), else the test split."""

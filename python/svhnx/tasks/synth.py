@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -25,73 +26,90 @@ from svhnx.synth.dataset import SynthCropStream, load_negatives
 from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
 from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
 from svhnx.tasks.base import register_task
-from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnTask
+from svhnx.tasks.config import Typefaces
+from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnRecognizerConfig, SvhnTask
 
 
 def add_typeface_arguments(group: argparse._ArgumentGroup) -> None:
-    """``--handwriting`` and ``--system-fonts``: which glyph families the scene generator draws."""
-    group.add_argument("--handwriting", action=argparse.BooleanOptionalAction, default=True,
+    """``--handwriting`` and ``--system-fonts`` (:class:`~svhnx.tasks.config.Typefaces`): which glyph families the scene generator draws."""
+    group.add_argument("--handwriting", action=argparse.BooleanOptionalAction,
                        help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
-    group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction, default=None,
+    group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction,
                        help="the fonts installed on the system among the typefaces, e.g. Debian's fonts-* packages "
                             "(default: on, unless $SVHNX_SYSTEM_FONTS is 0)")
+
+
+@dataclass
+class SynthConfig(Typefaces, SvhnRecognizerConfig):
+    """The ``synth`` task's settings (the realism amounts are :class:`~svhnx.synth.generator.Realism`'s)."""
+
+    val_size: int = 2048
+    background: float = 1.0
+    style: float = 1.0
+    distortion: float = 1.0
+    degradation: float = 1.0
+    annotation: float = 1.0
+    format2: float = 0.25
+    framing: float = 0.0
+    negatives: Path | None = None
+    negative_share: float = 0.1
 
 
 @register_task
 class SynthTask(SvhnTask):
     name = "synth"
     description = "the SVHN recognizer on synthetic street-number crops (svhnx.synth); evaluated on real SVHN"
-    defaults = {**SvhnTask.defaults}
+    Config = SynthConfig  # type: ignore[assignment]
     metric = "sequence_accuracy"
     images_per_epoch = TRAIN_IMAGES  # an "epoch" is as many crops as the real SVHN training set has
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("synth")
-        group.add_argument("--val-size", type=positive_int, default=2048, help="synthetic validation crops (default: %(default)s)")
+        group.add_argument("--val-size", type=positive_int, help="synthetic validation crops (default: %(default)s)")
         add_typeface_arguments(group)
         add_realism_arguments(group)
-        group.add_argument("--format2", type=unit_interval, default=0.25,
+        group.add_argument("--format2", type=unit_interval,
                            help="share of the training crops made to look rebuilt from SVHN's 32 x 32 format-2 digit squares "
                                 "(lower resolution, margins filled from the nearest digit square) (default: %(default)s)")
-        group.add_argument("--framing", type=unit_interval, default=0.0,
+        group.add_argument("--framing", type=unit_interval,
                            help="spread of each training crop's framing: its window's width and height scaled by "
-                                "exp(FRAMING * N(0, 1)), like a looser or tighter hand-drawn box (default: %(default)s, off)")
-        group.add_argument("--negatives", type=Path, default=None, metavar="FILE.npz",
+                                "exp(FRAMING * N(0, 1)), like a looser or tighter hand-drawn box (default: %(default)s: off)")
+        group.add_argument("--negatives", type=Path, metavar="FILE.npz",
                            help="number-free 64 x 64 crops to mix in with the target 'no digits' "
                                 "(written by python -m benchmarks.scripts.mine_negatives) (default: none)")
-        group.add_argument("--negative-share", type=unit_interval, default=0.1,
+        group.add_argument("--negative-share", type=unit_interval,
                            help="share of each batch replaced by --negatives crops (default: %(default)s)")
         real = parser.add_argument_group("real SVHN (for python -m svhnx.evaluate)")
-        real.add_argument("--svhn-dir", type=Path, default=None,
+        real.add_argument("--svhn-dir", type=Path,
                           help="folder with test/digitStruct.mat and its images (default: <data root>/svhn)")
         add_crops_dir_argument(real)
         model = parser.add_argument_group("model")
         add_recognizer_arguments(model)
 
     @classmethod
-    def check_arguments(cls, args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-        if args.svhn_dir is not None and not args.svhn_dir.is_dir():
-            parser.error(f"--svhn-dir {args.svhn_dir}: no such folder")
-        if args.negatives is not None and not args.negatives.is_file():
-            parser.error(f"--negatives {args.negatives}: no such file")
+    def check_config(cls, config: SynthConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
+        if config.svhn_dir is not None and not Path(config.svhn_dir).is_dir():
+            parser.error(f"--svhn-dir {config.svhn_dir}: no such folder")
+        if config.negatives is not None and not Path(config.negatives).is_file():
+            parser.error(f"--negatives {config.negatives}: no such file")
 
     @cached_property
     def generator(self) -> SceneGenerator:
         """The scene generator of this run's flags (its glyph atlas is cached on disk)."""
-        realism = realism_from_args(self.args)
-        return SceneGenerator.from_data(self.args.data_root, realism=realism, handwriting=self.args.handwriting,
-                                        system_fonts=self.args.system_fonts)
+        realism = realism_from_args(self.config)
+        return SceneGenerator.from_data(self.config.data_root, realism=realism, handwriting=self.config.handwriting,
+                                        system_fonts=self.config.system_fonts)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
-        negatives = load_negatives(self.args.negatives) if self.args.negatives is not None else None
-        stream = SynthCropStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank,
-                                 format2=self.args.format2, framing=self.args.framing, negatives=negatives,
-                                 negative_share=self.args.negative_share if negatives is not None else 0.0)
-        return stream_loader(stream, self.args.workers, device)
+        negatives = load_negatives(self.config.negatives) if self.config.negatives is not None else None
+        stream = SynthCropStream(self.generator, self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank,
+                                 format2=self.config.format2, framing=self.config.framing, negatives=negatives,
+                                 negative_share=self.config.negative_share if negatives is not None else 0.0)
+        return stream_loader(stream, self.config.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
         """Synthetic crops during training (``seed`` is ``None``); real SVHN test images otherwise."""
         if seed is not None:
             return super().validation_batches(size=size, seed=seed)
-        return synthetic_validation_batches(self.generator, size or self.args.val_size, seed=self.args.seed, batch_size=EVAL_BATCH)
+        return synthetic_validation_batches(self.generator, size or self.config.val_size, seed=self.config.seed, batch_size=EVAL_BATCH)

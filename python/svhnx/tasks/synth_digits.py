@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -22,6 +23,7 @@ from svhnx.metrics.base import MetricAccumulator
 from svhnx.synth import SceneGenerator
 from svhnx.synth.digits import SynthDigitStream, validation_digits
 from svhnx.tasks.base import Task, register_task
+from svhnx.tasks.config import TrainConfig, Typefaces
 from svhnx.tasks.synth import add_typeface_arguments
 
 EVAL_BATCH = 512
@@ -42,12 +44,26 @@ class DigitAccuracy(MetricAccumulator):
         return {"digit_accuracy": self.right / self.count if self.count else float("nan")}
 
 
+@dataclass
+class SynthDigitsConfig(Typefaces, TrainConfig):
+    """The ``synth-digits`` task's settings."""
+
+    model: str = "digit-resnet"
+    batch_size: int = 256
+    steps: int = 6000
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    ema: float = 0.999
+    val_size: int = 4096
+    width: float = 1.0
+    dropout: float = 0.1
+
+
 @register_task
 class SynthDigitsTask(Task):
     name = "synth-digits"
     description = "a single-digit classifier on synthetic 32 x 32 format-2 squares (svhnx.synth.digits)"
-    defaults = {"model": "digit-resnet", "batch_size": 256, "steps": 6000, "lr": 2e-3, "eval_every": 500,
-                "weight_decay": 0.01, "ema": 0.999}
+    Config = SynthDigitsConfig
     models = ("digit-resnet",)
     metric = "digit_accuracy"
     images_per_epoch = 73_257  # as many as SVHN format 2's training digits: what --epochs 1 means
@@ -55,25 +71,25 @@ class SynthDigitsTask(Task):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("synth-digits")
-        group.add_argument("--val-size", type=positive_int, default=4096, help="synthetic validation digits (default: %(default)s)")
+        group.add_argument("--val-size", type=positive_int, help="synthetic validation digits (default: %(default)s)")
         add_typeface_arguments(group)
-        group.add_argument("--width", type=positive_float, default=1.0, help="channel multiplier of the classifier (default: %(default)s)")
-        group.add_argument("--dropout", type=fraction, default=0.1, help="dropout rate before the classifier (default: %(default)s)")
+        group.add_argument("--width", type=positive_float, help="channel multiplier of the classifier (default: %(default)s)")
+        group.add_argument("--dropout", type=fraction, help="dropout rate before the classifier (default: %(default)s)")
 
     def model_kwargs(self) -> dict[str, Any]:
-        return {"width": self.args.width, "dropout": self.args.dropout}
+        return {"width": self.config.width, "dropout": self.config.dropout}
 
     @cached_property
     def generator(self) -> SceneGenerator:
-        return SceneGenerator.from_data(self.args.data_root, handwriting=self.args.handwriting,
-                                        system_fonts=self.args.system_fonts)
+        return SceneGenerator.from_data(self.config.data_root, handwriting=self.config.handwriting,
+                                        system_fonts=self.config.system_fonts)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
-        stream = SynthDigitStream(self.generator, self.args.batch_size, seed=self.args.seed, start=start_step, rank=rank)
-        return stream_loader(stream, self.args.workers, device)
+        stream = SynthDigitStream(self.generator, self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank)
+        return stream_loader(stream, self.config.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
-        images, labels = validation_digits(self.generator, size or self.args.val_size, seed=self.args.seed if seed is None else seed)
+        images, labels = validation_digits(self.generator, size or self.config.val_size, seed=self.config.seed if seed is None else seed)
         for start in range(0, len(images), EVAL_BATCH):
             yield {"images": torch.from_numpy(images[start:start + EVAL_BATCH]), "labels": torch.from_numpy(labels[start:start + EVAL_BATCH])}
 

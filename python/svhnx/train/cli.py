@@ -17,8 +17,9 @@ from svhnx.checkpoint import FORMAT, CheckpointError
 from svhnx.data.download import DatasetNotFoundError
 from svhnx.pretrained import WeightsError
 from svhnx.progress import with_progress
-from svhnx.tasks.arguments import RUNTIME_FLAGS, add_shared_arguments, explicit_flags
-from svhnx.tasks.base import get_task, list_tasks
+from svhnx.tasks.arguments import add_shared_arguments, apply_config_defaults, explicit_flags
+from svhnx.tasks.base import Task, get_task, list_tasks
+from svhnx.tasks.config import RUNTIME_FIELDS, TrainConfig
 from svhnx.train import distributed
 from svhnx.train.loop import Trainer, select_device
 from svhnx.train.run_dir import LAST, RunDirectory, RunDirectoryError, load_checkpoint
@@ -41,16 +42,32 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     for name in list_tasks():
         task = get_task(name)
         p = sub.add_parser(name, help=task.description, description=task.description, allow_abbrev=False)
-        add_shared_arguments(p, task.defaults, task.compatible_models())
+        add_shared_arguments(p, task.compatible_models())
         task.add_arguments(p)
+        apply_config_defaults(p, task.Config)
         parsers[name] = p
     return parser, parsers
 
 
-def _config(args: argparse.Namespace, trainer: Trainer, argv: Sequence[str]) -> dict[str, Any]:
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The task's :class:`~svhnx.tasks.config.TrainConfig` of parsed ``python -m svhnx.train TASK ...`` flags."""
+    values = vars(args).copy()
+    return get_task(values.pop("task")).Config.from_mapping(values)
+
+
+def parse_config(argv: Sequence[str]) -> tuple[type[Task], TrainConfig]:
+    """The task and its config of a ``python -m svhnx.train`` command line (``argv`` without the
+    program name, e.g. ``["unet", "--steps", "10"]``)."""
+    parser, _ = build_parser()
+    args = parser.parse_args(list(argv))
+    return get_task(args.task), config_from_args(args)
+
+
+def _run_record(task: type[Task], trainer: Trainer, argv: Sequence[str]) -> dict[str, Any]:
+    """What ``config.json`` says about the run."""
     return {
-        "task": args.task,
-        "args": vars(args),
+        "task": task.name,
+        "args": trainer.config.as_dict(),
         "model": {"name": trainer.model_name, "kwargs": trainer.model_kwargs},
         "total_steps": trainer.steps,
         "device": str(trainer.device),
@@ -62,9 +79,11 @@ def _config(args: argparse.Namespace, trainer: Trainer, argv: Sequence[str]) -> 
     }
 
 
-def _resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
-    """The saved run's arguments with this call's runtime flags, and its checkpoint."""
-    run_dir = RunDirectory(args.out)
+def _resumed_config(
+    task: type[Task], config: TrainConfig, parser: argparse.ArgumentParser, argv: list[str]
+) -> tuple[TrainConfig, dict[str, Any]]:
+    """The saved run's config with this call's runtime settings, and its checkpoint."""
+    run_dir = RunDirectory(config.out)
     if not run_dir.has_checkpoint:
         parser.error(f"--resume: {run_dir / LAST} does not exist")
     try:
@@ -73,19 +92,20 @@ def _resumed_args(args: argparse.Namespace, parser: argparse.ArgumentParser, arg
         raise CheckpointError(f"{run_dir / LAST}: cannot read it ({exc})") from None
     if checkpoint.get("format") != FORMAT or not isinstance(checkpoint.get("config"), dict) or "task" not in checkpoint:
         raise CheckpointError(f"{run_dir / LAST}: not a format-{FORMAT} training checkpoint, so the run cannot be resumed")
-    if checkpoint["task"] != args.task:
-        parser.error(f"--resume: {args.out} is a {checkpoint['task']!r} run, not {args.task!r}")
+    if checkpoint["task"] != task.name:
+        parser.error(f"--resume: {config.out} is a {checkpoint['task']!r} run, not {task.name!r}")
     saved = checkpoint["config"]
     conflicts = sorted(
         # argv[0] is the task: the flags after it are the task parser's
-        k for k in explicit_flags(parser, argv[1:]) if k not in RUNTIME_FLAGS and k in saved and saved[k] != getattr(args, k)
+        k for k in explicit_flags(parser, argv[1:]) if k not in RUNTIME_FIELDS and k in saved and saved[k] != getattr(config, k)
     )
     if conflicts:
         flags = ", ".join(f"--{k.replace('_', '-')} (run has {saved[k]!r})" for k in conflicts)
         parser.error(f"--resume continues a run as it was configured; these flags differ: {flags}")
-    # This call's values stand in for flags added since the run began; the run's own come next.
-    merged = {**vars(args), **saved, **{k: getattr(args, k) for k in RUNTIME_FLAGS}}
-    return argparse.Namespace(**merged), checkpoint
+    # This call's values stand in for settings added since the run began (and settings since
+    # removed are dropped); the run's own come next.
+    runtime = {k: getattr(config, k) for k in RUNTIME_FIELDS}
+    return task.Config.from_mapping({**config.as_dict(), **saved, **runtime}, strict=False), checkpoint
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,46 +113,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, parsers = build_parser()
     args = parser.parse_args(argv)
     task_cls, task_parser = get_task(args.task), parsers[args.task]
+    config = config_from_args(args)
     try:
-        device = select_device(args.device)
+        device = select_device(config.device)
     except ValueError as exc:
         task_parser.error(str(exc))
-    if args.amp and device.type != "cuda":
+    if config.amp and device.type != "cuda":
         task_parser.error("--amp: mixed precision is only used on CUDA (this run is on the CPU)")
-    if args.tensorboard and not tensorboard_available():
+    if config.tensorboard and not tensorboard_available():
         task_parser.error(INSTALL_HINT)
-    if args.resume and args.out is None:
+    if config.resume and config.out is None:
         task_parser.error("--resume needs --out RUN_DIR (the run to continue)")
     distributed.setup(device)  # under torchrun: join its process group (only rank 0 writes files)
-    if args.out is None:
-        args.out = distributed.broadcast_object(Path("runs") / f"{args.task}-{dt.datetime.now():%Y%m%d-%H%M%S}")
-    if not args.resume:
-        task_cls.check_arguments(args, task_parser)  # before anything is written
+    if config.out is None:
+        config.out = distributed.broadcast_object(Path("runs") / f"{task_cls.name}-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    if not config.resume:
+        task_cls.check_config(config, task_parser)  # before anything is written
     try:
-        with lock_run_directory(Path(args.out)) if distributed.is_main() else contextlib.nullcontext():
-            return _train(args, argv, task_parser)
+        with lock_run_directory(Path(config.out)) if distributed.is_main() else contextlib.nullcontext():
+            return _train(task_cls, config, argv, task_parser)
     except USER_ERRORS as exc:
         print(f"{task_parser.prog}: error: {exc}", file=sys.stderr)
         return 2
 
 
-def _train(args: argparse.Namespace, argv: list[str], task_parser: argparse.ArgumentParser) -> int:
-    """Start or resume the run in ``args.out`` (locked by the caller) and train it to the end."""
-    task_cls = get_task(args.task)
-    run_dir = RunDirectory(args.out)
+def _train(task_cls: type[Task], config: TrainConfig, argv: list[str], task_parser: argparse.ArgumentParser) -> int:
+    """Start or resume the run in ``config.out`` (locked by the caller) and train it to the end."""
+    run_dir = RunDirectory(config.out)
     checkpoint = None
-    if args.resume:
-        args, checkpoint = _resumed_args(args, task_parser, argv)
-        task_cls.check_arguments(args, task_parser)
+    if config.resume:
+        config, checkpoint = _resumed_config(task_cls, config, task_parser, argv)
+        task_cls.check_config(config, task_parser)
     elif run_dir.has_checkpoint:
-        task_parser.error(f"--out {args.out} already holds a run; pass --resume to continue it, or choose another --out")
+        task_parser.error(f"--out {config.out} already holds a run; pass --resume to continue it, or choose another --out")
     elif distributed.is_main() and (removed := run_dir.clear_unfinished()):
         print(f"removed what a run that never saved {LAST} left: {', '.join(p.name for p in removed)}", file=sys.stderr)
 
-    task = task_cls(args)
-    trainer = Trainer(task, args, run_dir, checkpoint=checkpoint, progress_bar=args.progress)
+    task = task_cls(config)
+    trainer = Trainer(task, run_dir, checkpoint=checkpoint, progress_bar=config.progress)
     if checkpoint is None and distributed.is_main():
-        run_dir.write_config(_config(args, trainer, argv))
+        run_dir.write_config(_run_record(task_cls, trainer, argv))
     elif distributed.is_main():
         run_dir.truncate_metrics(trainer.state.step)
         run_dir.remove_partial_files()
@@ -142,7 +162,7 @@ def _train(args: argparse.Namespace, argv: list[str], task_parser: argparse.Argu
         return 130
     try:
         if distributed.is_main():
-            batches = with_progress(task.validation_batches(), "drawing predictions", enabled=args.progress)
+            batches = with_progress(task.validation_batches(), "drawing predictions", enabled=config.progress)
             task.plot_predictions(trainer.eval_model, batches, trainer.device, run_dir / PREDICTIONS)
     except NotImplementedError:
         pass

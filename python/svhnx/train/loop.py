@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import functools
 import math
@@ -27,6 +26,7 @@ from svhnx.models import create_model
 from svhnx.pretrained import starting_weights
 from svhnx.progress import with_progress
 from svhnx.tasks.base import Task
+from svhnx.tasks.config import TrainConfig
 from svhnx.train import distributed
 from svhnx.train.ema import averaged_model
 from svhnx.train.log_line import log_line
@@ -56,22 +56,22 @@ def select_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def total_steps(args: argparse.Namespace, task: type[Task]) -> int:
+def total_steps(config: TrainConfig, task: type[Task]) -> int:
     """``--steps``, or ``--epochs`` converted with the task's ``images_per_epoch`` (a step takes
     ``--batch-size`` images on each of the ``torchrun`` processes)."""
-    if args.epochs is not None:
-        return max(1, math.ceil(args.epochs * task.images_per_epoch / (args.batch_size * distributed.world_size())))
-    return int(args.steps)
+    if config.epochs is not None:
+        return max(1, math.ceil(config.epochs * task.images_per_epoch / (config.batch_size * distributed.world_size())))
+    return int(config.steps)
 
 
-def build_optimizer(model: nn.Module, args: argparse.Namespace) -> torch.optim.Optimizer:
+def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """AdamW or SGD with Nesterov momentum; no weight decay on biases and norm layers."""
     decay = [p for p in model.parameters() if p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    groups = [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    if args.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=args.lr)
-    return torch.optim.SGD(groups, lr=args.lr, momentum=0.9, nesterov=True)
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr)
+    return torch.optim.SGD(groups, lr=config.lr, momentum=0.9, nesterov=True)
 
 
 def lr_factor(schedule: str, step: int, steps: int, warmup: float) -> float:
@@ -90,10 +90,10 @@ def lr_factor(schedule: str, step: int, steps: int, warmup: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, args: argparse.Namespace, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
     """The ``--schedule`` of :func:`lr_factor` as a torch scheduler (stepped once per step)."""
     return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, functools.partial(lr_factor, args.schedule, steps=steps, warmup=args.warmup)
+        optimizer, functools.partial(lr_factor, config.schedule, steps=steps, warmup=config.warmup)
     )
 
 
@@ -174,45 +174,45 @@ class Trainer:
     def __init__(
         self,
         task: Task,
-        args: argparse.Namespace,
         run_dir: RunDirectory,
         *,
         checkpoint: dict[str, Any] | None = None,
         progress_bar: bool = True,
     ) -> None:
-        self.task, self.args, self.run_dir = task, args, run_dir
-        self.device = distributed.local_device(select_device(args.device))
+        config = task.config
+        self.task, self.config, self.run_dir = task, config, run_dir
+        self.device = distributed.local_device(select_device(config.device))
         cuda = self.device.type == "cuda"
-        self.amp = cuda and args.amp is not False
+        self.amp = cuda and config.amp is not False
         self.amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
-        self.steps = total_steps(args, type(task))
+        self.steps = total_steps(config, type(task))
         self.progress_bar = progress_bar and distributed.is_main()
-        if args.threads:
-            torch.set_num_threads(args.threads)
+        if config.threads:
+            torch.set_num_threads(config.threads)
         if checkpoint is None:
-            seed_everything(args.seed)
-        self.model_name, self.model_kwargs = args.model, task.model_kwargs()
+            seed_everything(config.seed)
+        self.model_name, self.model_kwargs = config.model, task.model_kwargs()
         if checkpoint is not None:  # before any memory is spent on the model the file asks for
             check_model(self.model_name, self.model_kwargs, checkpoint.get("train_model_state", checkpoint.get("model_state")),
                         source=run_dir / LAST)
         self.model = create_model(self.model_name, **self.model_kwargs)
-        if checkpoint is None and getattr(args, "init", None):
-            self.model.load_state_dict(starting_weights(args.init, self.model_name, self.model_kwargs))
+        if checkpoint is None and config.init:
+            self.model.load_state_dict(starting_weights(config.init, self.model_name, self.model_kwargs))
         self.model = self.model.to(self.device)
         if cuda:
             self.model = self.model.to(memory_format=torch.channels_last)
             torch.backends.cudnn.benchmark = True
-        self.optimizer = build_optimizer(self.model, args)
-        self.scheduler = build_scheduler(self.optimizer, args, self.steps)
+        self.optimizer = build_optimizer(self.model, config)
+        self.scheduler = build_scheduler(self.optimizer, config, self.steps)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and self.amp_dtype == torch.float16)
         self.state = Progress()
         self.interrupted = False
-        ema = getattr(args, "ema", 0.0)
+        ema = config.ema
         self.ema = averaged_model(self.model, ema) if ema else None
         if checkpoint is not None:
             self._restore(checkpoint)
         self.train_model = distributed.wrap_model(self.model, self.device)  # DDP under torchrun
-        self.tensorboard = TensorBoardLog(run_dir, self.state.step) if args.tensorboard and distributed.is_main() else None
+        self.tensorboard = TensorBoardLog(run_dir, self.state.step) if config.tensorboard and distributed.is_main() else None
 
     # -- checkpoints ---------------------------------------------------------------------------
     def _restore(self, checkpoint: dict[str, Any]) -> None:
@@ -240,7 +240,7 @@ class Trainer:
         ``train_model_state``.
         """
         extra = {}
-        config, config_paths = plain_config(vars(self.args))
+        config, config_paths = plain_config(self.config.as_dict())
         if self.ema is not None:
             extra = {"train_model_state": self.model.state_dict(), "ema_updates": int(self.ema.n_averaged)}
         return {**extra,
@@ -304,7 +304,7 @@ class Trainer:
         SIGINT (Ctrl-C) or SIGTERM stops after the current step with ``last.pt`` saved there
         (:attr:`interrupted` is then true; ``--resume`` continues). Returns the last evaluation's row.
         """
-        args, state = self.args, self.state
+        config, state = self.config, self.state
         self.model.train()
         wall_start = time.perf_counter() - state.wall_time_s
         loss_sum = torch.zeros((), device=self.device)
@@ -340,7 +340,7 @@ class Trainer:
                         ema_loss = value if ema_loss is None else 0.9 * ema_loss + 0.1 * value
                         bar.set_postfix(loss=f"{ema_loss:.4f}", img_s=f"{interval_images / max(interval_time, 1e-9):.0f}", refresh=False)
                     bar.update(1)
-                    if state.step % args.eval_every == 0 or state.step == self.steps:
+                    if state.step % config.eval_every == 0 or state.step == self.steps:
                         train_loss = distributed.reduce_mean(float(loss_sum) / loss_steps)
                         images_per_s = interval_images / max(interval_time, 1e-9)
                         metrics = self.evaluate()
