@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from svhnx.argtypes import fraction, non_negative_float, non_negative_int, positive_float, positive_int
-from svhnx.tasks.config import TrainConfig
+from svhnx.tasks.config import SvhnSource, TrainConfig
 
 
 def add_shared_arguments(parser: argparse.ArgumentParser, models: Sequence[str]) -> None:
@@ -70,10 +70,20 @@ def add_recognizer_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--dropout", type=fraction, help="dropout rate after every block and dense layer (default: %(default)s)")
 
 
-def add_crops_dir_argument(group: argparse._ArgumentGroup) -> None:
-    """``--crops-dir``: where the preprocessed SVHN crops are cached (tasks ``svhn`` and ``synth``)."""
+def add_svhn_source_arguments(group: argparse._ArgumentGroup, splits: str) -> None:
+    """``--svhn-dir`` (a folder of the split folders ``splits``, e.g. ``"train/, test/ (extra/)"``)
+    and ``--crops-dir`` (where their preprocessed crops are cached): :class:`~svhnx.tasks.config.SvhnSource`."""
+    group.add_argument("--svhn-dir", type=Path,
+                       help=f"folder with the split folders {splits}, each with digitStruct.mat and its images "
+                            "(default: <data root>/svhn, extracted from the official archives)")
     group.add_argument("--crops-dir", type=Path,
                        help="cache of the preprocessed 64 x 64 crops (default: $SVHNX_CACHE/svhn or ~/.cache/svhnx/svhn)")
+
+
+def check_svhn_source(config: SvhnSource, parser: argparse.ArgumentParser) -> None:
+    """``--svhn-dir``, when given, must be a folder."""
+    if config.svhn_dir is not None and not Path(config.svhn_dir).is_dir():
+        parser.error(f"--svhn-dir {config.svhn_dir}: no such folder")
 
 
 def explicit_flags(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:

@@ -37,7 +37,7 @@ from svhnx.labels import NUM_DIGIT_CLASSES
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.metrics.coverage import SvhnMetrics
 from svhnx.models.svhn import most_probable_numbers
-from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
+from svhnx.tasks.arguments import add_recognizer_arguments, add_svhn_source_arguments, check_svhn_source
 from svhnx.tasks.base import Task, register_task
 from svhnx.tasks.config import RecognizerSizes, SvhnSource, TrainConfig
 from svhnx.viz.readings import plot_evaluation
@@ -104,10 +104,7 @@ class SvhnTask(Task):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("svhn")
-        group.add_argument("--svhn-dir", type=Path,
-                           help="folder with the split folders train/, test/ (extra/), each with digitStruct.mat "
-                                "(default: <data root>/svhn, extracted from the official archives)")
-        add_crops_dir_argument(group)
+        add_svhn_source_arguments(group, "train/, test/ (extra/)")
         group.add_argument("--extra", action=argparse.BooleanOptionalAction,
                            help="add the 202k 'extra' images to training (default: off)")
         group.add_argument("--val-fraction", type=fraction, help="of train held out for validation (default: %(default)s)")
@@ -120,8 +117,7 @@ class SvhnTask(Task):
     def check_config(cls, config: SvhnConfig, parser: argparse.ArgumentParser) -> None:
         if config.val_fraction <= 0:
             parser.error("--val-fraction: expected a fraction in (0, 1)")
-        if config.svhn_dir is not None and not Path(config.svhn_dir).is_dir():
-            parser.error(f"--svhn-dir {config.svhn_dir}: no such folder")
+        check_svhn_source(config, parser)
 
     def model_kwargs(self) -> dict[str, Any]:
         kwargs = {"width": self.config.width, "dense": self.config.dense, "dropout": self.config.dropout}

@@ -24,7 +24,7 @@ from svhnx.synth import SceneGenerator
 from svhnx.synth.arguments import add_realism_arguments, realism_from_args
 from svhnx.synth.dataset import SynthCropStream, load_negatives
 from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
-from svhnx.tasks.arguments import add_crops_dir_argument, add_recognizer_arguments
+from svhnx.tasks.arguments import add_recognizer_arguments, add_svhn_source_arguments, check_svhn_source
 from svhnx.tasks.base import register_task
 from svhnx.tasks.config import Typefaces
 from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnRecognizerConfig, SvhnTask
@@ -81,16 +81,13 @@ class SynthTask(SvhnTask):
         group.add_argument("--negative-share", type=unit_interval,
                            help="share of each batch replaced by --negatives crops (default: %(default)s)")
         real = parser.add_argument_group("real SVHN (for python -m svhnx.evaluate)")
-        real.add_argument("--svhn-dir", type=Path,
-                          help="folder with test/digitStruct.mat and its images (default: <data root>/svhn)")
-        add_crops_dir_argument(real)
+        add_svhn_source_arguments(real, "test/")
         model = parser.add_argument_group("model")
         add_recognizer_arguments(model)
 
     @classmethod
     def check_config(cls, config: SynthConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
-        if config.svhn_dir is not None and not Path(config.svhn_dir).is_dir():
-            parser.error(f"--svhn-dir {config.svhn_dir}: no such folder")
+        check_svhn_source(config, parser)
         if config.negatives is not None and not Path(config.negatives).is_file():
             parser.error(f"--negatives {config.negatives}: no such file")
 
