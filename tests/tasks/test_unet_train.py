@@ -103,6 +103,13 @@ def test_batches_mix_scenes_and_photo_views(data_root):
     assert kinds.tolist() == [0] * 16 + [1] * 8  # 16 scenes, then the 4 views of each of 2 photos
 
 
+def test_annotation_sets_how_the_scenes_digit_boxes_are_drawn(data_root):
+    loose, ink = unet_task(data_root), unet_task(data_root, "--annotation", "0")
+    assert (loose.realism.annotation, ink.realism.annotation) == (1.0, 0.0)
+    masks = [torch.cat([b["masks"] for b in task.validation_batches()]) for task in (loose, ink)]
+    assert not torch.equal(*masks)
+
+
 def test_flag_errors(data_root, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["unet", "--data-root", str(data_root), "--out", str(tmp_path / "x"), "--widths", "8,-1", *TINY])

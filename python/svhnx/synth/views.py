@@ -9,7 +9,7 @@ import numpy as np
 
 from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, LocalizerViews, mixed_views, photo_views
 from svhnx.synth.dataset import stream_seed
-from svhnx.synth.generator import SceneGenerator
+from svhnx.synth.generator import Realism, SceneGenerator
 from svhnx.synth.photos import PhotoGenerator
 
 TRAIN_PHOTO_SIDES = (600, 1280)  # long sides of the photos the localizer trains and validates on
@@ -18,10 +18,11 @@ TRAIN_PHOTO_SIDES = (600, 1280)  # long sides of the photos the localizer trains
 class SceneViews:
     """Views of synthetic scenes (:func:`svhnx.data.localizer_views.mixed_views`): scenes
     ``first ..`` of the stream of ``(seed, rank)``, their views drawn from ``(seed, rank, first)``.
-    Every pair is its own stream; validation is the pair ``(val_seed, VALIDATION_STREAM)``."""
+    Every pair is its own stream; validation is the pair ``(val_seed, VALIDATION_STREAM)``.
+    ``realism``: the generator's (default: all of it, annotator-loose digit boxes included)."""
 
-    def __init__(self, root: Path | None, seed: int, rank: int, whole_fraction: float) -> None:
-        self.generator = SceneGenerator.from_data(root)
+    def __init__(self, root: Path | None, seed: int, rank: int, whole_fraction: float, realism: Realism | None = None) -> None:
+        self.generator = SceneGenerator.from_data(root, realism=realism)
         self.seed = seed
         self.rank = rank
         self.generator_seed = stream_seed(seed, rank)

@@ -40,6 +40,7 @@ from svhnx.metrics.segmentation import dice_loss
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS
 from svhnx.ops import box_masks
 from svhnx.synth.dataset import VALIDATION_STREAM
+from svhnx.synth.generator import Realism
 from svhnx.synth.views import PhotoViews, SceneViews
 from svhnx.tasks.base import Task, register_task
 from svhnx.tasks.config import TrainConfig
@@ -82,6 +83,7 @@ class LocalizerConfig(TrainConfig):
     eval_every: int = 250
     svhn_crops: Path | None = None
     val_fraction: float = 0.2
+    annotation: float = 1.0
     whole_fraction: float = 0.5
     photo_fraction: float = 0.5
     photo_views: int = 2 * PHOTO_VIEWS
@@ -115,6 +117,9 @@ class LocalizerTask(Task):
         group.add_argument("--svhn-crops", type=Path,
                            help="train on this preprocessed SVHN crops file (svhnx.data.svhn_preprocess) instead of synthetic scenes")
         group.add_argument("--val-fraction", type=fraction, help="of --svhn-crops held out for validation (default: %(default)s)")
+        group.add_argument("--annotation", type=fraction,
+                           help="amount of loose, uneven digit-box margins in the synthetic scenes, as SVHN's annotators drew "
+                                "them (the boxes the mask is drawn from), 0..1; 0: each digit's ink box (default: %(default)s)")
         group.add_argument("--whole-fraction", type=fraction,
                            help="share of synthetic views that show the whole scene small, padded, rather than a "
                                 "window around the number (default: %(default)s)")
@@ -139,6 +144,11 @@ class LocalizerTask(Task):
         if config.photo_views % PHOTO_VIEWS:
             parser.error(f"--photo-views: expected a multiple of {PHOTO_VIEWS}, got {config.photo_views}")
 
+    @property
+    def realism(self) -> Realism:
+        """The scene generator's realism: all of it, with ``--annotation`` loose digit boxes."""
+        return Realism(annotation=self.config.annotation)
+
     def _svhn_rows(self) -> tuple[np.ndarray, np.ndarray]:
         return train_validation_split(count_crops(self.config.svhn_crops), self.config.val_fraction, 0)
 
@@ -149,7 +159,7 @@ class LocalizerTask(Task):
             return self._svhn_stream(views, start_step, rank)
         per_photo = self.config.photo_views
         photos = round(size * self.config.photo_fraction / per_photo)
-        scenes = SceneViews(self.config.data_root, self.config.seed, rank, self.config.whole_fraction)
+        scenes = SceneViews(self.config.data_root, self.config.seed, rank, self.config.whole_fraction, self.realism)
         if not photos:
             return (views_to_batch(scenes.views(step * size, size)) for step in _count_from(start_step))
         photo_source = PhotoViews(self.config.data_root, self.config.seed, rank, per_photo)
@@ -198,7 +208,7 @@ class LocalizerTask(Task):
             rows = self._svhn_rows()[1]
             views = read_svhn_views(self.config.svhn_crops, rows[:size])
             return views, np.full(len(views.images), SCENE)
-        scenes = SceneViews(self.config.data_root, seed, VALIDATION_STREAM, self.config.whole_fraction)
+        scenes = SceneViews(self.config.data_root, seed, VALIDATION_STREAM, self.config.whole_fraction, self.realism)
         parts = [scenes.views(a, min(SCENE_CHUNK, size - a)) for a in range(0, size, SCENE_CHUNK)]
         if self.config.val_photos:
             parts.append(PhotoViews(self.config.data_root, seed, VALIDATION_STREAM).views(0, self.config.val_photos))

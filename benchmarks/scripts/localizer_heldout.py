@@ -1,0 +1,58 @@
+"""Localizers side by side on a held-out synthetic stream: Dice and box IoU on SVHN-like scenes and
+on views of house-front photos.
+
+    python -m benchmarks.scripts.localizer_heldout [MODEL ...] [--annotation 1] [--seed 1235] [--scenes 1024] [--photos 128]
+
+``MODEL``: ``shipped`` (the localizer inside the package, the default), a training checkpoint or run
+directory, or a weights file in the shipped format. Every model is scored on the same views: the
+``unet`` task's validation data of ``--seed`` (1,024 SVHN-like scenes, windows about the number and
+whole scenes, and 4 views of each of 128 house-front photos). Seed 1235 is a stream no training run
+draws from and none validated on (``unet`` runs validate on 1234 and pick ``best.pt`` there). One
+thread. ``--annotation`` 1 draws the scenes' digit boxes loose, as SVHN's annotators drew them (the
+``unet`` task's default since the recognizer's run 2), 0 as the ink's own boxes (what the localizer
+shipped first was trained and scored on). Writes ``benchmarks/results/localizer_heldout_annotation<A>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+import torch
+
+from benchmarks.record import print_table, save_result
+from svhnx import pretrained
+from svhnx.inference.backends import load_model
+from svhnx.tasks.localizer import UnetTask
+from svhnx.train.loop import evaluate_model
+
+KEYS = ("scene_dice", "scene_box_iou", "photo_dice", "photo_box_iou", "photo_false_alarms", "dice", "box_iou", "length_accuracy")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.localizer_heldout", description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="*", default=["shipped"], help="shipped, or checkpoints, run directories or weights files")
+    parser.add_argument("--seed", type=int, default=1235, help="validation stream (default: %(default)s)")
+    parser.add_argument("--scenes", type=int, default=1024, help="SVHN-like scenes (default: %(default)s)")
+    parser.add_argument("--photos", type=int, default=128, help="house-front photos, 4 views each (default: %(default)s)")
+    parser.add_argument("--annotation", type=float, default=1.0,
+                        help="the scenes' digit boxes: 1 drawn loose as SVHN's annotators drew them, 0 the ink's own (default: %(default)s)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    task = UnetTask(UnetTask.Config(val_size=args.scenes, val_photos=args.photos, annotation=args.annotation))
+    rows: list[dict[str, Any]] = []
+    for name in args.models:
+        model = pretrained.load("localizer") if name == "shipped" else load_model(name, role="localizer")
+        metrics = evaluate_model(task, model, task.validation_batches(seed=args.seed), torch.device("cpu"))
+        rows.append({"model": name, **{k: round(float(metrics[k]), 4) for k in KEYS if k in metrics}})
+        print(rows[-1], flush=True)
+    results = {"seed": args.seed, "annotation": args.annotation, "scenes": args.scenes, "photos": args.photos, "threads": 1,
+               "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}
+    path = save_result(f"localizer_heldout_annotation{args.annotation:g}", results)
+    print_table(f"localizers on held-out stream {args.seed}", rows, ["model", *KEYS])
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
