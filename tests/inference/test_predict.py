@@ -11,7 +11,7 @@ import torch
 
 import svhnx
 from svhnx.inference.localize import probability_map
-from svhnx.inference.predict import OUTPUT_KEYS, load_image, main
+from svhnx.inference.predict import OUTPUT_KEYS, build_parser, load_image, main
 from svhnx.inference.reader import MIN_CONFIDENCE, Reader, Reading
 from svhnx.labels import BLANK
 from svhnx.models import create_model
@@ -67,12 +67,12 @@ def test_reader_accepts_a_confident_reading_and_reports_its_box():
     assert abs(left - 200) < 5 and abs(top - 120) < 5 and abs(w - 90) < 6 and abs(h - 50) < 6
 
 
-def test_reader_rejects_by_length_head_and_by_confidence():
+def test_reader_rejects_by_length_head_when_asked_and_by_confidence():
     photo = photo_with_number()
-    mismatch = Reader(BrightIsNumber(length=2), Reads("210")).read(photo)
+    mismatch = Reader(BrightIsNumber(length=2), Reads("210"), check_length=True).read(photo)
     assert mismatch.number is None and mismatch.rejected == "length-mismatch" and mismatch.box is not None
-    unchecked = Reader(BrightIsNumber(length=2), Reads("210"), check_length=False).read(photo)
-    assert unchecked.number == "210"
+    unchecked = Reader(BrightIsNumber(length=2), Reads("210")).read(photo)  # the length check is off by default
+    assert unchecked.number == "210" and unchecked.length == 2  # the close look's length is still reported
     unsure = Reader(BrightIsNumber(length=3), Reads("210", certainty=1.0)).read(photo)
     assert unsure.number is None and unsure.rejected == "low-confidence" and unsure.confidence < 0.5
     assert Reader(BrightIsNumber(length=3), Reads("210", certainty=1.0), min_confidence=0.0).read(photo).number == "210"
@@ -94,11 +94,11 @@ def test_reader_without_candidates_or_length_head():
 
 def test_reader_reads_a_known_box_without_the_localizer():
     dark = np.zeros((120, 160, 3), np.uint8)  # the localizer finds nothing here
-    reader = Reader(BrightIsNumber(length=2), Reads("42"))
+    reader = Reader(BrightIsNumber(length=2), Reads("42"), check_length=True)
     assert reader.read(dark) == Reading.empty()
     reading = reader.read_box(dark, (40, 30, 60, 40))
     assert (reading.number, reading.box, reading.length, reading.rejected) == ("42", (40.0, 30.0, 60.0, 40.0), 2, None)
-    assert Reader(BrightIsNumber(length=3), Reads("42")).read_box(dark, (40, 30, 60, 40)).rejected == "length-mismatch"
+    assert Reader(BrightIsNumber(length=3), Reads("42"), check_length=True).read_box(dark, (40, 30, 60, 40)).rejected == "length-mismatch"
     with pytest.raises(ValueError, match="box"):
         reader.read_box(dark, (40, 30, 0, 40))
 
@@ -246,3 +246,9 @@ def test_bfloat16_reader_casts_a_copy_of_the_localizer():
     assert isinstance(reader.read(photo_with_number()), Reading)
     assert probability_map(reader.localizer, photo_with_number(), precision="float32").dtype == np.float32  # runs in bfloat16
     assert next(Reader(localizer, Reads("7"), precision="float32").localizer.parameters()).dtype == torch.float32
+
+
+def test_predict_length_check_is_off_unless_asked_for():
+    assert build_parser().parse_args(["x.png"]).length_check is False
+    assert build_parser().parse_args(["x.png", "--length-check"]).length_check is True
+    assert build_parser().parse_args(["x.png", "--no-length-check"]).length_check is False

@@ -33,7 +33,7 @@ from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
 from svhnx.inference.localize import PRECISIONS
-from svhnx.inference.reader import MIN_CONFIDENCE, READING_KEYS, Reader, Reading
+from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, Reader, Reading
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
 
@@ -150,14 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-pixels", type=pixel_count, default=None,
                         help=f"refuse photos with more pixels than this, read from the file header before decoding "
                              f"(default: ${MAX_PIXELS_ENV}, else {DEFAULT_MAX_PIXELS:,})")
-    parser.add_argument("--no-length-check", action="store_true", help="do not reject readings whose length disagrees with the localizer's length head")
+    parser.add_argument("--length-check", action=argparse.BooleanOptionalAction, default=CHECK_LENGTH,
+                        help="also reject readings whose length disagrees with the localizer's length head (default: off)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    options = {"check_length": not args.no_length_check, "backend": args.backend, "precision": args.precision,
+    options = {"check_length": args.length_check, "backend": args.backend, "precision": args.precision,
                "threads": args.threads, "views": args.views}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence

@@ -10,9 +10,12 @@ The two-stage reader the original study proposed after its recognizer failed on 
    54 x 54 is read by the recognizer (the SVHN crop rule, :mod:`svhnx.ops.crop_rule`), with
    four windows shifted 2 pixels about it by default, their probabilities averaged
    (:mod:`svhnx.inference.recognize`);
-3. the readings are taken in order of confidence (joint probability); one is rejected when its
-   confidence is below a threshold, or when its length disagrees with the localizer's length head
-   (from the close look; without it, run on the reading's crop, only for readings confident enough);
+3. the readings are taken in order of confidence (joint probability); one is rejected when the
+   recognizer reads no digits or its confidence is below a threshold, and, with ``check_length``,
+   when its length disagrees with the localizer's length head (from the close look; without it,
+   run on the reading's crop, only for readings confident enough). The length check is off by
+   default: since the recognizer learnt to read words and plaques as "no digits", it costs more
+   right readings than it saves wrong ones (README, *The length check, weighed again*);
 4. the first reading not rejected wins; if all are, the most confident one is returned with
    ``number=None`` and the reason.
 
@@ -45,6 +48,8 @@ from svhnx.ops.crop_rule import check_views, number_crops
 # 0.9 halves the wrong readings reported on number-free photos against 0.5 (4.2% vs 10.8%) and costs
 # 0.5 points of right readings; on the nine svhn-sample photos it rejects only a wrong reading.
 MIN_CONFIDENCE = 0.9
+#: Whether the reader rejects readings whose length the localizer's length head disputes, by default.
+CHECK_LENGTH = False
 
 #: Keys of :meth:`Reading.to_dict`, in order; a stable schema (tests pin it).
 READING_KEYS = ("number", "confidence", "box", "length", "rejected")
@@ -63,7 +68,8 @@ class Reading:
         box: ``(left, top, width, height)`` of the best candidate's number in photo pixels (before
             the 30% expansion), or ``None`` when the localizer found nothing.
         length: the number of digits the localizer's length head sees in that box (``None``
-            without a length head, without a candidate, or when the length check is off).
+            without a length head or a candidate, and, with the length check off, when no close
+            look ran: :meth:`Reader.read_box`, ``refine=False``).
         rejected: why the best candidate's reading was not accepted: ``"no-candidate"`` (the
             localizer found nothing), ``"length-mismatch"`` (the recognizer's length is not the
             localizer's), ``"no-digits"`` (the recognizer read an empty number) or
@@ -107,7 +113,8 @@ class Reader:
         max_candidates: how many boxes (best localizer scores first) are read; with ``refine``,
             twice as many first-pass candidates are looked at up close, and the best
             ``max_candidates`` of the close look are read.
-        check_length: reject readings whose length disagrees with the localizer's length head.
+        check_length: also reject readings whose length disagrees with the localizer's length
+            head (default :data:`CHECK_LENGTH`, off).
         refine: look at each candidate again up close (:func:`svhnx.inference.localize.refine`) before reading it.
         views: how many views of each crop the recognizer reads, 1 to 5 (default
             :data:`svhnx.inference.recognize.DEFAULT_VIEWS`): the centre, then shifted windows.
@@ -128,7 +135,7 @@ class Reader:
         threshold: float = 0.5,
         min_confidence: float = MIN_CONFIDENCE,
         max_candidates: int = 3,
-        check_length: bool = True,
+        check_length: bool = CHECK_LENGTH,
         refine: bool = True,
         views: int = DEFAULT_VIEWS,
         precision: str = "auto",
@@ -218,21 +225,21 @@ class Reader:
         numbers, read_lengths, confidences = decode_readings(recognize(self.recognizer, crops, self.views))
         best_rejected: Reading | None = None
         for i in np.argsort(-confidences, kind="stable"):
-            rejected, length = None, None
+            rejected, length = None, lengths[i] if lengths is not None else None
             if not numbers[i]:
                 rejected = "no-digits"
             elif confidences[i] < self.min_confidence:
                 rejected = "low-confidence"
             elif self.check_length:
                 # the localizer's length head (on this crop unless known), only for readings that passed so far
-                length = lengths[i] if lengths is not None else self._localizer_length(crops[i : i + 1])
+                length = length if length is not None else self._localizer_length(crops[i : i + 1])
                 if length is not None and length != read_lengths[i]:
                     rejected = "length-mismatch"
             if rejected is None:
                 return Reading(numbers[i], float(confidences[i]), candidates[i].box, length, None)
             if best_rejected is None:
                 if length is None and self.check_length:
-                    length = lengths[i] if lengths is not None else self._localizer_length(crops[i : i + 1])
+                    length = self._localizer_length(crops[i : i + 1])
                 best_rejected = Reading(None, float(confidences[i]), candidates[i].box, length, rejected)
         assert best_rejected is not None
         return best_rejected
