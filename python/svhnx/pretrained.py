@@ -51,9 +51,9 @@ class ShippedModel:
 SHIPPED: dict[str, ShippedModel] = {
     "recognizer": ShippedModel("recognizer.pt", "736e2939515d81156361a6499c5345f3c241bab459fad17d0ded24898d8c67c5",
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),
-    "localizer": ShippedModel("localizer.pt", "64b0c6074ebcaeb3ab0a4f6bd65c8bc832877a44ab0e401779d29fde08f21e0c",
+    "localizer": ShippedModel("localizer.pt", "e56bbe518362b6cd5de7788c6697f67851b4d907219b781e465eb50b63b64859",
                               ("unet",), "finds the number in a photo"),
-    "digits": ShippedModel("digits.pt", "3313fa09439168e922fc75cb8975f2d1bcb2be68a1be7bc3b1343306d37560b6",
+    "digits": ShippedModel("digits.pt", "c43a28212dcba2e91e105393e6e00d10be73694d7f1ebfeb1a1262a21f462b69",
                            ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
 }
 
