@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"refuse photos with more pixels than this, read from the file header before decoding "
                              f"(default: ${MAX_PIXELS_ENV}, else {DEFAULT_MAX_PIXELS:,})")
     parser.add_argument("--length-check", action=argparse.BooleanOptionalAction, default=CHECK_LENGTH,
-                        help="also reject readings whose length disagrees with the localizer's length head (default: off)")
+                        help=f"also reject readings whose length disagrees with the localizer's length head (default: {'on' if CHECK_LENGTH else 'off'})")
     return parser
 
 

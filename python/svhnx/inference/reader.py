@@ -230,16 +230,14 @@ class Reader:
                 rejected = "no-digits"
             elif confidences[i] < self.min_confidence:
                 rejected = "low-confidence"
-            elif self.check_length:
-                # the localizer's length head (on this crop unless known), only for readings that passed so far
-                length = length if length is not None else self._localizer_length(crops[i : i + 1])
-                if length is not None and length != read_lengths[i]:
-                    rejected = "length-mismatch"
+            if self.check_length and length is None and (rejected is None or best_rejected is None):
+                # the length head on this crop, only where it decides the reading or is reported with it
+                length = self._localizer_length(crops[i : i + 1])
+            if rejected is None and self.check_length and length is not None and length != read_lengths[i]:
+                rejected = "length-mismatch"
             if rejected is None:
                 return Reading(numbers[i], float(confidences[i]), candidates[i].box, length, None)
             if best_rejected is None:
-                if length is None and self.check_length:
-                    length = self._localizer_length(crops[i : i + 1])
                 best_rejected = Reading(None, float(confidences[i]), candidates[i].box, length, rejected)
         assert best_rejected is not None
         return best_rejected
