@@ -49,6 +49,16 @@ def test_refine_tightens_a_coarse_box_and_drops_what_it_does_not_confirm():
     assert refine(BrightIsNumber(), photo(), [], precision="float32") == []
 
 
+def test_a_second_close_look_tightens_a_loose_box_again():
+    loose = Candidate((150.0, 100.0, 360.0, 200.0), 0.6)  # six times the number's width
+    [once] = refine(BrightIsNumber(), photo(), [loose], precision="float32", passes=1)
+    [twice] = refine(BrightIsNumber(), photo(), [loose], precision="float32")  # REFINE_PASSES = 2
+    error = lambda box: max(abs(a - b) for a, b in zip(box, (300, 200, 60, 30)))  # noqa: E731
+    assert error(once.candidate.box) > 5 > error(twice.candidate.box)
+    with pytest.raises(ValueError, match="passes"):
+        refine(BrightIsNumber(), photo(), [loose], passes=0)
+
+
 def test_reader_looks_closely_at_twice_the_candidates_it_reads():
     from svhnx.inference.reader import Reader
 
@@ -62,3 +72,5 @@ def test_reader_looks_closely_at_twice_the_candidates_it_reads():
     assert len(closer) == 2 and lengths == [2, 2]
     plain = Reader(BrightIsNumber(), torch.nn.Identity(), max_candidates=2, refine=False, precision="float32")
     assert len(plain.first_pass(image)) == 2 and plain.close_look(image, first) == (first, None)
+    with pytest.raises(ValueError, match="close_looks"):
+        Reader(BrightIsNumber(), torch.nn.Identity(), close_looks=0)

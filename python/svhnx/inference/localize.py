@@ -31,6 +31,10 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 #: :func:`refine` looks at a candidate through a square window this many times its larger side.
 REFINE_CONTEXT = 2.0
 REFINE_SIZE = 64  # side of the close-up views, pixels (the localizer's training views)
+#: Close looks per candidate: each looks through a window around the box the one before found, so a
+#: loose first-pass box, seen small in its first window, is seen larger and tightened again in the
+#: second (README, *Two close looks*).
+REFINE_PASSES = 2
 
 
 @dataclass(frozen=True)
@@ -277,11 +281,27 @@ def refine(
     threshold: float = 0.5,
     precision: str = "auto",
     context: float = REFINE_CONTEXT,
+    passes: int = REFINE_PASSES,
 ) -> list[Refined]:
     """Look at each candidate again through a :func:`square_windows` view at the photo's full
     resolution (one batch of 64 x 64 views): the best component of the close-up mask there is the
-    refined box. Candidates whose close-up finds nothing are dropped; the rest come best first."""
+    refined box. ``passes`` close looks are taken, each around the boxes of the one before.
+    Candidates a close look finds nothing in are dropped; the rest come best first, with the
+    length head's answer in the last look."""
+    if passes < 1:
+        raise ValueError(f"passes: expected at least 1, got {passes}")
     image = as_rgb(image)
+    refined: list[Refined] = []
+    for _ in range(passes):
+        refined = _look_closely(model, image, candidates, threshold, precision, context)
+        candidates = [r.candidate for r in refined]
+    return refined
+
+
+def _look_closely(
+    model: nn.Module, image: np.ndarray, candidates: Sequence[Candidate], threshold: float, precision: str, context: float
+) -> list[Refined]:
+    """One close look of :func:`refine`."""
     if not candidates:
         return []
     windows = square_windows(np.array([c.box for c in candidates]), *image.shape[:2], context)

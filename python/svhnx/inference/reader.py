@@ -4,8 +4,8 @@ The two-stage reader the original study proposed after its recognizer failed on 
 
 1. the U-Net localizer finds candidate boxes (:func:`svhnx.inference.localize.localize`, several scales for
    large photos, the largest a cheap low-resolution pass), then looks at each candidate again up
-   close at full resolution (:func:`svhnx.inference.localize.refine`: a tighter box, the length head's
-   answer, and candidates the close look does not confirm are dropped);
+   close at full resolution, twice by default (:func:`svhnx.inference.localize.refine`: a tighter box,
+   the length head's answer, and candidates the close look does not confirm are dropped);
 2. each box is expanded by 30% about its centre, cropped and resized to 64 x 64, and its centre
    54 x 54 is read by the recognizer (the SVHN crop rule, :mod:`svhnx.ops.crop_rule`), with
    four windows shifted 2 pixels about it by default, their probabilities averaged
@@ -38,7 +38,7 @@ from torch import nn
 
 from svhnx import pretrained
 from svhnx.inference.backends import load_backend
-from svhnx.inference.localize import DEFAULT_SCALES, Candidate, as_rgb, localize, refine, resolve_precision, run_localizer
+from svhnx.inference.localize import DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, localize, refine, resolve_precision, run_localizer
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
@@ -116,6 +116,8 @@ class Reader:
         check_length: also reject readings whose length disagrees with the localizer's length
             head (default :data:`CHECK_LENGTH`, off).
         refine: look at each candidate again up close (:func:`svhnx.inference.localize.refine`) before reading it.
+        close_looks: how many close looks, each around the box of the one before (default
+            :data:`svhnx.inference.localize.REFINE_PASSES`); only with ``refine``.
         views: how many views of each crop the recognizer reads, 1 to 5 (default
             :data:`svhnx.inference.recognize.DEFAULT_VIEWS`): the centre, then shifted windows.
         precision: how the localizer computes, one of :data:`svhnx.inference.localize.PRECISIONS`
@@ -137,6 +139,7 @@ class Reader:
         max_candidates: int = 3,
         check_length: bool = CHECK_LENGTH,
         refine: bool = True,
+        close_looks: int = REFINE_PASSES,
         views: int = DEFAULT_VIEWS,
         precision: str = "auto",
     ) -> None:
@@ -156,6 +159,9 @@ class Reader:
         self.max_candidates = max_candidates
         self.check_length = check_length
         self.refine = refine
+        if close_looks < 1:
+            raise ValueError(f"close_looks: expected at least 1, got {close_looks}")
+        self.close_looks = close_looks
         self.views = check_views(views)
 
     @classmethod
@@ -204,7 +210,8 @@ class Reader:
         lengths; without ``refine``, the candidates as they are and no lengths."""
         if not self.refine:
             return candidates, None
-        refined = refine(self.localizer, image, candidates, threshold=self.threshold, precision=self.precision)[: self.max_candidates]
+        looks = refine(self.localizer, image, candidates, threshold=self.threshold, precision=self.precision, passes=self.close_looks)
+        refined = looks[: self.max_candidates]
         return [r.candidate for r in refined], [r.length for r in refined]
 
     @torch.inference_mode()
