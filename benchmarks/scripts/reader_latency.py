@@ -1,6 +1,6 @@
 """Seconds per 1100 x 1100 photo of the whole-photo reader on one thread, float32 and bfloat16:
-the study's U-Net read the old way against the CPU-sized U-Net with a cheap first pass and a close
-look at its candidates.
+the study's U-Net read the old way against the CPU-sized U-Net with a cheap first pass and one or
+two close looks at its candidates.
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_latency --localizer RUN [--recognizer RUN]
 
@@ -45,8 +45,9 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
     study = create_model("unet", widths=list(DEFAULT_WIDTHS), length_head=True).eval()
     return {
         "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False},
-        "CPU U-Net, scales 64-128-256 + close look": {"localizer": localizer, "scales": (64, 128, 256), "refine": True},
-        "CPU U-Net, scales 64-128-320 + close look": {"localizer": localizer, "scales": (64, 128, 320), "refine": True},
+        "CPU U-Net, scales 64-128-256 + one close look": {"localizer": localizer, "scales": (64, 128, 256), "close_looks": 1},
+        "CPU U-Net, scales 64-128-256 + two close looks (default)": {"localizer": localizer, "scales": (64, 128, 256)},
+        "CPU U-Net, scales 64-128-320 + two close looks": {"localizer": localizer, "scales": (64, 128, 320)},
     }
 
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, config in configurations(localizer).items():
         for precision in ("float32", "bfloat16"):
-            reader = Reader(config["localizer"], recognizer, scales=config["scales"], refine=config["refine"], precision=precision)
+            reader = Reader(recognizer=recognizer, precision=precision, **config)
             timed_read(reader, photos[0])  # warm-up
             reads = [timed_read(reader, photo) for photo in photos for _ in range(args.reads)]
             row = {"configuration": name, "precision": precision}

@@ -1,0 +1,117 @@
+"""The whole-photo reader on held-out synthetic SVHN-like scenes: photos the size of SVHN's own,
+numbers placed as SVHN's test split places them, read right, read wrong or rejected, by the
+photo's long side; with one and with two close looks at the candidates, side by side.
+
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scenes [--scenes N] [--seed S]
+        [--localizer RUN] [--recognizer RUN] [--name NAME]
+
+Scenes: :meth:`svhnx.synth.generator.SceneGenerator.scenes` with the layout statistics (image
+sizes, box places and sizes) of SVHN's *test* split, which no training run draws from, on a seed
+no training or validation run uses. A reading is right when it is the scene's number; box IoU
+is against the union box of its digits; the recognizer's reading of that true box (the same crop
+rule and rejections, :meth:`svhnx.inference.reader.Reader.read_box`) shows how much is lost in
+finding the number. One thread, float32, the shipped models unless named. Writes
+``benchmarks/results/NAME.json`` (default ``reader_scenes``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from benchmarks.record import print_table, save_result
+from svhnx.inference.reader import Reader
+from svhnx.metrics.segmentation import box_iou
+from svhnx.ops import union_boxes
+from svhnx.synth.generator import SceneBatch, SceneGenerator
+
+SEED = 424242  # a scene stream no training or validation run draws from
+#: Buckets of the photos' long side in pixels: name, lowest, highest + 1.
+LONG_SIDES = (("< 128", 0, 128), ("128-255", 128, 256), (">= 256", 256, sys.maxsize), ("all", 0, sys.maxsize))
+CLOSE_LOOKS = (1, 2)
+
+
+def truths(scenes: SceneBatch) -> list[tuple[str, np.ndarray]]:
+    """Each scene's number and the union box of its digits."""
+    out = []
+    for digits, boxes, length in zip(scenes.digits, scenes.boxes, scenes.lengths.tolist()):
+        number = "".join(str(int(d)) for d in digits[:length])
+        out.append((number, union_boxes(boxes[:length], np.array([length]))[0]))
+    return out
+
+
+def score(reader: Reader, scenes: SceneBatch) -> list[dict[str, Any]]:
+    """Right / wrong / rejected shares and the mean box IoU, by long side and over all scenes."""
+    rows = []
+    start = time.process_time()
+    for image, (number, box) in zip(scenes.images, truths(scenes)):
+        reading = reader.read(image)
+        iou = float(box_iou(np.array(reading.box, np.float32), box)) if reading.box is not None else 0.0
+        rows.append((max(image.shape[:2]), reading.number == number, reading.number not in (None, number), iou))
+    seconds = (time.process_time() - start) / max(len(rows), 1)
+    table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    out = []
+    for name, low, high in LONG_SIDES:
+        part = table[(table[:, 0] >= low) & (table[:, 0] < high)]
+        if len(part):
+            out.append({
+                "long_side": name,
+                "scenes": len(part),
+                "right": round(float(part[:, 1].mean()), 4),
+                "wrong": round(float(part[:, 2].mean()), 4),
+                "rejected": round(float(1 - part[:, 1].mean() - part[:, 2].mean()), 4),
+                "box_iou": round(float(part[:, 3].mean()), 4),
+            })
+    out[-1]["cpu_s_per_photo"] = round(seconds, 4)
+    return out
+
+
+def true_box_right(reader: Reader, scenes: SceneBatch) -> float:
+    """Share of scenes the recognizer reads right in their true number box."""
+    return round(float(np.mean([reader.read_box(image, box).number == number for image, (number, box) in zip(scenes.images, truths(scenes))])), 4)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_scenes", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
+    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: the shipped one)")
+    parser.add_argument("--scenes", type=int, default=1000, help="scenes to read (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=SEED, help="the scenes' stream (default: %(default)s)")
+    parser.add_argument("--name", default="reader_scenes", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    scenes = SceneGenerator.from_data(split="test").scenes(args.scenes, seed=args.seed)
+    load_before = os.getloadavg()
+    shipped = Reader.from_checkpoints(args.localizer, args.recognizer, precision="float32")
+    rows = []
+    for looks in CLOSE_LOOKS:
+        reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", close_looks=looks)
+        rows += [{"close_looks": looks, **row} for row in score(reader, scenes)]
+        print(rows[-1], flush=True)
+    results = {
+        "scenes": {"seed": args.seed, "count": args.scenes, "layouts": "SVHN test split"},
+        "localizer": str(args.localizer or "shipped"),
+        "recognizer": str(args.recognizer or "shipped"),
+        "rows": rows,
+        "true_box_read_right": true_box_right(shipped, scenes),
+        "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
+    }
+    command = ["python", "-m", "benchmarks.scripts.reader_scenes", *(argv if argv is not None else sys.argv[1:])]
+    path = save_result(args.name, results, command=command)
+    print_table("Whole-photo reader on synthetic SVHN-like scenes", rows, ["close_looks", "long_side", "scenes", "right", "wrong", "rejected", "box_iou"])
+    print(f"recognizer alone, in the true box: {results['true_box_read_right']:.1%} right")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
