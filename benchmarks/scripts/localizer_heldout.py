@@ -1,7 +1,7 @@
 """Localizers side by side on a held-out synthetic stream: Dice and box IoU on SVHN-like scenes and
 on views of house-front photos.
 
-    python -m benchmarks.scripts.localizer_heldout [MODEL ...] [--annotation 1] [--seed 1235] [--scenes 1024] [--photos 128]
+    python -m benchmarks.scripts.localizer_heldout [MODEL ...] [--annotation 1] [--seed 1235] [--scenes 1024] [--photos 128] [--name NAME]
 
 ``MODEL``: ``shipped`` (the localizer inside the package, the default), a training checkpoint or run
 directory, or a weights file in the shipped format. Every model is scored on the same views: the
@@ -10,7 +10,8 @@ whole scenes, and 4 views of each of 128 house-front photos). Seed 1235 is a str
 draws from and none validated on (``unet`` runs validate on 1234 and pick ``best.pt`` there). One
 thread. ``--annotation`` 1 draws the scenes' digit boxes loose, as SVHN's annotators drew them (the
 ``unet`` task's default since the recognizer's run 2), 0 as the ink's own boxes (what the localizer
-shipped first was trained and scored on). Writes ``benchmarks/results/localizer_heldout_annotation<A>.json``.
+shipped first was trained and scored on). Writes ``benchmarks/results/<NAME>_annotation<A>.json`` (default
+NAME ``localizer_heldout``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photos", type=int, default=128, help="house-front photos, 4 views each (default: %(default)s)")
     parser.add_argument("--annotation", type=float, default=1.0,
                         help="the scenes' digit boxes: 1 drawn loose as SVHN's annotators drew them, 0 the ink's own (default: %(default)s)")
+    parser.add_argument("--name", default="localizer_heldout",
+                        help="the result file, benchmarks/results/NAME_annotationA.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     task = UnetTask(UnetTask.Config(val_size=args.scenes, val_photos=args.photos, annotation=args.annotation))
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         print(rows[-1], flush=True)
     results = {"seed": args.seed, "annotation": args.annotation, "scenes": args.scenes, "photos": args.photos, "threads": 1,
                "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}
-    path = save_result(f"localizer_heldout_annotation{args.annotation:g}", results)
+    path = save_result(f"{args.name}_annotation{args.annotation:g}", results)
     print_table(f"localizers on held-out stream {args.seed}", rows, ["model", *KEYS])
     print(f"wrote {path}")
 
