@@ -252,3 +252,10 @@ def test_predict_length_check_is_off_unless_asked_for():
     assert build_parser().parse_args(["x.png"]).length_check is False
     assert build_parser().parse_args(["x.png", "--length-check"]).length_check is True
     assert build_parser().parse_args(["x.png", "--no-length-check"]).length_check is False
+
+
+def test_predict_takes_two_close_looks_unless_told_otherwise():
+    assert build_parser().parse_args(["x.png"]).close_looks == 2
+    assert build_parser().parse_args(["x.png", "--close-looks", "1"]).close_looks == 1
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["x.png", "--close-looks", "0"])

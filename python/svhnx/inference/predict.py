@@ -29,10 +29,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from svhnx.argtypes import positive_int
 from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
-from svhnx.inference.localize import PRECISIONS
+from svhnx.inference.localize import PRECISIONS, REFINE_PASSES
 from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, Reader, Reading
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
@@ -143,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--views", type=int, choices=VIEW_COUNTS, default=DEFAULT_VIEWS, metavar="N",
                         help=f"views of each number crop the recognizer reads and averages, 1-{len(VIEW_SHIFTS)}: the centre, then "
                              "windows shifted 2 pixels (default: %(default)s)")
+    parser.add_argument("--close-looks", type=positive_int, default=REFINE_PASSES, metavar="N",
+                        help="close looks at each candidate, each around the box the one before found; 1 is a little faster (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX, float32 elsewhere (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None,
@@ -159,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     options = {"check_length": args.length_check, "backend": args.backend, "precision": args.precision,
-               "threads": args.threads, "views": args.views}
+               "threads": args.threads, "views": args.views, "close_looks": args.close_looks}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
     try:
