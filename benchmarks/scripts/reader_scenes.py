@@ -29,6 +29,7 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx.inference.reader import Reader
+from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
 from svhnx.synth.generator import SceneBatch, SceneGenerator
@@ -39,20 +40,20 @@ LONG_SIDES = (("< 128", 0, 128), ("128-255", 128, 256), (">= 256", 256, sys.maxs
 CLOSE_LOOKS = (1, 2)
 
 
-def truths(scenes: SceneBatch) -> list[tuple[str, np.ndarray]]:
+Truth = tuple[str, np.ndarray]  # a scene's number and the union box of its digits
+
+
+def truths(scenes: SceneBatch) -> list[Truth]:
     """Each scene's number and the union box of its digits."""
-    out = []
-    for digits, boxes, length in zip(scenes.digits, scenes.boxes, scenes.lengths.tolist()):
-        number = "".join(str(int(d)) for d in digits[:length])
-        out.append((number, union_boxes(boxes[:length], np.array([length]))[0]))
-    return out
+    return [(target_to_string(digits), union_boxes(boxes[:length], np.array([length]))[0])
+            for digits, boxes, length in zip(scenes.digits, scenes.boxes, scenes.lengths.tolist())]
 
 
-def score(reader: Reader, scenes: SceneBatch) -> list[dict[str, Any]]:
+def score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> list[dict[str, Any]]:
     """Right / wrong / rejected shares and the mean box IoU, by long side and over all scenes."""
     rows = []
     start = time.process_time()
-    for image, (number, box) in zip(scenes.images, truths(scenes)):
+    for image, (number, box) in zip(scenes.images, truth):
         reading = reader.read(image)
         iou = float(box_iou(np.array(reading.box, np.float32), box)) if reading.box is not None else 0.0
         rows.append((max(image.shape[:2]), reading.number == number, reading.number not in (None, number), iou))
@@ -74,9 +75,9 @@ def score(reader: Reader, scenes: SceneBatch) -> list[dict[str, Any]]:
     return out
 
 
-def true_box_right(reader: Reader, scenes: SceneBatch) -> float:
+def true_box_right(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> float:
     """Share of scenes the recognizer reads right in their true number box."""
-    return round(float(np.mean([reader.read_box(image, box).number == number for image, (number, box) in zip(scenes.images, truths(scenes))])), 4)
+    return round(float(np.mean([reader.read_box(image, box).number == number for image, (number, box) in zip(scenes.images, truth)])), 4)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,19 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     scenes = SceneGenerator.from_data(split="test").scenes(args.scenes, seed=args.seed)
+    truth = truths(scenes)
     load_before = os.getloadavg()
     shipped = Reader.from_checkpoints(args.localizer, args.recognizer, precision="float32")
     rows = []
     for looks in CLOSE_LOOKS:
         reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", close_looks=looks)
-        rows += [{"close_looks": looks, **row} for row in score(reader, scenes)]
+        rows += [{"close_looks": looks, **row} for row in score(reader, scenes, truth)]
         print(rows[-1], flush=True)
     results = {
         "scenes": {"seed": args.seed, "count": args.scenes, "layouts": "SVHN test split"},
         "localizer": str(args.localizer or "shipped"),
         "recognizer": str(args.recognizer or "shipped"),
         "rows": rows,
-        "true_box_read_right": true_box_right(shipped, scenes),
+        "true_box_read_right": true_box_right(shipped, scenes, truth),
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
     command = ["python", "-m", "benchmarks.scripts.reader_scenes", *(argv if argv is not None else sys.argv[1:])]
