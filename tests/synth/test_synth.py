@@ -7,6 +7,7 @@ import pytest
 
 from svhnx.ops import crop_resize, expand_boxes, pixel_windows, union_boxes
 from svhnx.synth import Realism, SceneGenerator
+from svhnx.synth.atlas import GlyphAtlas, read_atlas
 from svhnx.synth.layouts import LAYOUT_COLUMNS
 
 
@@ -173,3 +174,27 @@ def test_bad_arguments_raise_clear_errors(generator: SceneGenerator) -> None:
 def test_missing_statistics_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="boxes.csv.gz"):
         SceneGenerator.from_data(tmp_path, cache_dir=tmp_path / "cache")
+
+
+def test_a_saved_atlas_draws_the_same_scenes_wherever_it_is_read(generator: SceneGenerator, tmp_path: Path) -> None:
+    saved = tmp_path / "atlas.npz"
+    np.savez_compressed(saved, **{name: getattr(generator.atlas, name) for name in GlyphAtlas.__dataclass_fields__})
+    atlas = read_atlas(saved)
+    assert atlas.style_names == generator.atlas.style_names
+    again = SceneGenerator(atlas, generator.tables, generator.realism)
+    np.testing.assert_array_equal(again.crops(4, seed=3).images, generator.crops(4, seed=3).images)
+
+
+def test_a_file_that_is_not_an_atlas_is_refused_with_its_name(generator: SceneGenerator, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no such atlas file"):
+        read_atlas(tmp_path / "missing.npz")
+    (tmp_path / "text.npz").write_text("not a zip")
+    with pytest.raises(ValueError, match="text.npz: not a glyph atlas"):
+        read_atlas(tmp_path / "text.npz")
+    np.savez(tmp_path / "partial.npz", fields=generator.atlas.fields)  # the other arrays are missing
+    with pytest.raises(ValueError, match="partial.npz: not a glyph atlas"):
+        read_atlas(tmp_path / "partial.npz")
+    objects = {name: getattr(generator.atlas, name) for name in GlyphAtlas.__dataclass_fields__}
+    np.savez(tmp_path / "pickled.npz", **{**objects, "style_names": np.array([object()] * 2, dtype=object)})
+    with pytest.raises(ValueError, match="pickled.npz: not a glyph atlas"):  # no pickles are loaded
+        read_atlas(tmp_path / "pickled.npz")

@@ -11,6 +11,7 @@ from svhnx.data.svhn import MissingImageWarning
 from svhnx.evaluate import evaluate_run, load_run
 from svhnx.synth import SceneGenerator
 from svhnx.synth.dataset import FRAMING_LIMIT, SynthCropStream, framing_windows, load_negatives, validation_crops
+from svhnx.synth.glyphs import TTF_FACES
 from svhnx.train import cli
 from svhnx.train.run_dir import read_metrics
 
@@ -114,3 +115,22 @@ def test_synth_task_trains_and_is_evaluated_on_real_svhn(data_root: Path, tmp_pa
     metrics = evaluate_run(loaded, seed=1, figure=tmp_path / "evaluation.png")
     assert 0.0 <= metrics["sequence_accuracy"] <= 1.0
     assert (tmp_path / "evaluation.png").is_file()
+
+
+def test_synth_task_draws_a_saved_atlas_and_refuses_a_missing_one(data_root: Path, tmp_path: Path, generator: SceneGenerator,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    flags = ["synth", "--steps", "1", "--batch-size", "4", "--eval-every", "1", "--val-size", "4", "--width", "0.25",
+             "--dense", "16", "--data-root", str(data_root), "--no-progress"]
+    with pytest.raises(SystemExit):
+        cli.main([*flags, "--atlas", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "refused")])
+    assert "--atlas missing.npz" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    # An atlas of matplotlib's faces alone (the first styles built), as if saved on another machine.
+    atlas = generator.atlas
+    ttf = sum(name.startswith("ttf:") for name in atlas.style_names)
+    assert atlas.style_names[:ttf] == tuple(f"ttf:{face}" for face in TTF_FACES)
+    kept = atlas.styles < ttf
+    np.savez(tmp_path / "atlas.npz", fields=atlas.fields[kept], labels=atlas.labels[kept], styles=atlas.styles[kept],
+             ink=atlas.ink[kept], scales=atlas.scales[kept], style_names=np.asarray(atlas.style_names[:ttf]),
+             style_weights=atlas.style_weights[:ttf])
+    assert cli.main([*flags, "--atlas", str(tmp_path / "atlas.npz"), "--out", str(tmp_path / "run")]) == 0
+    assert load_run(tmp_path / "run", device="cpu").task.generator.num_styles == ttf

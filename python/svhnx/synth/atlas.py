@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ MAX_INK = CELL - 12  # glyphs larger than this (either side) are shrunk to fit, 
 FIELD_SCALE = 16.0  # field units per cell pixel of distance
 SUPERSAMPLE = 4  # distance fields are computed at this multiple of the cell resolution
 ATLAS_VERSION = 3  # bump when the glyph sources, their filters or the field encoding change
+MAX_ATLAS_BYTES = 256 * 2**20  # bounds a saved atlas read from disk (the 212-style one is 19 MB)
 
 SYSTEM_FONTS_ENV = "SVHNX_SYSTEM_FONTS"
 #: How often each glyph family is drawn (renormalised over the families present: a machine without
@@ -128,10 +130,25 @@ def _save(atlas: GlyphAtlas, path: Path) -> None:
                      scales=atlas.scales, style_names=np.asarray(atlas.style_names), style_weights=atlas.style_weights)
 
 
-def _load(path: Path) -> GlyphAtlas:
-    with np.load(path) as z:
-        return GlyphAtlas(fields=z["fields"], labels=z["labels"], styles=z["styles"], ink=z["ink"], scales=z["scales"],
-                          style_names=tuple(z["style_names"].tolist()), style_weights=z["style_weights"])
+def read_atlas(path: str | os.PathLike[str]) -> GlyphAtlas:
+    """A saved atlas: one of :func:`load_atlas`'s cache files (``atlas-*.npz``), e.g. built on another
+    machine with its fonts, so that a run draws the same glyphs wherever it trains.
+
+    The file is untrusted: at most :data:`MAX_ATLAS_BYTES`, read without pickles; a file that is not
+    an atlas raises ValueError, and the generator checks the arrays' shapes and values.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such atlas file")
+    if path.stat().st_size > MAX_ATLAS_BYTES:
+        raise ValueError(f"{path}: {path.stat().st_size} bytes, more than an atlas may have ({MAX_ATLAS_BYTES})")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return GlyphAtlas(fields=z["fields"], labels=z["labels"], styles=z["styles"], ink=z["ink"], scales=z["scales"],
+                              style_names=tuple(str(name) for name in z["style_names"].tolist()),
+                              style_weights=z["style_weights"])
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: not a glyph atlas ({error})") from error
 
 
 def load_atlas(mnist_root: str | os.PathLike[str] | None = None, *, cache_dir: str | os.PathLike[str] | None = None,
@@ -156,8 +173,8 @@ def load_atlas(mnist_root: str | os.PathLike[str] | None = None, *, cache_dir: s
     path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / f"atlas-{key}.npz"
     if path.is_file():
         try:
-            return _load(path)
-        except (OSError, ValueError, KeyError):
+            return read_atlas(path)
+        except ValueError:
             pass  # a corrupt cache entry is rebuilt below
     sets = [*ttf_glyph_sets(), *system_glyph_sets(fonts), *opencv_glyph_sets()]
     if mnist_root is not None:

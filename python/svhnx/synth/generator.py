@@ -19,7 +19,7 @@ from svhnx.atomic import atomic_path
 from svhnx.data.download import default_root
 from svhnx.data.svhn_digit_struct import DigitStructEntry
 from svhnx.ops._args import seed_value, thread_count
-from svhnx.synth.atlas import GlyphAtlas, default_cache_dir, load_atlas
+from svhnx.synth.atlas import GlyphAtlas, default_cache_dir, load_atlas, read_atlas
 from svhnx.synth.layouts import LayoutTables, annotations_path, load_layout_tables
 
 REALISM_FIELDS = ("background", "style", "distortion", "degradation", "annotation")
@@ -138,21 +138,25 @@ class SceneGenerator:
         system_fonts: bool | None = None,
         split: str = "train",
         cache_dir: str | os.PathLike[str] | None = None,
+        atlas: str | os.PathLike[str] | None = None,
     ) -> SceneGenerator:
         """A generator from the data root (default ``$SVHNX_DATA`` or ``~/.cache/svhnx``).
 
         Needs ``root/svhn-annotations/boxes.csv.gz`` (layout statistics of ``split``); adds MNIST
         handwriting to the typefaces when ``handwriting`` and ``root/mnist`` has the training files, and
         the fonts installed on the system with ``system_fonts`` (:func:`svhnx.synth.glyphs.system_font_files`;
-        ``None``: unless ``$SVHNX_SYSTEM_FONTS`` is ``0``).
+        ``None``: unless ``$SVHNX_SYSTEM_FONTS`` is ``0``). With ``atlas``, a saved atlas file
+        (:func:`svhnx.synth.atlas.read_atlas`), the glyphs are that file's instead, whatever this
+        machine's fonts, and ``handwriting`` and ``system_fonts`` have no effect.
         Atlas and tables are cached in ``cache_dir`` (default ``$SVHNX_CACHE`` or ``~/.cache/svhnx/synth``).
         """
         root = Path(root) if root is not None else default_root()
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         mnist = root / "mnist"
         has_mnist = any(mnist.glob("train*-images-idx3-ubyte.gz")) if mnist.is_dir() else False
-        atlas = load_atlas(mnist if handwriting and has_mnist else None, cache_dir=cache, system_fonts=system_fonts)
-        return cls(atlas, cached_layout_tables(root, split, cache), realism)
+        glyphs = (read_atlas(atlas) if atlas is not None
+                  else load_atlas(mnist if handwriting and has_mnist else None, cache_dir=cache, system_fonts=system_fonts))
+        return cls(glyphs, cached_layout_tables(root, split, cache), realism)
 
     @property
     def num_styles(self) -> int:

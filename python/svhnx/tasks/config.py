@@ -96,7 +96,9 @@ class SvhnSource:
 
 @dataclass
 class Typefaces:
-    """Which glyph families the scene generator draws (``--handwriting --system-fonts``)."""
+    """Which glyph families the scene generator draws (``--handwriting --system-fonts``), or a saved
+    atlas of them (``--atlas``)."""
 
     handwriting: bool = True
     system_fonts: bool | None = None  # None: on unless $SVHNX_SYSTEM_FONTS is 0
+    atlas: Path | None = None

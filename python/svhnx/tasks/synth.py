@@ -31,12 +31,21 @@ from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnRecognizerConfig, Svh
 
 
 def add_typeface_arguments(group: argparse._ArgumentGroup) -> None:
-    """``--handwriting`` and ``--system-fonts`` (:class:`~svhnx.tasks.config.Typefaces`): which glyph families the scene generator draws."""
+    """``--handwriting``, ``--system-fonts`` and ``--atlas`` (:class:`~svhnx.tasks.config.Typefaces`): which glyphs the scene generator draws."""
     group.add_argument("--handwriting", action=argparse.BooleanOptionalAction,
                        help="MNIST handwriting among the typefaces, when <data root>/mnist has it (default: on)")
     group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction,
                        help="the fonts installed on the system among the typefaces, e.g. Debian's fonts-* packages "
                             "(default: on, unless $SVHNX_SYSTEM_FONTS is 0)")
+    group.add_argument("--atlas", type=Path, metavar="FILE.npz",
+                       help="draw the glyphs of this saved atlas (a cached atlas-*.npz from $SVHNX_CACHE, e.g. built on a "
+                            "machine with more fonts) instead of this machine's fonts and handwriting (default: none)")
+
+
+def check_atlas(config: Typefaces, parser: argparse.ArgumentParser) -> None:
+    """``--atlas``, when given, must be a file (its content is checked when the generator is built)."""
+    if config.atlas is not None and not Path(config.atlas).is_file():
+        parser.error(f"--atlas {config.atlas}: no such file")
 
 
 @dataclass
@@ -90,13 +99,14 @@ class SynthTask(SvhnTask):
         check_svhn_source(config, parser)
         if config.negatives is not None and not Path(config.negatives).is_file():
             parser.error(f"--negatives {config.negatives}: no such file")
+        check_atlas(config, parser)
 
     @cached_property
     def generator(self) -> SceneGenerator:
         """The scene generator of this run's flags (its glyph atlas is cached on disk)."""
         realism = realism_from_args(self.config)
         return SceneGenerator.from_data(self.config.data_root, realism=realism, handwriting=self.config.handwriting,
-                                        system_fonts=self.config.system_fonts)
+                                        system_fonts=self.config.system_fonts, atlas=self.config.atlas)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         negatives = load_negatives(self.config.negatives) if self.config.negatives is not None else None

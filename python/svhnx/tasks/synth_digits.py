@@ -24,7 +24,7 @@ from svhnx.synth import SceneGenerator
 from svhnx.synth.digits import SynthDigitStream, validation_digits
 from svhnx.tasks.base import Task, register_task
 from svhnx.tasks.config import TrainConfig, Typefaces
-from svhnx.tasks.synth import add_typeface_arguments
+from svhnx.tasks.synth import add_typeface_arguments, check_atlas
 
 EVAL_BATCH = 512
 
@@ -76,13 +76,17 @@ class SynthDigitsTask(Task):
         group.add_argument("--width", type=positive_float, help="channel multiplier of the classifier (default: %(default)s)")
         group.add_argument("--dropout", type=fraction, help="dropout rate before the classifier (default: %(default)s)")
 
+    @classmethod
+    def check_config(cls, config: SynthDigitsConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
+        check_atlas(config, parser)
+
     def model_kwargs(self) -> dict[str, Any]:
         return {"width": self.config.width, "dropout": self.config.dropout}
 
     @cached_property
     def generator(self) -> SceneGenerator:
         return SceneGenerator.from_data(self.config.data_root, handwriting=self.config.handwriting,
-                                        system_fonts=self.config.system_fonts)
+                                        system_fonts=self.config.system_fonts, atlas=self.config.atlas)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         stream = SynthDigitStream(self.generator, self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank)
