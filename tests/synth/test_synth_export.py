@@ -62,6 +62,12 @@ def test_cli_writes_a_grid_and_an_export(data_root: Path, cache: Path, tmp_path:
                                         realism=Realism(degradation=0.0)).scenes(3, seed=5)
     for i, entry in enumerate(entries):
         np.testing.assert_array_equal(load_image(tmp_path / "out" / entry.name), expected.images[i])
+    # The atlas, carried to a machine without these fonts, draws the same scenes there.
+    assert main(["atlas", str(tmp_path / "atlas.npz"), *common]) == 0
+    generator = SceneGenerator.from_data(data_root, cache_dir=tmp_path / "elsewhere", atlas=tmp_path / "atlas.npz",
+                                         realism=Realism(degradation=0.0))
+    for image, same in zip(generator.scenes(3, seed=5).images, expected.images, strict=True):
+        np.testing.assert_array_equal(image, same)
 
 
 def test_cli_rejects_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,10 @@
-"""``python -m svhnx.synth {grid,export}``: look at synthetic street-number scenes, or write a dataset.
+"""``python -m svhnx.synth {grid,export,atlas}``: look at synthetic street-number scenes, or write a dataset.
 
 grid    a PNG of sample scenes, number crops or large photos of house fronts (``--boxes`` outlines
         the digit boxes, and on photos the distractors in red)
 export  N scenes as an SVHN format-1 split folder (1.png ... N.png and digitStruct.mat)
+atlas   this machine's glyph atlas (its fonts and handwriting), compressed, for ``train synth --atlas``
+        on a machine without them
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from svhnx.argtypes import positive_int
 from svhnx.helptext import plain
 from svhnx.image_file import write_png
 from svhnx.synth.arguments import add_realism_arguments, realism_from_args
+from svhnx.synth.atlas import save_atlas
 from svhnx.synth.export import draw_boxes, export_scenes, sample_grid
 from svhnx.synth.generator import SceneGenerator
 from svhnx.synth.photos import PhotoGenerator
@@ -45,7 +48,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="python -m svhnx.synth", description=plain(__doc__),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True, help="grid or export")
+    sub = p.add_subparsers(dest="command", required=True, help="grid, export or atlas")
     grid = sub.add_parser("grid", parents=[common], help="write a PNG of samples")
     grid.add_argument("out", type=Path, help="PNG to write")
     grid.add_argument("--mode", choices=["scenes", "crops", "photos"], default="scenes",
@@ -57,6 +60,8 @@ def parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", parents=[common], help="write scenes as an SVHN split folder")
     export.add_argument("out", type=Path, help="folder to write (created if missing)")
     export.add_argument("--count", type=positive_int, required=True, help="number of scenes")
+    atlas = sub.add_parser("atlas", parents=[common], help="write the glyph atlas, for train synth --atlas elsewhere")
+    atlas.add_argument("out", type=Path, help=".npz file to write")
     return p
 
 
@@ -68,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "grid":
+    if args.command == "atlas":
+        save_atlas(generator.atlas, args.out, compress=True)
+        print(f"{args.out}: {generator.num_styles} styles, {len(generator.atlas)} glyphs")
+    elif args.command == "grid":
         count = args.rows * args.columns
         if args.mode == "photos":
             photos = PhotoGenerator.from_data(args.data_root).photos(count, seed=args.seed)

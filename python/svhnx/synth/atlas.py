@@ -123,11 +123,14 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "svhnx" / "synth"
 
 
-def _save(atlas: GlyphAtlas, path: Path) -> None:
-    with atomic_path(path) as tmp:
+def save_atlas(atlas: GlyphAtlas, path: str | os.PathLike[str], *, compress: bool = False) -> None:
+    """Write ``atlas`` (atomically) as :func:`read_atlas` reads it; ``compress`` makes a file about a
+    third the size, slower to read: one to carry to another machine."""
+    write = np.savez_compressed if compress else np.savez
+    with atomic_path(Path(path)) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, fields=atlas.fields, labels=atlas.labels, styles=atlas.styles, ink=atlas.ink,
-                     scales=atlas.scales, style_names=np.asarray(atlas.style_names), style_weights=atlas.style_weights)
+            write(f, fields=atlas.fields, labels=atlas.labels, styles=atlas.styles, ink=atlas.ink,
+                  scales=atlas.scales, style_names=np.asarray(atlas.style_names), style_weights=atlas.style_weights)
 
 
 def read_atlas(path: str | os.PathLike[str]) -> GlyphAtlas:
@@ -180,5 +183,5 @@ def load_atlas(mnist_root: str | os.PathLike[str] | None = None, *, cache_dir: s
     if mnist_root is not None:
         sets += list(mnist_glyph_sets(mnist_root, per_class=mnist_per_class))
     atlas = build_atlas(sets)
-    _save(atlas, path)
+    save_atlas(atlas, path)
     return atlas
