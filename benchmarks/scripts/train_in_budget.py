@@ -46,7 +46,7 @@ def train(task_args: list[str], out: Path, steps: int, eval_every: int, extra: l
     return time.perf_counter() - start
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.train_in_budget", description=__doc__.split("\n\n")[0],
                                      epilog="after them: -- TASK [train flags], without --steps, --eval-every, --out or --resume")
@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--probe-steps", type=int, default=400, help="length of the probe run (default: %(default)s)")
     parser.add_argument("--evals", type=int, default=8, help="evaluations of the main run (default: %(default)s)")
     parser.add_argument("--margin", type=float, default=45.0, help="seconds kept for start-up, evaluations and saving (default: %(default)s)")
-    argv = sys.argv[1:]
+    argv = sys.argv[1:] if argv is None else argv
     split = argv.index("--") if "--" in argv else len(argv)
     args, task_args = parser.parse_args(argv[:split]), argv[split + 1 :]
     if not task_args or any(flag in task_args for flag in ("--steps", "--eval-every", "--out", "--resume")):
