@@ -185,15 +185,18 @@ def test_a_saved_atlas_draws_the_same_scenes_wherever_it_is_read(generator: Scen
 
 
 def test_a_file_that_is_not_an_atlas_is_refused_with_its_name(generator: SceneGenerator, tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no such atlas file"):
+    with pytest.raises(FileNotFoundError, match="missing.npz: no such file"):
         read_atlas(tmp_path / "missing.npz")
     (tmp_path / "text.npz").write_text("not a zip")
-    with pytest.raises(ValueError, match="text.npz: not a glyph atlas"):
+    with pytest.raises(ValueError, match="text.npz: not a readable .npz file"):
         read_atlas(tmp_path / "text.npz")
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04" + bytes(64))  # a zip's magic, then nothing of one
+    with pytest.raises(ValueError, match="broken.npz: not a readable .npz file"):
+        read_atlas(tmp_path / "broken.npz")
     np.savez(tmp_path / "partial.npz", fields=generator.atlas.fields)  # the other arrays are missing
-    with pytest.raises(ValueError, match="partial.npz: not a glyph atlas"):
+    with pytest.raises(ValueError, match="partial.npz: no .labels. array"):
         read_atlas(tmp_path / "partial.npz")
     objects = {name: getattr(generator.atlas, name) for name in GlyphAtlas.__dataclass_fields__}
     np.savez(tmp_path / "pickled.npz", **{**objects, "style_names": np.array([object()] * 2, dtype=object)})
-    with pytest.raises(ValueError, match="pickled.npz: not a glyph atlas"):  # no pickles are loaded
+    with pytest.raises(ValueError, match="pickled.npz: not a readable .npz file"):  # no pickles are loaded
         read_atlas(tmp_path / "pickled.npz")

@@ -3,6 +3,7 @@ required array checked for its kind of dtype and its rank."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ def read_npz(path: str | Path, required: dict[str, tuple[str, int]]) -> dict[str
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays: dict[str, Any] = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path}: not a readable .npz file ({error})") from None
     for key, (kind, ndim) in required.items():
         if key not in arrays:

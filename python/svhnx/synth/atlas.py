@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import cv2
 import numpy as np
 
 from svhnx.atomic import atomic_path
+from svhnx.data.npz import read_npz
 from svhnx.synth.glyphs import GlyphSet, mnist_glyph_sets, opencv_glyph_sets, system_font_files, system_glyph_sets, ttf_glyph_sets
 
 CELL = 64  # side of an atlas cell, pixels
@@ -28,7 +28,9 @@ MAX_INK = CELL - 12  # glyphs larger than this (either side) are shrunk to fit, 
 FIELD_SCALE = 16.0  # field units per cell pixel of distance
 SUPERSAMPLE = 4  # distance fields are computed at this multiple of the cell resolution
 ATLAS_VERSION = 3  # bump when the glyph sources, their filters or the field encoding change
-MAX_ATLAS_BYTES = 256 * 2**20  # bounds a saved atlas read from disk (the 212-style one is 19 MB)
+#: The arrays of a saved atlas: (dtype kinds, rank), as :func:`svhnx.data.npz.read_npz` checks them.
+ATLAS_ARRAYS = {"fields": ("u", 3), "labels": ("i", 1), "styles": ("i", 1), "ink": ("f", 2), "scales": ("f", 1),
+                "style_names": ("U", 1), "style_weights": ("f", 1)}
 
 SYSTEM_FONTS_ENV = "SVHNX_SYSTEM_FONTS"
 #: How often each glyph family is drawn (renormalised over the families present: a machine without
@@ -134,24 +136,16 @@ def save_atlas(atlas: GlyphAtlas, path: str | os.PathLike[str], *, compress: boo
 
 
 def read_atlas(path: str | os.PathLike[str]) -> GlyphAtlas:
-    """A saved atlas: one of :func:`load_atlas`'s cache files (``atlas-*.npz``), e.g. built on another
-    machine with its fonts, so that a run draws the same glyphs wherever it trains.
+    """A saved atlas: one of :func:`load_atlas`'s cache files (``atlas-*.npz``) or :func:`save_atlas`'s,
+    e.g. built on another machine with its fonts, so that a run draws the same glyphs wherever it trains.
 
-    The file is untrusted: at most :data:`MAX_ATLAS_BYTES`, read without pickles; a file that is not
-    an atlas raises ValueError, and the generator checks the arrays' shapes and values.
+    The file is untrusted (:func:`svhnx.data.npz.read_npz`: bounded, no pickles, each array's kind
+    and rank); a file that is not an atlas raises ValueError, and the generator checks the values.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such atlas file")
-    if path.stat().st_size > MAX_ATLAS_BYTES:
-        raise ValueError(f"{path}: {path.stat().st_size} bytes, more than an atlas may have ({MAX_ATLAS_BYTES})")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return GlyphAtlas(fields=z["fields"], labels=z["labels"], styles=z["styles"], ink=z["ink"], scales=z["scales"],
-                              style_names=tuple(str(name) for name in z["style_names"].tolist()),
-                              style_weights=z["style_weights"])
-    except (KeyError, OSError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path}: not a glyph atlas ({error})") from error
+    arrays = read_npz(path, ATLAS_ARRAYS)
+    return GlyphAtlas(fields=arrays["fields"], labels=arrays["labels"], styles=arrays["styles"], ink=arrays["ink"],
+                      scales=arrays["scales"], style_names=tuple(str(name) for name in arrays["style_names"].tolist()),
+                      style_weights=arrays["style_weights"])
 
 
 def load_atlas(mnist_root: str | os.PathLike[str] | None = None, *, cache_dir: str | os.PathLike[str] | None = None,
