@@ -51,7 +51,7 @@ class ShippedModel:
 SHIPPED: dict[str, ShippedModel] = {
     "recognizer": ShippedModel("recognizer.pt", "736e2939515d81156361a6499c5345f3c241bab459fad17d0ded24898d8c67c5",
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),
-    "localizer": ShippedModel("localizer.pt", "8579ab4bff7e647b24f278d57110aa99788706173cb157ba387e2d88792a0395",
+    "localizer": ShippedModel("localizer.pt", "7761a0c5cc2fe300bb836fcbf119d286405e0f460da0ffd5513d88ad373470a0",
                               ("unet",), "finds the number in a photo"),
     "digits": ShippedModel("digits.pt", "c43a28212dcba2e91e105393e6e00d10be73694d7f1ebfeb1a1262a21f462b69",
                            ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
