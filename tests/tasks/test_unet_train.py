@@ -103,6 +103,24 @@ def test_batches_mix_scenes_and_photo_views(data_root):
     assert kinds.tolist() == [0] * 16 + [1] * 8  # 16 scenes, then the 4 views of each of 2 photos
 
 
+def first_batches(task, count=3):
+    loader = iter(task.train_batches(5))
+    return [next(loader) for _ in range(count)]
+
+
+def test_loader_workers_make_the_same_batches_as_one_process(data_root, tmp_path):
+    one = first_batches(unet_task(data_root, *PHOTOS))
+    two = first_batches(unet_task(data_root, *PHOTOS, "--workers", "2"))
+    for a, b in zip(one, two, strict=True):
+        assert a.keys() == b.keys() and all(torch.equal(a[key], b[key]) for key in a)
+    with pytest.warns(UserWarning, match="missing"):
+        crops = preprocess_split(data_root / "svhn-sample" / "train", tmp_path / "train.h5", progress=False)
+    svhn = ["--svhn-crops", str(crops), "--val-fraction", "0.34"]
+    one, two = first_batches(unet_task(data_root, *svhn)), first_batches(unet_task(data_root, *svhn, "--workers", "2"))
+    assert all(torch.equal(a["images"], b["images"]) and torch.equal(a["masks"], b["masks"]) for a, b in zip(one, two, strict=True))
+    assert not torch.equal(one[0]["images"], one[1]["images"])
+
+
 def test_annotation_sets_how_the_scenes_digit_boxes_are_drawn(data_root):
     loose, ink = unet_task(data_root), unet_task(data_root, "--annotation", "0")
     assert (loose.realism.annotation, ink.realism.annotation) == (1.0, 0.0)

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import torch
 
-from svhnx.data.streams import Batch
+from svhnx.data.streams import Batch, BatchStream
 from svhnx.data.svhn_preprocess import load_crop_geometry
 from svhnx.ops import box_masks, crop_resize, pixel_windows, union_boxes
 from svhnx.ops.crop_rule import GROWTH
@@ -303,3 +303,20 @@ def read_svhn_views(path: str | os.PathLike[str], rows: np.ndarray) -> Localizer
     masks = box_masks(mapped, kept_counts, (VIEW_SIZE, VIEW_SIZE))
     lengths = np.minimum(kept_counts, 6).astype(np.int64)
     return LocalizerViews(crops.images, masks, visible_unions(mapped, kept_counts, VIEW_SIZE), lengths)
+
+
+class SvhnViewStream(BatchStream):
+    """Training batches of preprocessed SVHN views (:func:`read_svhn_views`): batch ``index`` takes
+    rows drawn by ``(seed, rank, index)``, with replacement when there are fewer views than a batch."""
+
+    def __init__(self, views: LocalizerViews, batch_size: int, *, seed: int, start: int = 0, rank: int | None = None) -> None:
+        super().__init__(batch_size, seed=seed, start=start, rank=rank)
+        if len(views.images) == 0:
+            raise ValueError("views: no training views")
+        self.views = views
+
+    def batch(self, index: int) -> Batch:
+        n = len(self.views.images)
+        rows = np.random.default_rng([self.seed, self.rank, index]).choice(n, size=self.batch_size, replace=n < self.batch_size)
+        return views_to_batch(LocalizerViews(*(np.ascontiguousarray(a[rows]) for a in
+                                               (self.views.images, self.views.masks, self.views.boxes, self.views.lengths))))

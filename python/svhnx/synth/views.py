@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, LocalizerViews, mixed_views, photo_views
+from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, SCENE, LocalizerViews, concat_views, mixed_views, photo_views, views_to_batch
+from svhnx.data.streams import Batch, BatchStream
 from svhnx.synth.dataset import stream_seed
 from svhnx.synth.generator import Realism, SceneGenerator
 from svhnx.synth.photos import PhotoGenerator
@@ -55,3 +56,27 @@ class PhotoViews:
     def views(self, first: int, count: int) -> LocalizerViews:
         photos = self.generator.photos(count, seed=self.generator_seed, first=first)
         return photo_views(photos, np.random.default_rng([self.seed, self.rank, first, PHOTO]), rounds=self.rounds)
+
+
+class SyntheticViewStream(BatchStream):
+    """The localizer's training batches of synthetic views: batch ``index`` holds the views of
+    scenes ``index * S ..`` (``S``: the batch less the photos' views) and of photos ``index * P ..``
+    (``P = photos_per_batch``; none without ``photos``), a pure function of the sources' ``(seed,
+    rank)`` and ``index``, so that DataLoader workers can share the stream out."""
+
+    def __init__(self, scenes: SceneViews, photos: PhotoViews | None, batch_size: int, photos_per_batch: int = 0, *,
+                 start: int = 0) -> None:
+        super().__init__(batch_size, seed=scenes.seed, start=start, rank=scenes.rank)
+        self.scenes, self.photos = scenes, photos
+        self.photo_count = photos_per_batch if photos is not None else 0
+        self.photo_views = self.photo_count * PHOTO_VIEWS * (photos.rounds if photos is not None else 0)
+        self.scene_count = batch_size - self.photo_views
+        if self.photo_count < 0 or self.scene_count < 0:
+            raise ValueError(f"photos_per_batch: {photos_per_batch} photos' views do not fit in a batch of {batch_size}")
+
+    def batch(self, index: int) -> Batch:
+        scenes = self.scenes.views(index * self.scene_count, self.scene_count)
+        if not self.photo_count:
+            return views_to_batch(scenes)
+        photos = self.photos.views(index * self.photo_count, self.photo_count)  # type: ignore[union-attr]
+        return views_to_batch(concat_views([scenes, photos]), np.repeat([SCENE, PHOTO], [self.scene_count, self.photo_views]))

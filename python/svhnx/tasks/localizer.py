@@ -31,8 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from svhnx.argtypes import fraction, non_negative_float, non_negative_int, positive_int
-from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, SCENE, VIEW_SIZE, LocalizerViews, concat_views, read_svhn_views, views_to_batch
-from svhnx.data.streams import Batch
+from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, SCENE, VIEW_SIZE, LocalizerViews, SvhnViewStream, concat_views, read_svhn_views, views_to_batch
+from svhnx.data.streams import Batch, BatchStream, stream_loader
 from svhnx.data.svhn_preprocess import count_crops, train_validation_split
 from svhnx.inference.localize import mask_to_boxes
 from svhnx.metrics.localization import LocalizerMetrics
@@ -41,7 +41,7 @@ from svhnx.models.unet import CPU_STEM, CPU_WIDTHS
 from svhnx.ops import box_masks
 from svhnx.synth.dataset import VALIDATION_STREAM
 from svhnx.synth.generator import Realism
-from svhnx.synth.views import PhotoViews, SceneViews
+from svhnx.synth.views import PhotoViews, SceneViews, SyntheticViewStream
 from svhnx.tasks.base import Task, register_task
 from svhnx.tasks.config import TrainConfig
 from svhnx.viz.localizer import plot_localizations
@@ -156,26 +156,14 @@ class LocalizerTask(Task):
         size = self.config.batch_size
         if self.config.svhn_crops is not None:
             views = read_svhn_views(self.config.svhn_crops, self._svhn_rows()[0])
-            return self._svhn_stream(views, start_step, rank)
-        per_photo = self.config.photo_views
-        photos = round(size * self.config.photo_fraction / per_photo)
-        scenes = SceneViews(self.config.data_root, self.config.seed, rank, self.config.whole_fraction, self.realism)
-        if not photos:
-            return (views_to_batch(scenes.views(step * size, size)) for step in _count_from(start_step))
-        photo_source = PhotoViews(self.config.data_root, self.config.seed, rank, per_photo)
-        count = size - photos * per_photo
-        return (
-            views_to_batch(concat_views([scenes.views(step * count, count), photo_source.views(step * photos, photos)]),
-                           np.repeat([SCENE, PHOTO], [count, photos * per_photo]))
-            for step in _count_from(start_step)
-        )
-
-    def _svhn_stream(self, views: LocalizerViews, start_step: int, rank: int) -> Iterator[Batch]:
-        size, n = self.config.batch_size, len(views.images)
-        for step in _count_from(start_step):
-            rows = np.random.default_rng([self.config.seed, rank, step]).choice(n, size=size, replace=n < size)
-            yield views_to_batch(LocalizerViews(*(np.ascontiguousarray(a[rows]) for a in
-                                                   (views.images, views.masks, views.boxes, views.lengths))))
+            stream: BatchStream = SvhnViewStream(views, size, seed=self.config.seed, start=start_step, rank=rank)
+        else:
+            per_photo = self.config.photo_views
+            photos = round(size * self.config.photo_fraction / per_photo)
+            scenes = SceneViews(self.config.data_root, self.config.seed, rank, self.config.whole_fraction, self.realism)
+            photo_source = PhotoViews(self.config.data_root, self.config.seed, rank, per_photo) if photos else None
+            stream = SyntheticViewStream(scenes, photo_source, size, photos, start=start_step)
+        return stream_loader(stream, self.config.workers, device)
 
     def predictions(self, output: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(predicted masks or probabilities N x 64 x 64, predicted boxes N x 4)`` of a batch's output."""
@@ -224,13 +212,6 @@ def _widths(text: str) -> tuple[int, ...]:
     if len(widths) < 2 or any(w <= 0 for w in widths):
         raise argparse.ArgumentTypeError(f"expected at least two positive channel counts, got {text!r}")
     return widths
-
-
-def _count_from(start: int) -> Iterator[int]:
-    step = start
-    while True:
-        yield step
-        step += 1
 
 
 @register_task
