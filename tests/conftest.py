@@ -40,3 +40,22 @@ def data_root() -> Path:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def ttf_atlas(data_root: Path, session_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved glyph atlas (``--atlas``) of matplotlib's faces alone, the first styles the default
+    atlas builds: one a generator can only have drawn from that file."""
+    from svhnx.synth import SceneGenerator
+    from svhnx.synth.atlas import GlyphAtlas, save_atlas
+    from svhnx.synth.glyphs import TTF_FACES
+
+    atlas = SceneGenerator.from_data(data_root, handwriting=False, cache_dir=session_cache).atlas
+    ttf = len(TTF_FACES)
+    assert atlas.style_names[:ttf] == tuple(f"ttf:{face}" for face in TTF_FACES) and len(atlas.style_names) > ttf
+    kept = atlas.styles < ttf
+    path = tmp_path_factory.mktemp("atlas") / "ttf-atlas.npz"
+    save_atlas(GlyphAtlas(fields=atlas.fields[kept], labels=atlas.labels[kept], styles=atlas.styles[kept], ink=atlas.ink[kept],
+                          scales=atlas.scales[kept], style_names=atlas.style_names[:ttf], style_weights=atlas.style_weights[:ttf]),
+               path)
+    return path

@@ -117,20 +117,12 @@ def test_synth_task_trains_and_is_evaluated_on_real_svhn(data_root: Path, tmp_pa
     assert (tmp_path / "evaluation.png").is_file()
 
 
-def test_synth_task_draws_a_saved_atlas_and_refuses_a_missing_one(data_root: Path, tmp_path: Path, generator: SceneGenerator,
+def test_synth_task_draws_a_saved_atlas_and_refuses_a_missing_one(data_root: Path, tmp_path: Path, ttf_atlas: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     flags = ["synth", "--steps", "1", "--batch-size", "4", "--eval-every", "1", "--val-size", "4", "--width", "0.25",
              "--dense", "16", "--data-root", str(data_root), "--no-progress"]
     with pytest.raises(SystemExit):
         cli.main([*flags, "--atlas", str(tmp_path / "missing.npz"), "--out", str(tmp_path / "refused")])
     assert "--atlas missing.npz" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
-    # An atlas of matplotlib's faces alone (the first styles built), as if saved on another machine.
-    atlas = generator.atlas
-    ttf = sum(name.startswith("ttf:") for name in atlas.style_names)
-    assert atlas.style_names[:ttf] == tuple(f"ttf:{face}" for face in TTF_FACES)
-    kept = atlas.styles < ttf
-    np.savez(tmp_path / "atlas.npz", fields=atlas.fields[kept], labels=atlas.labels[kept], styles=atlas.styles[kept],
-             ink=atlas.ink[kept], scales=atlas.scales[kept], style_names=np.asarray(atlas.style_names[:ttf]),
-             style_weights=atlas.style_weights[:ttf])
-    assert cli.main([*flags, "--atlas", str(tmp_path / "atlas.npz"), "--out", str(tmp_path / "run")]) == 0
-    assert load_run(tmp_path / "run", device="cpu").task.generator.num_styles == ttf
+    assert cli.main([*flags, "--atlas", str(ttf_atlas), "--out", str(tmp_path / "run")]) == 0
+    assert load_run(tmp_path / "run", device="cpu").task.generator.num_styles == len(TTF_FACES)

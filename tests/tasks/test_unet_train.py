@@ -8,6 +8,8 @@ from svhnx.data.svhn_preprocess import preprocess_split
 from svhnx.inference.backends import load_model
 from svhnx.inference.reader import Reader
 from svhnx.models.unet import UNet
+from svhnx.synth.glyphs import TTF_FACES
+from svhnx.synth.views import PhotoViews, SceneViews
 from svhnx.tasks.localizer import UnetTask
 from svhnx.train import cli
 from svhnx.train.run_dir import read_metrics
@@ -135,3 +137,16 @@ def test_flag_errors(data_root, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["unet", "--data-root", str(data_root), "--out", str(tmp_path / "y"), "--photo-views", "6", *TINY])
     assert "--photo-views" in capsys.readouterr().err
+
+
+def test_a_saved_atlas_is_what_scenes_and_photos_draw_from(data_root, tmp_path, ttf_atlas, capsys):
+    scenes = SceneViews(data_root, 0, 0, 0.5, atlas=ttf_atlas)
+    photos = PhotoViews(data_root, 0, 0, atlas=ttf_atlas)
+    assert scenes.generator.num_styles == len(photos.generator.atlas.style_names) == len(TTF_FACES)
+    out = tmp_path / "run"
+    flags = ["unet", "--data-root", str(data_root), "--out", str(out), *TINY, *NARROW, *PHOTOS]
+    with pytest.raises(SystemExit):
+        cli.main([*flags, "--atlas", str(tmp_path / "missing.npz")])
+    assert "--atlas" in capsys.readouterr().err and not out.exists()
+    assert cli.main([*flags, "--atlas", str(ttf_atlas)]) == 0
+    assert read_metrics(out / "metrics.csv")

@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import cv2
 import matplotlib
@@ -26,7 +27,7 @@ import numpy as np
 from matplotlib.ft2font import FT2Font
 
 from svhnx.data.download import default_root
-from svhnx.synth.atlas import DIGIT_HEIGHT, FIELD_SCALE, GlyphAtlas, load_atlas
+from svhnx.synth.atlas import DIGIT_HEIGHT, FIELD_SCALE, GlyphAtlas, load_atlas, read_atlas
 from svhnx.synth.glyphs import CLUTTER_LABEL, TTF_FACES
 
 SIDES = (600, 2000)  # long side of a photo, pixels
@@ -121,8 +122,12 @@ class PhotoGenerator:
         return (_rebuild, (self.atlas, self.number_fraction, self.sides))
 
     @classmethod
-    def from_data(cls, root: str | os.PathLike[str] | None = None, **options: float) -> PhotoGenerator:
-        """A generator with the default atlas (MNIST handwriting too when ``root/mnist`` has it)."""
+    def from_data(cls, root: str | os.PathLike[str] | None = None, *, atlas: str | os.PathLike[str] | None = None,
+                  **options: Any) -> PhotoGenerator:
+        """A generator with the default atlas (MNIST handwriting too when ``root/mnist`` has it), or
+        the saved one ``atlas`` (:func:`svhnx.synth.atlas.read_atlas`)."""
+        if atlas is not None:
+            return cls(read_atlas(atlas), **options)
         mnist = (Path(root) if root is not None else default_root()) / "mnist"
         has_mnist = mnist.is_dir() and any(mnist.glob("train*-images-idx3-ubyte.gz"))
         return cls(load_atlas(mnist if has_mnist else None), **options)

@@ -20,10 +20,12 @@ class SceneViews:
     """Views of synthetic scenes (:func:`svhnx.data.localizer_views.mixed_views`): scenes
     ``first ..`` of the stream of ``(seed, rank)``, their views drawn from ``(seed, rank, first)``.
     Every pair is its own stream; validation is the pair ``(val_seed, VALIDATION_STREAM)``.
-    ``realism``: the generator's (default: all of it, annotator-loose digit boxes included)."""
+    ``realism``: the generator's (default: all of it, annotator-loose digit boxes included);
+    ``atlas``: a saved glyph atlas to draw from (default: this machine's fonts)."""
 
-    def __init__(self, root: Path | None, seed: int, rank: int, whole_fraction: float, realism: Realism | None = None) -> None:
-        self.generator = SceneGenerator.from_data(root, realism=realism)
+    def __init__(self, root: Path | None, seed: int, rank: int, whole_fraction: float, realism: Realism | None = None, *,
+                 atlas: Path | None = None) -> None:
+        self.generator = SceneGenerator.from_data(root, realism=realism, atlas=atlas)
         self.seed = seed
         self.rank = rank
         self.generator_seed = stream_seed(seed, rank)
@@ -42,12 +44,12 @@ class PhotoViews:
     ``views_per_photo`` of each, a multiple of 4): photos ``first ..`` of the stream of ``(seed,
     rank)``, views drawn from ``(seed, rank, first)``. Photos are drawn with long sides in
     :data:`TRAIN_PHOTO_SIDES`: every view is shrunk to 64 pixels anyway, and smaller photos are
-    quicker to draw."""
+    quicker to draw. ``atlas``: as :class:`SceneViews`'."""
 
-    def __init__(self, root: Path | None, seed: int, rank: int, views_per_photo: int = PHOTO_VIEWS) -> None:
+    def __init__(self, root: Path | None, seed: int, rank: int, views_per_photo: int = PHOTO_VIEWS, *, atlas: Path | None = None) -> None:
         if views_per_photo % PHOTO_VIEWS:
             raise ValueError(f"views_per_photo: expected a multiple of {PHOTO_VIEWS}, got {views_per_photo}")
-        self.generator = PhotoGenerator.from_data(root, sides=TRAIN_PHOTO_SIDES)
+        self.generator = PhotoGenerator.from_data(root, atlas=atlas, sides=TRAIN_PHOTO_SIDES)
         self.seed = seed
         self.rank = rank
         self.generator_seed = stream_seed(seed, rank)

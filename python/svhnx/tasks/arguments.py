@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from svhnx.argtypes import fraction, non_negative_float, non_negative_int, positive_float, positive_int
-from svhnx.tasks.config import SvhnSource, TrainConfig
+from svhnx.tasks.config import GlyphSource, SvhnSource, TrainConfig
 
 
 def add_shared_arguments(parser: argparse.ArgumentParser, models: Sequence[str]) -> None:
@@ -68,6 +68,19 @@ def add_recognizer_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--dense", type=positive_int,
                        help="units of each dense layer (default: the model's own, 3072 for svhn-goodfellow, 512 for svhn-resnet)")
     group.add_argument("--dropout", type=fraction, help="dropout rate after every block and dense layer (default: %(default)s)")
+
+
+def add_atlas_argument(group: argparse._ArgumentGroup) -> None:
+    """``--atlas FILE.npz``: the saved glyph atlas the scene generator draws from (``atlas`` of the config)."""
+    group.add_argument("--atlas", type=Path, metavar="FILE.npz",
+                       help="draw the glyphs of this saved atlas (python -m svhnx.synth atlas, or a cached atlas-*.npz, e.g. "
+                            "from a machine with more fonts) instead of this machine's fonts and handwriting (default: none)")
+
+
+def check_atlas(config: GlyphSource, parser: argparse.ArgumentParser) -> None:
+    """``--atlas``, when given, must be a file (its content is checked when the generator is built)."""
+    if config.atlas is not None and not Path(config.atlas).is_file():
+        parser.error(f"--atlas {config.atlas}: no such file")
 
 
 def add_svhn_source_arguments(group: argparse._ArgumentGroup, splits: str) -> None:

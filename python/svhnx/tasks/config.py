@@ -95,10 +95,16 @@ class SvhnSource:
 
 
 @dataclass
-class Typefaces:
+class GlyphSource:
+    """A saved glyph atlas for the scene generator to draw from (``--atlas``) instead of this machine's fonts."""
+
+    atlas: Path | None = None
+
+
+@dataclass
+class Typefaces(GlyphSource):
     """Which glyph families the scene generator draws (``--handwriting --system-fonts``), or a saved
     atlas of them (``--atlas``)."""
 
     handwriting: bool = True
     system_fonts: bool | None = None  # None: on unless $SVHNX_SYSTEM_FONTS is 0
-    atlas: Path | None = None

@@ -42,8 +42,9 @@ from svhnx.ops import box_masks
 from svhnx.synth.dataset import VALIDATION_STREAM
 from svhnx.synth.generator import Realism
 from svhnx.synth.views import PhotoViews, SceneViews, SyntheticViewStream
+from svhnx.tasks.arguments import add_atlas_argument, check_atlas
 from svhnx.tasks.base import Task, register_task
-from svhnx.tasks.config import TrainConfig
+from svhnx.tasks.config import GlyphSource, TrainConfig
 from svhnx.viz.localizer import plot_localizations
 
 VIEWS_PER_EPOCH = 26_722  # as many as the SVHN training images (80% of train): what --epochs 1 means
@@ -73,7 +74,7 @@ def boxreg_predictions(output: Any) -> tuple[np.ndarray, np.ndarray]:
 
 # -- tasks -------------------------------------------------------------------------------------
 @dataclass
-class LocalizerConfig(TrainConfig):
+class LocalizerConfig(GlyphSource, TrainConfig):
     """The settings of both localizer tasks (``boxreg``'s)."""
 
     model: str = "boxreg"
@@ -132,6 +133,7 @@ class LocalizerTask(Task):
                            help=f"synthetic validation photos, {PHOTO_VIEWS} views each (default: %(default)s)")
         group.add_argument("--val-seed", type=non_negative_int,
                            help="seed of the synthetic validation scenes, a stream no training rank draws from (default: %(default)s)")
+        add_atlas_argument(group)
 
     @classmethod
     def add_model_arguments(cls, group: argparse._ArgumentGroup) -> None:
@@ -143,6 +145,7 @@ class LocalizerTask(Task):
             parser.error("--val-fraction: expected a fraction in (0, 1) with --svhn-crops")
         if config.photo_views % PHOTO_VIEWS:
             parser.error(f"--photo-views: expected a multiple of {PHOTO_VIEWS}, got {config.photo_views}")
+        check_atlas(config, parser)
 
     @property
     def realism(self) -> Realism:
@@ -160,8 +163,9 @@ class LocalizerTask(Task):
         else:
             per_photo = self.config.photo_views
             photos = round(size * self.config.photo_fraction / per_photo)
-            scenes = SceneViews(self.config.data_root, self.config.seed, rank, self.config.whole_fraction, self.realism)
-            photo_source = PhotoViews(self.config.data_root, self.config.seed, rank, per_photo) if photos else None
+            scenes = SceneViews(self.config.data_root, self.config.seed, rank, self.config.whole_fraction, self.realism,
+                                atlas=self.config.atlas)
+            photo_source = PhotoViews(self.config.data_root, self.config.seed, rank, per_photo, atlas=self.config.atlas) if photos else None
             stream = SyntheticViewStream(scenes, photo_source, size, photos, start=start_step)
         return stream_loader(stream, self.config.workers, device)
 
@@ -196,10 +200,10 @@ class LocalizerTask(Task):
             rows = self._svhn_rows()[1]
             views = read_svhn_views(self.config.svhn_crops, rows[:size])
             return views, np.full(len(views.images), SCENE)
-        scenes = SceneViews(self.config.data_root, seed, VALIDATION_STREAM, self.config.whole_fraction, self.realism)
+        scenes = SceneViews(self.config.data_root, seed, VALIDATION_STREAM, self.config.whole_fraction, self.realism, atlas=self.config.atlas)
         parts = [scenes.views(a, min(SCENE_CHUNK, size - a)) for a in range(0, size, SCENE_CHUNK)]
         if self.config.val_photos:
-            parts.append(PhotoViews(self.config.data_root, seed, VALIDATION_STREAM).views(0, self.config.val_photos))
+            parts.append(PhotoViews(self.config.data_root, seed, VALIDATION_STREAM, atlas=self.config.atlas).views(0, self.config.val_photos))
         views = concat_views(parts)
         return views, np.repeat([SCENE, PHOTO], [size, len(views.images) - size])
 

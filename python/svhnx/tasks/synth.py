@@ -24,7 +24,7 @@ from svhnx.synth import SceneGenerator
 from svhnx.synth.arguments import add_realism_arguments, realism_from_args
 from svhnx.synth.dataset import SynthCropStream, load_negatives
 from svhnx.synth.dataset import validation_batches as synthetic_validation_batches
-from svhnx.tasks.arguments import add_recognizer_arguments, add_svhn_source_arguments, check_svhn_source
+from svhnx.tasks.arguments import add_atlas_argument, add_recognizer_arguments, add_svhn_source_arguments, check_atlas, check_svhn_source
 from svhnx.tasks.base import register_task
 from svhnx.tasks.config import Typefaces
 from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnRecognizerConfig, SvhnTask
@@ -37,15 +37,7 @@ def add_typeface_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--system-fonts", action=argparse.BooleanOptionalAction,
                        help="the fonts installed on the system among the typefaces, e.g. Debian's fonts-* packages "
                             "(default: on, unless $SVHNX_SYSTEM_FONTS is 0)")
-    group.add_argument("--atlas", type=Path, metavar="FILE.npz",
-                       help="draw the glyphs of this saved atlas (a cached atlas-*.npz from $SVHNX_CACHE, e.g. built on a "
-                            "machine with more fonts) instead of this machine's fonts and handwriting (default: none)")
-
-
-def check_atlas(config: Typefaces, parser: argparse.ArgumentParser) -> None:
-    """``--atlas``, when given, must be a file (its content is checked when the generator is built)."""
-    if config.atlas is not None and not Path(config.atlas).is_file():
-        parser.error(f"--atlas {config.atlas}: no such file")
+    add_atlas_argument(group)
 
 
 @dataclass

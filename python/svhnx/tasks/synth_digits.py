@@ -22,9 +22,10 @@ from svhnx.data.streams import Batch, stream_loader
 from svhnx.metrics.base import MetricAccumulator
 from svhnx.synth import SceneGenerator
 from svhnx.synth.digits import SynthDigitStream, validation_digits
+from svhnx.tasks.arguments import check_atlas
 from svhnx.tasks.base import Task, register_task
 from svhnx.tasks.config import TrainConfig, Typefaces
-from svhnx.tasks.synth import add_typeface_arguments, check_atlas
+from svhnx.tasks.synth import add_typeface_arguments
 
 EVAL_BATCH = 512
 
