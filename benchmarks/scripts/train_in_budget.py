@@ -17,23 +17,22 @@ Writes ``RUN/budget.json``: the probe's speed, the steps chosen, and the main ru
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-DEFAULT_BATCH = 128  # svhnx.train's default --batch-size
+from svhnx.train.cli import parse_config
+from svhnx.train.run_dir import read_metrics
 
 
-def last_row(run: Path) -> dict[str, float]:
-    """The last row of a run's ``metrics.csv``, as numbers."""
-    with open(run / "metrics.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+def steady_speed(run: Path) -> float:
+    """Images/s between a run's last two evaluations (its last ``metrics.csv`` row)."""
+    rows = read_metrics(run / "metrics.csv")
     if not rows:
         raise SystemExit(f"{run}/metrics.csv: no evaluation row")
-    return {k: float(v) for k, v in rows[-1].items() if v not in ("", None)}
+    return rows[-1]["images_per_s"]
 
 
 def train(task_args: list[str], out: Path, steps: int, eval_every: int, extra: list[str] = ()) -> float:
@@ -60,13 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     args, task_args = parser.parse_args(argv[:split]), argv[split + 1 :]
     if not task_args or any(flag in task_args for flag in ("--steps", "--eval-every", "--out", "--resume")):
         parser.error("give the task and its flags after --, without --steps, --eval-every, --out or --resume")
-    batch = argparse.ArgumentParser(add_help=False)
-    batch.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
-    batch_size = batch.parse_known_args(task_args)[0].batch_size
+    batch_size = parse_config(task_args)[1].batch_size  # the task's own default when not given
 
     probe_dir = args.out.with_name(args.out.name + "-probe")
     probe_wall = train(task_args, probe_dir, args.probe_steps, args.probe_steps // 2, ["--val-size", "256"])
-    speed = last_row(probe_dir)["images_per_s"]
+    speed = steady_speed(probe_dir)
     left = args.seconds - (time.perf_counter() - start) - args.margin
     steps = int(speed * left / batch_size) // args.evals * args.evals
     if steps < args.evals:

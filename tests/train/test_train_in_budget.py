@@ -30,3 +30,4 @@ def test_the_run_fits_its_steps_to_the_measured_speed(data_root: Path, tmp_path:
     rows = read_metrics(run / "metrics.csv")
     assert [int(r["step"]) for r in rows] == [record["steps"] // 2, record["steps"]]
     assert len(read_metrics(tmp_path / "run-probe" / "metrics.csv")) == 2
+
