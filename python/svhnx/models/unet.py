@@ -143,3 +143,13 @@ class UNet(nn.Module):
         if self.length_head is not None:
             out["length"] = self.length_head(bottleneck)
         return out
+
+
+def skip_input_parts(narrow: Sequence[int], wide: Sequence[int]) -> dict[str, list[tuple[int, int]]]:
+    """What :func:`svhnx.models.grow.widen_state` needs to widen a U-Net from level widths
+    ``narrow`` to ``wide``: each up block's first convolution reads the upsampled map, then the
+    skip connection, both as wide as the block's level."""
+    if len(narrow) != len(wide):
+        raise ValueError(f"widths: a U-Net keeps its depth when widened, got {tuple(narrow)} and {tuple(wide)}")
+    levels = len(narrow) - 1
+    return {f"up.{i}.conv.0.weight": [(narrow[levels - 1 - i], wide[levels - 1 - i])] * 2 for i in range(levels)}
