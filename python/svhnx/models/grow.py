@@ -61,7 +61,8 @@ def widen(trained: nn.Module, wider: nn.Module, example: torch.Tensor, *, input_
     input was not named in ``input_parts``."""
     state = widen_state({k: v.float() if v.is_floating_point() else v for k, v in trained.state_dict().items()}, wider, input_parts=input_parts)
     wider.load_state_dict(state)
-    trained.eval(), wider.eval()
+    trained.eval()
+    wider.eval()
     with torch.no_grad():
         before, after = trained(example), wider(example)
     for key in before:
