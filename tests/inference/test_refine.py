@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from svhnx.inference.localize import Candidate, refine, square_windows, window_views
+from svhnx.inference.localize import Candidate, clip_box, refine, square_windows, window_views
 
 
 class BrightIsNumber(torch.nn.Module):
@@ -74,3 +74,14 @@ def test_reader_looks_closely_at_twice_the_candidates_it_reads():
     assert len(plain.first_pass(image)) == 2 and plain.close_look(image, first) == (first, None)
     with pytest.raises(ValueError, match="close_looks"):
         Reader(BrightIsNumber(), torch.nn.Identity(), close_looks=0)
+
+
+def test_a_close_look_past_the_photo_edge_keeps_the_box_inside_the_photo():
+    strip = np.full((100, 600, 3), 30, np.uint8)
+    strip[90:] = 230  # bright along the bottom edge: the window's repeated edge below the photo is bright too
+    for passes in (1, 2):
+        [found] = refine(BrightIsNumber(), strip, [Candidate((0.0, 80.0, 600.0, 20.0), 0.6)], precision="float32", passes=passes)
+        left, top, width, height = found.candidate.box
+        assert left >= 0 and top >= 0 and left + width <= 600 and top + height <= 100
+    assert clip_box((-5.0, 90.0, 20.0, 30.0), 100, 600) == (0.0, 90.0, 15.0, 10.0)
+    assert clip_box((700.0, 0.0, 10.0, 10.0), 100, 600) is None

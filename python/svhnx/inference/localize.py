@@ -238,6 +238,16 @@ def localize(
     return out
 
 
+def clip_box(box: Sequence[float], height: int, width: int) -> tuple[float, float, float, float] | None:
+    """The part of ``box`` (``left, top, width, height``) inside a ``height x width`` photo, or
+    ``None`` when nothing of it is."""
+    left, top = max(box[0], 0.0), max(box[1], 0.0)
+    right, bottom = min(box[0] + box[2], float(width)), min(box[1] + box[3], float(height))
+    if right <= left or bottom <= top:
+        return None
+    return (left, top, right - left, bottom - top)
+
+
 def square_windows(boxes: np.ndarray, height: int, width: int, context: float = REFINE_CONTEXT) -> np.ndarray:
     """Square windows ``float64 N x 4`` centred on ``boxes`` (``N x 4``), their side ``context``
     times each box's larger side (at least 16 pixels), moved inside the photo where they fit."""
@@ -315,6 +325,7 @@ def _look_closely(
             continue
         left, top, width, height = found[0].box
         scale = window[2] / p.shape[1]
-        box = (window[0] + left * scale, window[1] + top * scale, width * scale, height * scale)
-        refined.append(Refined(Candidate(box, found[0].score), length))
+        box = clip_box((window[0] + left * scale, window[1] + top * scale, width * scale, height * scale), *image.shape[:2])
+        if box is not None:  # a window larger than the photo shows its edges repeated, where the mask may fire
+            refined.append(Refined(Candidate(box, found[0].score), length))
     return sorted(refined, key=lambda r: -r.candidate.score)
