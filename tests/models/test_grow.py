@@ -58,6 +58,14 @@ def test_a_widened_recognizer_reads_the_same_and_its_new_channels_learn() -> Non
     assert torch.count_nonzero(reads_new) > 0
 
 
+def test_a_widened_digit_classifier_gives_the_same_logits() -> None:
+    example = torch.randint(0, 256, (3, 32, 32, 3), dtype=torch.uint8)
+    narrow = trained_like(create_model("digit-resnet", width=0.5))
+    wide = widen(narrow, create_model("digit-resnet", width=1.0), example)
+    with torch.no_grad():
+        torch.testing.assert_close(wide(example), narrow(example), atol=1e-5, rtol=1e-5)
+
+
 def test_a_narrower_or_different_model_is_refused() -> None:
     narrow = create_model("unet", widths=[4, 6, 8], stem=2)
     with pytest.raises(ValueError, match="not at least as wide"):

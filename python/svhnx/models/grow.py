@@ -65,6 +65,8 @@ def widen(trained: nn.Module, wider: nn.Module, example: torch.Tensor, *, input_
     wider.eval()
     with torch.no_grad():
         before, after = trained(example), wider(example)
+    if isinstance(before, torch.Tensor):  # a classifier's logits rather than a dict of outputs
+        before, after = {"output": before}, {"output": after}
     for key in before:
         gap = float((before[key].float() - after[key].float()).abs().max())
         if gap > 1e-4 * (1 + float(before[key].abs().max())):
