@@ -22,6 +22,7 @@ from svhnx import pretrained
 from svhnx.models import create_model, model_kwargs
 from svhnx.models.grow import widen
 from svhnx.models.unet import skip_input_parts
+from svhnx.tasks.localizer import parse_widths
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("source", help="a shipped model's name (recognizer, localizer, digits) or a weights file")
     parser.add_argument("out", type=Path, help="the wider model's weights file")
     parser.add_argument("--width", type=float, help="svhn-resnet / digit-resnet: the new channel multiplier")
-    parser.add_argument("--widths", type=lambda text: [int(w) for w in text.split(",")], help="unet: the new level widths, comma-separated")
+    parser.add_argument("--widths", type=parse_widths, help="unet: the new level widths, comma-separated")
     parser.add_argument("--seed", type=int, default=0, help="seed of the new channels' weights (default: %(default)s)")
     args = parser.parse_args(argv)
     if (args.width is None) == (args.widths is None):

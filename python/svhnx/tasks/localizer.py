@@ -208,7 +208,8 @@ class LocalizerTask(Task):
         return views, np.repeat([SCENE, PHOTO], [size, len(views.images) - size])
 
 
-def _widths(text: str) -> tuple[int, ...]:
+def parse_widths(text: str) -> tuple[int, ...]:
+    """``--widths``: comma-separated channel counts of the U-Net levels, at least two, all positive."""
     try:
         widths = tuple(int(w) for w in text.split(","))
     except ValueError:
@@ -226,7 +227,7 @@ class UnetTask(LocalizerTask):
 
     @classmethod
     def add_model_arguments(cls, group: argparse._ArgumentGroup) -> None:
-        group.add_argument("--widths", type=_widths,
+        group.add_argument("--widths", type=parse_widths,
                            help=f"channels of the U-Net levels, comma-separated (default: {','.join(map(str, CPU_WIDTHS))}, sized "
                                 "for a CPU; the study's, at half the original's widths: 32,64,128,256,512)")
         group.add_argument("--stem", type=positive_int,
