@@ -50,3 +50,14 @@ def test_shipped_reader_reports_no_number_on_house_fronts_without_one(data_root)
     # The localizer confirms some words as candidates; the recognizer must read them as "no digits" or unsure.
     assert [r.number for r in readings if r.number is not None] == []
     assert any(r.rejected == "no-digits" for r in readings)
+
+
+def test_shipped_reader_reads_the_smallest_sample_photo(data_root):
+    from svhnx.image_file import load_image
+    from svhnx.inference.reader import Reader
+
+    torch.set_num_threads(1)
+    reader = Reader(pretrained.load("localizer"), pretrained.load("recognizer"), precision="float32")
+    photo = load_image(data_root / "svhn-sample" / "train" / "3.png")
+    assert photo.shape[:2] == (23, 52)  # seen at 28 x 64, padded to the localizer's 64 x 64 training views
+    assert reader.read(photo).number == "25"

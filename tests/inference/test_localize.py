@@ -36,6 +36,17 @@ def test_pad_to_multiple_repeats_the_edges():
     assert pad_to_multiple(np.zeros((32, 48, 1), np.uint8)).shape == (32, 48, 1)
 
 
+def test_pad_to_multiple_pads_small_images_to_the_least_side():
+    image = np.arange(20 * 70 * 3, dtype=np.uint8).reshape(20, 70, 3)
+    padded = pad_to_multiple(image, 16, min_side=64)
+    assert padded.shape == (64, 80, 3)
+    np.testing.assert_array_equal(padded[:20, :70], image)
+    np.testing.assert_array_equal(padded[63, 5], image[19, 5])
+    assert pad_to_multiple(np.zeros((96, 128, 3), np.uint8), 32, min_side=64).shape == (96, 128, 3)
+    with pytest.raises(ValueError, match="min_side"):
+        pad_to_multiple(image, 16, min_side=-1)
+
+
 def test_as_rgb_accepts_grey_rgb_and_rgba():
     grey = np.full((4, 5), 7, np.uint8)
     assert as_rgb(grey).shape == (4, 5, 3) and (as_rgb(grey) == 7).all()

@@ -31,6 +31,10 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 #: :func:`refine` looks at a candidate through a square window this many times its larger side.
 REFINE_CONTEXT = 2.0
 REFINE_SIZE = 64  # side of the close-up views, pixels (the localizer's training views)
+#: Each scale is padded to at least this many pixels a side: the localizer trained on 64 x 64 views,
+#: a small photo placed in them with its edges repeated, and finds nothing in a smaller input
+#: (a 31 x 101 photo, shrunk to 20 x 64 and padded only to 32 x 64, gave no candidate).
+MIN_INPUT_SIDE = 64
 #: Close looks per candidate: each looks through a window around the box the one before found, so a
 #: loose first-pass box, seen small in its first window, is seen larger and tightened again in the
 #: second (README, *Two close looks*).
@@ -73,13 +77,19 @@ def as_rgb(image: np.ndarray, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(image[:, :, :3])
 
 
-def pad_to_multiple(image: np.ndarray, multiple: int = MULTIPLE) -> np.ndarray:
+def pad_to_multiple(image: np.ndarray, multiple: int = MULTIPLE, min_side: int = 0) -> np.ndarray:
     """Pad an ``H x W x C`` image at the bottom and right, repeating the edge pixels, so both
-    sides are multiples of ``multiple`` (what a fully convolutional U-Net needs)."""
+    sides are multiples of ``multiple`` (what a fully convolutional U-Net needs) and at least
+    ``min_side`` pixels."""
     if multiple <= 0:
         raise ValueError(f"multiple: expected a positive size, got {multiple}")
+    if min_side < 0:
+        raise ValueError(f"min_side: expected a size of at least 0, got {min_side}")
     height, width = image.shape[:2]
-    bottom, right = -height % multiple, -width % multiple
+    bottom = max(height, min_side) - height
+    right = max(width, min_side) - width
+    bottom += -(height + bottom) % multiple
+    right += -(width + right) % multiple
     if not bottom and not right:
         return image
     padded = cv2.copyMakeBorder(image, 0, bottom, 0, right, cv2.BORDER_REPLICATE)
@@ -134,7 +144,8 @@ def probability_map(
     """The localizer's number probability for the photo, fused over ``scales`` by the per-pixel
     maximum, at the resolution of the largest scale used (``float32``, aspect of the photo),
     computed in ``precision`` (one of :data:`PRECISIONS`). The photo is shrunk once, to the
-    largest scale; the smaller scales are shrunk from that (cheaper than from a large photo)."""
+    largest scale; the smaller scales are shrunk from that (cheaper than from a large photo). Each
+    is padded to at least :data:`MIN_INPUT_SIDE` a side, as the localizer's training views were."""
     image = as_rgb(image)
     sizes = scale_sizes(*image.shape[:2], scales)
     precision = resolve_precision(precision)
@@ -144,7 +155,7 @@ def probability_map(
     fused = np.zeros((work_h, work_w), dtype=np.float32)
     for h, w in sizes:
         resized = largest if (h, w) == (work_h, work_w) else cv2.resize(largest, (w, h), interpolation=cv2.INTER_AREA)
-        batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized, multiple)[None]))
+        batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized, multiple, MIN_INPUT_SIDE)[None]))
         prob = torch.sigmoid(run_localizer(model, batch, precision)["mask"])[0, 0, :h, :w].numpy()
         if (h, w) != (work_h, work_w):
             prob = cv2.resize(prob, (work_w, work_h), interpolation=cv2.INTER_LINEAR)
