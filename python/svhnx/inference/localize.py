@@ -31,9 +31,11 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 #: :func:`refine` looks at a candidate through a square window this many times its larger side.
 REFINE_CONTEXT = 2.0
 REFINE_SIZE = 64  # side of the close-up views, pixels (the localizer's training views)
-#: Each scale is padded to at least this many pixels a side: the localizer trained on 64 x 64 views,
-#: a small photo placed in them with its edges repeated, and finds nothing in a smaller input
-#: (a 31 x 101 photo, shrunk to 20 x 64 and padded only to 32 x 64, gave no candidate).
+#: A photo looked at once (smaller than the second scale) is padded to at least this many pixels a
+#: side: the localizer trained on 64 x 64 views, a small photo placed in them with its edges repeated,
+#: and finds nothing in a smaller input (a 31 x 101 photo, shrunk to 20 x 64 and padded only to
+#: 32 x 64, gave no candidate). With several scales the finer ones find what the 64 px one misses,
+#: and padding that one cost right readings on large photos (README, *Small photos*).
 MIN_INPUT_SIDE = 64
 #: Close looks per candidate: each looks through a window around the box the one before found, so a
 #: loose first-pass box, seen small in its first window, is seen larger and tightened again in the
@@ -144,18 +146,19 @@ def probability_map(
     """The localizer's number probability for the photo, fused over ``scales`` by the per-pixel
     maximum, at the resolution of the largest scale used (``float32``, aspect of the photo),
     computed in ``precision`` (one of :data:`PRECISIONS`). The photo is shrunk once, to the
-    largest scale; the smaller scales are shrunk from that (cheaper than from a large photo). Each
-    is padded to at least :data:`MIN_INPUT_SIDE` a side, as the localizer's training views were."""
+    largest scale; the smaller scales are shrunk from that (cheaper than from a large photo). A photo
+    looked at once is padded to at least :data:`MIN_INPUT_SIDE` a side, as the training views were."""
     image = as_rgb(image)
     sizes = scale_sizes(*image.shape[:2], scales)
     precision = resolve_precision(precision)
     multiple = int(getattr(model, "multiple", UNKNOWN_MULTIPLE))
     work_h, work_w = sizes[-1]
     largest = cv2.resize(image, (work_w, work_h), interpolation=cv2.INTER_AREA)
+    min_side = MIN_INPUT_SIDE if len(sizes) == 1 else 0
     fused = np.zeros((work_h, work_w), dtype=np.float32)
     for h, w in sizes:
         resized = largest if (h, w) == (work_h, work_w) else cv2.resize(largest, (w, h), interpolation=cv2.INTER_AREA)
-        batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized, multiple, MIN_INPUT_SIDE)[None]))
+        batch = torch.from_numpy(np.ascontiguousarray(pad_to_multiple(resized, multiple, min_side)[None]))
         prob = torch.sigmoid(run_localizer(model, batch, precision)["mask"])[0, 0, :h, :w].numpy()
         if (h, w) != (work_h, work_w):
             prob = cv2.resize(prob, (work_w, work_h), interpolation=cv2.INTER_LINEAR)
