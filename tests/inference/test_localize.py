@@ -114,6 +114,26 @@ def test_probability_map_fuses_scales_by_maximum():
     assert fused[100:105, 100:130].mean() > 0.9
 
 
+class InputShapes(BrightIsNumber):
+    """:class:`BrightIsNumber` that records the shape of every batch it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def forward(self, images):
+        self.shapes.append(tuple(images.shape[1:3]))
+        return super().forward(images)
+
+
+def test_a_photo_looked_at_once_is_padded_to_the_training_view_size():
+    small, large = InputShapes(), InputShapes()
+    probability_map(small, np.zeros((31, 101), np.uint8))  # one scale: 20 x 64
+    probability_map(large, np.zeros((300, 1000), np.uint8))  # three: 19 x 64, 38 x 128, 77 x 256
+    assert small.shapes == [(64, 64)]
+    assert large.shapes == [(32, 64), (64, 128), (96, 256)]  # only to a multiple of 32
+
+
 def test_precision_names_are_checked_and_auto_picks_one():
     assert resolve_precision("auto") in ("float32", "bfloat16")
     assert [resolve_precision(p) for p in PRECISIONS[1:]] == ["float32", "bfloat16"]
