@@ -126,6 +126,13 @@ class InputShapes(BrightIsNumber):
         return super().forward(images)
 
 
+def test_the_inference_views_are_the_size_of_the_training_views():
+    from svhnx.data.localizer_views import VIEW_SIZE
+    from svhnx.inference.localize import MIN_INPUT_SIDE, REFINE_SIZE
+
+    assert MIN_INPUT_SIDE == REFINE_SIZE == VIEW_SIZE
+
+
 def test_a_photo_looked_at_once_is_padded_to_the_training_view_size():
     small, large = InputShapes(), InputShapes()
     probability_map(small, np.zeros((31, 101), np.uint8))  # one scale: 20 x 64

@@ -30,13 +30,15 @@ UNKNOWN_MULTIPLE = 32
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: :func:`refine` looks at a candidate through a square window this many times its larger side.
 REFINE_CONTEXT = 2.0
-REFINE_SIZE = 64  # side of the close-up views, pixels (the localizer's training views)
+#: Side of the close-up views, pixels: that of the localizer's training views
+#: (:data:`svhnx.data.localizer_views.VIEW_SIZE`, not imported here: that module brings h5py).
+REFINE_SIZE = 64
 #: A photo looked at once (smaller than the second scale) is padded to at least this many pixels a
 #: side: the localizer trained on 64 x 64 views, a small photo placed in them with its edges repeated,
 #: and finds nothing in a smaller input (a 31 x 101 photo, shrunk to 20 x 64 and padded only to
 #: 32 x 64, gave no candidate). With several scales the finer ones find what the 64 px one misses,
 #: and padding that one cost right readings on large photos (README, *Small photos*).
-MIN_INPUT_SIDE = 64
+MIN_INPUT_SIDE = REFINE_SIZE
 #: Close looks per candidate: each looks through a window around the box the one before found, so a
 #: loose first-pass box, seen small in its first window, is seen larger and tightened again in the
 #: second (README, *Two close looks*).
