@@ -24,6 +24,7 @@ from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.labels import BLANK
 from svhnx.ops import crop_resize, random_crop
 from svhnx.ops.crop_rule import CROP_SIDE, CROP_SIZE, INPUT_SIZE
+from svhnx.synth.fading import fade
 from svhnx.synth.format2 import rebuild_from_squares
 from svhnx.synth.generator import SceneGenerator
 
@@ -56,6 +57,8 @@ class SynthCropStream(BatchStream):
             ``exp(framing * N(0, 1))`` (clipped to ``exp(+-0.25)``), as if the box it was grown from
             had been drawn looser or tighter, the way SVHN's hand-drawn boxes vary; past the crop's
             edge the border pixels repeat. 0: the exact crop rule.
+        fade_share: share of the crops faded (:func:`svhnx.synth.fading.fade`: blurred, lowered in
+            contrast and noised), chosen per batch by its seed, after the format-2 look.
         negatives: ``uint8 [M, 64, 64, 3]`` crops with no number in them (:func:`load_negatives`).
         negative_share: share of each batch's crops replaced by one of ``negatives``, drawn with
             replacement, with the target "no digits" (length 0, five blanks).
@@ -63,7 +66,7 @@ class SynthCropStream(BatchStream):
 
     def __init__(self, generator: SceneGenerator, batch_size: int, *, seed: int, start: int = 0,
                  rank: int | None = None, threads: int | None = 1, format2: float = 0.0, framing: float = 0.0,
-                 negatives: np.ndarray | None = None, negative_share: float = 0.0) -> None:
+                 fade_share: float = 0.0, negatives: np.ndarray | None = None, negative_share: float = 0.0) -> None:
         super().__init__(batch_size, seed=seed, start=start, rank=rank)
         if not 0.0 <= negative_share <= 1.0:
             raise ValueError(f"negative_share: expected a share in [0, 1], got {negative_share}")
@@ -75,10 +78,13 @@ class SynthCropStream(BatchStream):
             raise ValueError(f"format2: expected a share in [0, 1], got {format2}")
         if not 0.0 <= framing <= 1.0:
             raise ValueError(f"framing: expected a spread in [0, 1], got {framing}")
+        if not 0.0 <= fade_share <= 1.0:
+            raise ValueError(f"fade_share: expected a share in [0, 1], got {fade_share}")
         self.generator = generator
         self.threads = threads
         self.format2 = format2
         self.framing = framing
+        self.fade_share = fade_share
         self.negatives = negatives
         self.negative_share = negative_share
 
@@ -98,6 +104,11 @@ class SynthCropStream(BatchStream):
             images = images.copy()
             for i in chosen:
                 images[i] = rebuild_from_squares(images[i], crops.boxes[i, : crops.lengths[i]])
+        if self.fade_share > 0:
+            rng = np.random.default_rng([seed, 3])
+            images = images.copy()
+            for i in np.flatnonzero(rng.random(len(images)) < self.fade_share):
+                images[i] = fade(images[i], rng)
         if self.negative_share > 0:
             assert self.negatives is not None
             rng = np.random.default_rng([seed, 2])

@@ -52,6 +52,7 @@ class SynthConfig(Typefaces, SvhnRecognizerConfig):
     annotation: float = 1.0
     format2: float = 0.25
     framing: float = 0.0
+    fade: float = 0.0
     negatives: Path | None = None
     negative_share: float = 0.1
 
@@ -76,6 +77,9 @@ class SynthTask(SvhnTask):
         group.add_argument("--framing", type=unit_interval,
                            help="spread of each training crop's framing: its window's width and height scaled by "
                                 "exp(FRAMING * N(0, 1)), like a looser or tighter hand-drawn box (default: %(default)s: off)")
+        group.add_argument("--fade", type=unit_interval,
+                           help="share of the training crops faded: blurred, lowered in contrast and noised, "
+                                "like the real crops read worst (svhnx.synth.fading) (default: %(default)s: off)")
         group.add_argument("--negatives", type=Path, metavar="FILE.npz",
                            help="number-free 64 x 64 crops to mix in with the target 'no digits' "
                                 "(written by python -m benchmarks.scripts.mine_negatives) (default: none)")
@@ -103,7 +107,8 @@ class SynthTask(SvhnTask):
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         negatives = load_negatives(self.config.negatives) if self.config.negatives is not None else None
         stream = SynthCropStream(self.generator, self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank,
-                                 format2=self.config.format2, framing=self.config.framing, negatives=negatives,
+                                 format2=self.config.format2, framing=self.config.framing, fade_share=self.config.fade,
+                                 negatives=negatives,
                                  negative_share=self.config.negative_share if negatives is not None else 0.0)
         return stream_loader(stream, self.config.workers, device)
 
