@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from stand_ins import BrightIsNumber
 
 from svhnx.inference.localize import (
     PRECISIONS,
@@ -16,14 +17,6 @@ from svhnx.inference.localize import (
     scale_sizes,
 )
 from svhnx.models.unet import UNet
-
-
-class BrightIsNumber(torch.nn.Module):
-    """A stand-in localizer whose mask logits are high where the image is bright."""
-
-    def forward(self, images):
-        brightness = images.float().mean(dim=3)[:, None] / 255
-        return {"mask": (brightness - 0.5) * 40}
 
 
 def test_pad_to_multiple_repeats_the_edges():

@@ -8,48 +8,14 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from stand_ins import BrightIsNumber, Reads
 
 import svhnx
 from svhnx.inference.localize import probability_map
 from svhnx.inference.predict import OUTPUT_KEYS, build_parser, load_image, main
 from svhnx.inference.reader import MIN_CONFIDENCE, Reader, Reading
-from svhnx.labels import BLANK
 from svhnx.models import create_model
 from svhnx.train.run_dir import save_checkpoint
-
-# -- stand-in models: their behaviour is known, so the reader's decisions can be checked ---------
-
-
-class BrightIsNumber(torch.nn.Module):
-    """Mask logits high where the photo is bright; the length head answers ``length``."""
-
-    def __init__(self, length=None):
-        super().__init__()
-        self.length = length
-
-    def forward(self, images):
-        out = {"mask": (images.float().mean(dim=3)[:, None] / 255 - 0.5) * 40}
-        if self.length is not None:
-            out["length"] = torch.nn.functional.one_hot(torch.full((len(images),), self.length), 7).float() * 20
-        return out
-
-
-class Reads(torch.nn.Module):
-    """A recognizer that reads ``number`` in every crop, with the given certainty per slot."""
-
-    def __init__(self, number, certainty=20.0):
-        super().__init__()
-        self.number, self.certainty = number, certainty
-
-    def forward(self, images):
-        assert images.shape[1:] == (54, 54, 3) and images.dtype == torch.uint8
-        n = len(images)
-        digits = torch.zeros(n, 5, 11)
-        for slot in range(5):
-            cls = int(self.number[slot]) if slot < len(self.number) else BLANK
-            digits[:, slot, cls] = self.certainty
-        length = torch.nn.functional.one_hot(torch.full((n,), len(self.number)), 7).float() * self.certainty
-        return {"digits": digits, "length": length}
 
 
 def photo_with_number(height=300, width=500, box=(200, 120, 90, 50)):

@@ -7,33 +7,16 @@ import json
 import cv2
 import numpy as np
 import pytest
-import torch
+from stand_ins import BrightIsNumber, Reads
 
 from svhnx.inference import predict
 from svhnx.inference.predict import CSV_COLUMNS, OUTPUT_KEYS, annotate, expand_inputs, main
 from svhnx.inference.reader import Reader, Reading
-from svhnx.labels import BLANK
-
-
-class BrightIsNumber(torch.nn.Module):
-    """Mask logits high where the photo is bright; the length head says 3."""
-
-    def forward(self, images):
-        mask = (images.float().mean(dim=3)[:, None] / 255 - 0.5) * 40
-        return {"mask": mask, "length": torch.nn.functional.one_hot(torch.full((len(images),), 3), 7).float() * 20}
-
-
-class ReadsTwoTen(torch.nn.Module):
-    def forward(self, images):
-        digits = torch.full((len(images), 5, 11), -20.0)
-        for slot, cls in enumerate([2, 1, 0, BLANK, BLANK]):
-            digits[:, slot, cls] = 20
-        return {"digits": digits, "length": torch.nn.functional.one_hot(torch.full((len(images),), 3), 7).float() * 20}
 
 
 @pytest.fixture
 def stand_in_reader(monkeypatch):
-    monkeypatch.setattr(Reader, "from_checkpoints", classmethod(lambda cls, *a, **k: Reader(BrightIsNumber(), ReadsTwoTen())))
+    monkeypatch.setattr(Reader, "from_checkpoints", classmethod(lambda cls, *a, **k: Reader(BrightIsNumber(length=3), Reads("210"))))
 
 
 def photo(bright: bool = True) -> np.ndarray:

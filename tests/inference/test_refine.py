@@ -3,16 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from stand_ins import BrightIsNumber
 
 from svhnx.inference.localize import Candidate, clip_box, refine, square_windows, window_views
-
-
-class BrightIsNumber(torch.nn.Module):
-    """Mask logits high where the image is bright; the length head always says 2."""
-
-    def forward(self, images):
-        mask = (images.float().mean(dim=3)[:, None] / 255 - 0.5) * 40
-        return {"mask": mask, "length": torch.eye(7)[[2] * len(images)] * 20}
 
 
 def photo() -> np.ndarray:
@@ -42,21 +35,21 @@ def test_window_views_copy_pixels_at_scale_one_and_pad_outside():
 def test_refine_tightens_a_coarse_box_and_drops_what_it_does_not_confirm():
     coarse = Candidate((285.0, 190.0, 90.0, 50.0), 0.6)
     nothing = Candidate((50.0, 50.0, 40.0, 30.0), 0.9)
-    [found] = refine(BrightIsNumber(), photo(), [nothing, coarse], precision="float32")
+    [found] = refine(BrightIsNumber(length=2), photo(), [nothing, coarse], precision="float32")
     left, top, width, height = found.candidate.box
     assert abs(left - 300) < 3 and abs(top - 200) < 3 and abs(width - 60) < 4 and abs(height - 30) < 4
     assert found.length == 2 and found.candidate.score > 0.9
-    assert refine(BrightIsNumber(), photo(), [], precision="float32") == []
+    assert refine(BrightIsNumber(length=2), photo(), [], precision="float32") == []
 
 
 def test_a_second_close_look_tightens_a_loose_box_again():
     loose = Candidate((150.0, 100.0, 360.0, 200.0), 0.6)  # six times the number's width
-    [once] = refine(BrightIsNumber(), photo(), [loose], precision="float32", passes=1)
-    [twice] = refine(BrightIsNumber(), photo(), [loose], precision="float32")  # REFINE_PASSES = 2
+    [once] = refine(BrightIsNumber(length=2), photo(), [loose], precision="float32", passes=1)
+    [twice] = refine(BrightIsNumber(length=2), photo(), [loose], precision="float32")  # REFINE_PASSES = 2
     error = lambda box: max(abs(a - b) for a, b in zip(box, (300, 200, 60, 30)))  # noqa: E731
     assert error(once.candidate.box) > 5 > error(twice.candidate.box)
     with pytest.raises(ValueError, match="passes"):
-        refine(BrightIsNumber(), photo(), [loose], passes=0)
+        refine(BrightIsNumber(length=2), photo(), [loose], passes=0)
 
 
 def test_reader_looks_closely_at_twice_the_candidates_it_reads():
@@ -65,22 +58,22 @@ def test_reader_looks_closely_at_twice_the_candidates_it_reads():
     image = np.full((300, 600, 3), 30, np.uint8)
     for i in range(5):  # five bright patches, apart
         image[100:130, 20 + 110 * i : 80 + 110 * i] = 230
-    reader = Reader(BrightIsNumber(), torch.nn.Identity(), max_candidates=2, precision="float32")
+    reader = Reader(BrightIsNumber(length=2), torch.nn.Identity(), max_candidates=2, precision="float32")
     first = reader.first_pass(image)
     assert len(first) == 4
     closer, lengths = reader.close_look(image, first)
     assert len(closer) == 2 and lengths == [2, 2]
-    plain = Reader(BrightIsNumber(), torch.nn.Identity(), max_candidates=2, refine=False, precision="float32")
+    plain = Reader(BrightIsNumber(length=2), torch.nn.Identity(), max_candidates=2, refine=False, precision="float32")
     assert len(plain.first_pass(image)) == 2 and plain.close_look(image, first) == (first, None)
     with pytest.raises(ValueError, match="close_looks"):
-        Reader(BrightIsNumber(), torch.nn.Identity(), close_looks=0)
+        Reader(BrightIsNumber(length=2), torch.nn.Identity(), close_looks=0)
 
 
 def test_a_close_look_past_the_photo_edge_keeps_the_box_inside_the_photo():
     strip = np.full((100, 600, 3), 30, np.uint8)
     strip[90:] = 230  # bright along the bottom edge: the window's repeated edge below the photo is bright too
     for passes in (1, 2):
-        [found] = refine(BrightIsNumber(), strip, [Candidate((0.0, 80.0, 600.0, 20.0), 0.6)], precision="float32", passes=passes)
+        [found] = refine(BrightIsNumber(length=2), strip, [Candidate((0.0, 80.0, 600.0, 20.0), 0.6)], precision="float32", passes=passes)
         left, top, width, height = found.candidate.box
         assert left >= 0 and top >= 0 and left + width <= 600 and top + height <= 100
     assert clip_box((-5.0, 90.0, 20.0, 30.0), 100, 600) == (0.0, 90.0, 15.0, 10.0)
