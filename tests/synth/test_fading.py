@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from svhnx.synth.fading import fade
+from svhnx.synth.fading import fade, fade_some
 
 
 def sharpness(image: np.ndarray) -> float:
@@ -50,5 +50,25 @@ def test_training_stream_fades_the_share_asked_and_keeps_the_labels(generator):
     assert 0.25 < changed < 0.75
     assert (some["digits"] == plain["digits"]).all()
     assert (SynthCropStream(generator, 64, seed=3, fade_share=0.5).batch(2)["images"] == some["images"]).all()
-    with pytest.raises(ValueError, match="fade_share"):
+    with pytest.raises(ValueError, match="fade share"):
         SynthCropStream(generator, 8, seed=0, fade_share=1.5)
+
+
+def test_digit_stream_cuts_its_digits_from_faded_crops_the_share_asked(generator):
+    from svhnx.synth.digits import SynthDigitStream
+
+    plain = SynthDigitStream(generator, 64, seed=3).batch(1)
+    some = SynthDigitStream(generator, 64, seed=3, fade_share=0.5).batch(1)
+    changed = (plain["images"] != some["images"]).flatten(1).any(dim=1).float().mean().item()
+    assert 0.25 < changed < 0.75
+    assert (some["labels"] == plain["labels"]).all()
+    with pytest.raises(ValueError, match="fade share"):
+        SynthDigitStream(generator, 8, seed=0, fade_share=-0.1)
+
+
+def test_fade_some_leaves_the_input_alone():
+    images = np.full((4, 16, 16, 3), 200, np.uint8)
+    images[:, :, 8:] = 20
+    faded = fade_some(images, 1.0, np.random.default_rng(0))
+    assert (images[:, :, 8:] == 20).all() and not np.array_equal(faded, images)
+    assert fade_some(images, 0.0, np.random.default_rng(0)) is images

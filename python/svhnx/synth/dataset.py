@@ -24,7 +24,7 @@ from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.labels import BLANK
 from svhnx.ops import crop_resize, random_crop
 from svhnx.ops.crop_rule import CROP_SIDE, CROP_SIZE, INPUT_SIZE
-from svhnx.synth.fading import fade
+from svhnx.synth.fading import fade_some
 from svhnx.synth.format2 import rebuild_from_squares
 from svhnx.synth.generator import SceneGenerator
 
@@ -79,7 +79,7 @@ class SynthCropStream(BatchStream):
         if not 0.0 <= framing <= 1.0:
             raise ValueError(f"framing: expected a spread in [0, 1], got {framing}")
         if not 0.0 <= fade_share <= 1.0:
-            raise ValueError(f"fade_share: expected a share in [0, 1], got {fade_share}")
+            raise ValueError(f"fade share: expected a share in [0, 1], got {fade_share}")
         self.generator = generator
         self.threads = threads
         self.format2 = format2
@@ -104,11 +104,7 @@ class SynthCropStream(BatchStream):
             images = images.copy()
             for i in chosen:
                 images[i] = rebuild_from_squares(images[i], crops.boxes[i, : crops.lengths[i]])
-        if self.fade_share > 0:
-            rng = np.random.default_rng([seed, 3])
-            images = images.copy()
-            for i in np.flatnonzero(rng.random(len(images)) < self.fade_share):
-                images[i] = fade(images[i], rng)
+        images = fade_some(images, self.fade_share, np.random.default_rng([seed, 3]))
         if self.negative_share > 0:
             assert self.negatives is not None
             rng = np.random.default_rng([seed, 2])

@@ -10,6 +10,8 @@ function of ``(seed, rank, batch index)``, as :class:`svhnx.synth.dataset.SynthC
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -17,6 +19,7 @@ from svhnx.data.streams import Batch, BatchStream, batch_seed
 from svhnx.ops import crop_resize
 from svhnx.ops.crop_rule import CROP_SIDE
 from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
+from svhnx.synth.fading import fade_some
 from svhnx.synth.format2 import square_boxes
 from svhnx.synth.generator import CropBatch, SceneGenerator
 
@@ -39,16 +42,23 @@ def digit_squares(crops: CropBatch, rng: np.random.Generator) -> tuple[np.ndarra
 
 
 class SynthDigitStream(BatchStream):
-    """Endless batches of synthetic format-2 digits (use with ``DataLoader(stream, batch_size=None)``)."""
+    """Endless batches of synthetic format-2 digits (use with ``DataLoader(stream, batch_size=None)``);
+    ``fade_share`` of the number crops they are cut from are faded first (:func:`svhnx.synth.fading.fade`)."""
 
-    def __init__(self, generator: SceneGenerator, batch_size: int, *, seed: int, start: int = 0, rank: int | None = None) -> None:
+    def __init__(self, generator: SceneGenerator, batch_size: int, *, seed: int, start: int = 0, rank: int | None = None,
+                 fade_share: float = 0.0) -> None:
         super().__init__(batch_size, seed=seed, start=start, rank=rank)
+        if not 0.0 <= fade_share <= 1.0:
+            raise ValueError(f"fade share: expected a share in [0, 1], got {fade_share}")
         self.generator = generator
+        self.fade_share = fade_share
 
     def batch(self, index: int) -> Batch:
         crops = self.generator.crops(self.batch_size, seed=stream_seed(self.seed, self.rank),
                                      first=index * self.batch_size, size=CROP_SIDE, threads=1)
-        images, labels = digit_squares(crops, np.random.default_rng(batch_seed(self.seed, self.rank, index)))
+        seed = batch_seed(self.seed, self.rank, index)
+        crops = replace(crops, images=fade_some(crops.images, self.fade_share, np.random.default_rng([seed, 3])))
+        images, labels = digit_squares(crops, np.random.default_rng(seed))
         return {"images": torch.from_numpy(images), "labels": torch.from_numpy(labels)}
 
 

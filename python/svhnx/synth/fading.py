@@ -4,7 +4,9 @@ The generator draws crops far sharper than SVHN's (the variance of the Laplacian
 on synthetic crops against 29 on real ones), and the real crops read worst are blurred and low
 in contrast at once. :func:`fade` gives a crop that look: a Gaussian blur, its colours pulled
 toward their mean, and sensor noise on top; :class:`svhnx.synth.dataset.SynthCropStream` applies
-it to a share of its training crops (``train synth --fade SHARE``).
+it to a share of its training crops (``train synth --fade SHARE``), and
+:class:`svhnx.synth.digits.SynthDigitStream` to a share of the crops it cuts its digits from
+(``train synth-digits --fade SHARE``).
 """
 
 from __future__ import annotations
@@ -25,3 +27,16 @@ def fade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     mean = x.mean(axis=(0, 1), keepdims=True)
     x = mean + contrast * (x - mean) + rng.normal(0.0, noise, x.shape[:2] + (1,)).astype(np.float32)
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def fade_some(images: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """``images`` (``uint8 N x H x W x 3``) with each faded with probability ``share``, drawn from
+    ``rng`` (a copy when any is; the same array when ``share`` is 0)."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"fade share: expected a share in [0, 1], got {share}")
+    if share == 0:
+        return images
+    images = images.copy()
+    for i in np.flatnonzero(rng.random(len(images)) < share):
+        images[i] = fade(images[i], rng)
+    return images

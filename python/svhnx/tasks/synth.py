@@ -40,6 +40,13 @@ def add_typeface_arguments(group: argparse._ArgumentGroup) -> None:
     add_atlas_argument(group)
 
 
+def add_fade_argument(group: argparse._ArgumentGroup) -> None:
+    """``--fade SHARE``: the share of the training crops faded (:func:`svhnx.synth.fading.fade`)."""
+    group.add_argument("--fade", type=unit_interval,
+                       help="share of the training crops faded: blurred, lowered in contrast and noised, "
+                            "like the real crops read worst (svhnx.synth.fading) (default: %(default)s: off)")
+
+
 @dataclass
 class SynthConfig(Typefaces, SvhnRecognizerConfig):
     """The ``synth`` task's settings (the realism amounts are :class:`~svhnx.synth.generator.Realism`'s)."""
@@ -77,9 +84,7 @@ class SynthTask(SvhnTask):
         group.add_argument("--framing", type=unit_interval,
                            help="spread of each training crop's framing: its window's width and height scaled by "
                                 "exp(FRAMING * N(0, 1)), like a looser or tighter hand-drawn box (default: %(default)s: off)")
-        group.add_argument("--fade", type=unit_interval,
-                           help="share of the training crops faded: blurred, lowered in contrast and noised, "
-                                "like the real crops read worst (svhnx.synth.fading) (default: %(default)s: off)")
+        add_fade_argument(group)
         group.add_argument("--negatives", type=Path, metavar="FILE.npz",
                            help="number-free 64 x 64 crops to mix in with the target 'no digits' "
                                 "(written by python -m benchmarks.scripts.mine_negatives) (default: none)")

@@ -25,7 +25,7 @@ from svhnx.synth.digits import SynthDigitStream, validation_digits
 from svhnx.tasks.arguments import check_atlas
 from svhnx.tasks.base import Task, register_task
 from svhnx.tasks.config import TrainConfig, Typefaces
-from svhnx.tasks.synth import add_typeface_arguments
+from svhnx.tasks.synth import add_fade_argument, add_typeface_arguments
 
 EVAL_BATCH = 512
 
@@ -58,6 +58,7 @@ class SynthDigitsConfig(Typefaces, TrainConfig):
     val_size: int = 4096
     width: float = 1.0
     dropout: float = 0.1
+    fade: float = 0.0
 
 
 @register_task
@@ -74,6 +75,7 @@ class SynthDigitsTask(Task):
         group = parser.add_argument_group("synth-digits")
         group.add_argument("--val-size", type=positive_int, help="synthetic validation digits (default: %(default)s)")
         add_typeface_arguments(group)
+        add_fade_argument(group)
         group.add_argument("--width", type=positive_float, help="channel multiplier of the classifier (default: %(default)s)")
         group.add_argument("--dropout", type=fraction, help="dropout rate before the classifier (default: %(default)s)")
 
@@ -90,7 +92,8 @@ class SynthDigitsTask(Task):
                                         system_fonts=self.config.system_fonts, atlas=self.config.atlas)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
-        stream = SynthDigitStream(self.generator, self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank)
+        stream = SynthDigitStream(self.generator, self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank,
+                                  fade_share=self.config.fade)
         return stream_loader(stream, self.config.workers, device)
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
