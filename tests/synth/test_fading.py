@@ -4,6 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
+from svhnx.synth.dataset import SynthCropStream
+from svhnx.synth.digits import SynthDigitStream
 from svhnx.synth.fading import fade, fade_some
 
 
@@ -41,29 +43,16 @@ def generator(data_root):
     return SceneGenerator.from_data(data_root)
 
 
-def test_training_stream_fades_the_share_asked_and_keeps_the_labels(generator):
-    from svhnx.synth.dataset import SynthCropStream
-
-    plain = SynthCropStream(generator, 64, seed=3).batch(2)
-    some = SynthCropStream(generator, 64, seed=3, fade_share=0.5).batch(2)
+@pytest.mark.parametrize("stream, labels", [(SynthCropStream, "digits"), (SynthDigitStream, "labels")])
+def test_training_streams_fade_the_share_asked_and_keep_the_labels(generator, stream, labels):
+    plain = stream(generator, 64, seed=3).batch(2)
+    some = stream(generator, 64, seed=3, fade_share=0.5).batch(2)
     changed = (plain["images"] != some["images"]).flatten(1).any(dim=1).float().mean().item()
     assert 0.25 < changed < 0.75
-    assert (some["digits"] == plain["digits"]).all()
-    assert (SynthCropStream(generator, 64, seed=3, fade_share=0.5).batch(2)["images"] == some["images"]).all()
+    assert (some[labels] == plain[labels]).all()
+    assert (stream(generator, 64, seed=3, fade_share=0.5).batch(2)["images"] == some["images"]).all()
     with pytest.raises(ValueError, match="fade share"):
-        SynthCropStream(generator, 8, seed=0, fade_share=1.5)
-
-
-def test_digit_stream_cuts_its_digits_from_faded_crops_the_share_asked(generator):
-    from svhnx.synth.digits import SynthDigitStream
-
-    plain = SynthDigitStream(generator, 64, seed=3).batch(1)
-    some = SynthDigitStream(generator, 64, seed=3, fade_share=0.5).batch(1)
-    changed = (plain["images"] != some["images"]).flatten(1).any(dim=1).float().mean().item()
-    assert 0.25 < changed < 0.75
-    assert (some["labels"] == plain["labels"]).all()
-    with pytest.raises(ValueError, match="fade share"):
-        SynthDigitStream(generator, 8, seed=0, fade_share=-0.1)
+        stream(generator, 8, seed=0, fade_share=1.5)
 
 
 def test_fade_some_leaves_the_input_alone():
