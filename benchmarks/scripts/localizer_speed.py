@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.record import print_table, save_result
-from svhnx.inference.localize import amx_available
+from svhnx.hardware import amx_available
 from svhnx.metrics.segmentation import dice_loss
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS, UNet
 

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 from benchmarks.record import print_table, save_result
+from svhnx.hardware import amx_available
 from svhnx.inference.backends import load_model
-from svhnx.inference.localize import amx_available
 from svhnx.inference.reader import Reader
 from svhnx.models import create_model
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS

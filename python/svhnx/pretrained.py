@@ -53,7 +53,7 @@ SHIPPED: dict[str, ShippedModel] = {
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),
     "localizer": ShippedModel("localizer.pt", "7761a0c5cc2fe300bb836fcbf119d286405e0f460da0ffd5513d88ad373470a0",
                               ("unet",), "finds the number in a photo"),
-    "digits": ShippedModel("digits.pt", "c43a28212dcba2e91e105393e6e00d10be73694d7f1ebfeb1a1262a21f462b69",
+    "digits": ShippedModel("digits.pt", "919e4efac679b9eb16668bab071f18178775e56479f07334dbbc67600978a076",
                            ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
 }
 

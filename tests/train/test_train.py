@@ -93,7 +93,6 @@ def test_ctrl_c_stops_at_a_step_and_resume_continues_exactly(data_root, tmp_path
         (["--schedule", "step"], "--schedule: invalid choice"),
         (["--warmup", "1.5"], "--warmup: expected a number in [0, 1)"),
         (["--device", "tpu"], "--device: invalid choice"),
-        (["--device", "cpu", "--amp"], "--amp: mixed precision is only used on CUDA"),
         (["--label-smoothing", "-0.1"], "--label-smoothing: expected a number in [0, 1)"),
         (["--resume"], "--resume needs --out"),
         (["--model", "mnist-study", "--width", "2"], "--width: only mnist-lean has a channel multiplier"),
@@ -106,6 +105,31 @@ def test_bad_flags_are_argparse_errors(flags, message, capsys):
         cli.main(["mnist-seq", *flags])
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_amp_on_a_cpu_without_amx_is_an_argparse_error(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "amx_available", lambda: False)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["mnist-seq", "--device", "cpu", "--amp"])
+    assert info.value.code == 2 and "--amp: this CPU has no AMX tiles" in capsys.readouterr().err
+
+
+def test_amp_on_a_cpu_with_amx_trains_under_bfloat16_autocast(data_root, tmp_path, monkeypatch):
+    from svhnx.tasks.mnist_seq import MnistSequenceTask
+
+    monkeypatch.setattr(cli, "amx_available", lambda: True)  # bfloat16 works everywhere, emulated without AMX
+    seen, loss = [], MnistSequenceTask.loss
+
+    def recording_loss(self, output, batch):
+        seen.append(torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None)
+        return loss(self, output, batch)
+
+    monkeypatch.setattr(MnistSequenceTask, "loss", recording_loss)
+    assert train(data_root, tmp_path / "amp", "--steps", "2", "--eval-every", "2", "--device", "cpu", "--amp") == 0
+    assert seen[:2] == [torch.bfloat16, torch.bfloat16]
+    seen.clear()
+    assert train(data_root, tmp_path / "plain", "--steps", "2", "--eval-every", "2", "--device", "cpu") == 0
+    assert seen[:2] == [None, None]  # off on the CPU unless asked for
 
 
 def test_cuda_without_a_gpu_is_an_argparse_error(capsys, monkeypatch):

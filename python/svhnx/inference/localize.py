@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from svhnx.hardware import amx_available
+
 #: Long side, in pixels, of the resized photo at each scale the localizer looks at. The localizer
 #: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo.
 DEFAULT_SCALES = (64, 128, 256)
@@ -112,12 +114,6 @@ def scale_sizes(height: int, width: int, scales: Sequence[int] = DEFAULT_SCALES)
     long_side = max(height, width)
     kept = [s for s in ordered if s <= long_side] or ordered[:1]
     return [(max(1, round(height * s / long_side)), max(1, round(width * s / long_side))) for s in kept]
-
-
-def amx_available() -> bool:
-    """Whether this CPU has AMX tiles, where oneDNN runs bfloat16 convolutions on matrix units."""
-    check = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool(check()) if check is not None else False
 
 
 def resolve_precision(precision: str) -> str:

@@ -183,8 +183,8 @@ class Trainer:
         self.task, self.config, self.run_dir = task, config, run_dir
         self.device = distributed.local_device(select_device(config.device))
         cuda = self.device.type == "cuda"
-        self.amp = cuda and config.amp is not False
-        self.amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
+        self.amp = config.amp is not False if cuda else bool(config.amp)  # on the CPU: asked for, where AMX is (cli)
+        self.amp_dtype = torch.bfloat16 if not cuda or torch.cuda.is_bf16_supported() else torch.float16
         self.steps = total_steps(config, type(task))
         self.progress_bar = progress_bar and distributed.is_main()
         if config.threads:
