@@ -29,7 +29,7 @@ ROOT = Path(svhnx.__file__).parent
 #: The layers, lowest first: a module may import from its own layer and the ones before it, never
 #: from a later one. A module belongs to the layer of the longest prefix of its name listed here.
 LAYERS: list[tuple[str, ...]] = [
-    ("svhnx", "svhnx._core", "svhnx.labels", "svhnx.atomic", "svhnx.argtypes", "svhnx.helptext", "svhnx.progress", "svhnx.image_file"),
+    ("svhnx", "svhnx._core", "svhnx.labels", "svhnx.atomic", "svhnx.argtypes", "svhnx.helptext", "svhnx.progress", "svhnx.image_file", "svhnx.hardware"),
     ("svhnx.ops",),
     ("svhnx.data",),
     ("svhnx.synth",),
