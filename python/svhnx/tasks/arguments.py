@@ -40,7 +40,8 @@ def add_shared_arguments(parser: argparse.ArgumentParser, models: Sequence[str])
 
     where = parser.add_argument_group("where and how")
     where.add_argument("--device", choices=("auto", "cpu", "cuda"), help="auto picks CUDA when present (default: %(default)s)")
-    where.add_argument("--amp", action=argparse.BooleanOptionalAction, help="mixed precision: default on for CUDA; on the CPU, bfloat16 autocast, off unless asked for, "
+    where.add_argument("--amp", action=argparse.BooleanOptionalAction,
+                       help="mixed precision: default on for CUDA; on the CPU, bfloat16 autocast, off unless asked for, "
                             "and only on CPUs with AMX tiles")
     where.add_argument("--workers", type=non_negative_int, help="DataLoader worker processes (default: %(default)s)")
     where.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
