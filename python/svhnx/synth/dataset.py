@@ -24,7 +24,7 @@ from svhnx.data.svhn_preprocess import SvhnCrops
 from svhnx.labels import BLANK
 from svhnx.ops import crop_resize, random_crop
 from svhnx.ops.crop_rule import CROP_SIDE, CROP_SIZE, INPUT_SIZE
-from svhnx.synth.fading import fade_some
+from svhnx.synth.fading import check_fade_share, fade_some
 from svhnx.synth.format2 import rebuild_from_squares
 from svhnx.synth.generator import SceneGenerator
 
@@ -78,8 +78,7 @@ class SynthCropStream(BatchStream):
             raise ValueError(f"format2: expected a share in [0, 1], got {format2}")
         if not 0.0 <= framing <= 1.0:
             raise ValueError(f"framing: expected a spread in [0, 1], got {framing}")
-        if not 0.0 <= fade_share <= 1.0:
-            raise ValueError(f"fade share: expected a share in [0, 1], got {fade_share}")
+        check_fade_share(fade_share)
         self.generator = generator
         self.threads = threads
         self.format2 = format2

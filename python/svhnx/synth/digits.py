@@ -19,7 +19,7 @@ from svhnx.data.streams import Batch, BatchStream, batch_seed
 from svhnx.ops import crop_resize
 from svhnx.ops.crop_rule import CROP_SIDE
 from svhnx.synth.dataset import VALIDATION_STREAM, stream_seed
-from svhnx.synth.fading import fade_some
+from svhnx.synth.fading import check_fade_share, fade_some
 from svhnx.synth.format2 import square_boxes
 from svhnx.synth.generator import CropBatch, SceneGenerator
 
@@ -48,8 +48,7 @@ class SynthDigitStream(BatchStream):
     def __init__(self, generator: SceneGenerator, batch_size: int, *, seed: int, start: int = 0, rank: int | None = None,
                  fade_share: float = 0.0) -> None:
         super().__init__(batch_size, seed=seed, start=start, rank=rank)
-        if not 0.0 <= fade_share <= 1.0:
-            raise ValueError(f"fade share: expected a share in [0, 1], got {fade_share}")
+        check_fade_share(fade_share)
         self.generator = generator
         self.fade_share = fade_share
 

@@ -29,11 +29,16 @@ def fade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
+def check_fade_share(share: float) -> None:
+    """Raise ``ValueError`` unless ``share`` (of the crops to fade) is in [0, 1]."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"fade share: expected a share in [0, 1], got {share}")
+
+
 def fade_some(images: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
     """``images`` (``uint8 N x H x W x 3``) with each faded with probability ``share``, drawn from
     ``rng`` (a copy when any is; the same array when ``share`` is 0)."""
-    if not 0.0 <= share <= 1.0:
-        raise ValueError(f"fade share: expected a share in [0, 1], got {share}")
+    check_fade_share(share)
     if share == 0:
         return images
     images = images.copy()
