@@ -288,9 +288,9 @@ def main(argv: list[str] | None = None) -> None:
                  "read_median_s", "load_1min", "cpu_vs_torch_float32_1_thread"])
     if args.localizer:
         # without a trained recognizer only the boxes mean something: read everything, report IoU
-        recognizer = load_model(args.recognizer) if args.recognizer else untrained_recognizer()
+        recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else untrained_recognizer()
         options = {} if args.recognizer else {"check_length": False, "min_confidence": 0.0}
-        accuracy = sample_accuracy(Reader(load_model(args.localizer), recognizer, **options), root)
+        accuracy = sample_accuracy(Reader(load_model(args.localizer, role="localizer"), recognizer, **options), root)
         if not args.recognizer:
             for key in ("right", "rejected", "accuracy", "true_box_right", "true_box_rejected", "right_without_rejection",
                         "true_box_right_without_rejection"):

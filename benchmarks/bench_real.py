@@ -136,8 +136,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     root = args.data_root or default_root()
     torch.set_num_threads(1)
-    recognizer = load_model(args.recognizer) if args.recognizer else pretrained.load("recognizer")
-    digits = load_model(args.digits) if args.digits else pretrained.load("digits")
+    recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else pretrained.load("recognizer")
+    digits = load_model(args.digits, role="digits") if args.digits else pretrained.load("digits")
     results: dict[str, Any] = {"threads": 1, "load_average_1min": round(os.getloadavg()[0], 2),
                                "recognizer": str(args.recognizer or "shipped"), "digits": str(args.digits or "shipped")}
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from svhnx import pretrained
 from svhnx.checkpoint import save_checkpoint
 from svhnx.evaluate.__main__ import main as evaluate_main
 from svhnx.evaluate.real import Readings, load_digits32, load_numbers, number_scores, score_digits32, score_numbers
@@ -138,3 +139,16 @@ def test_options_that_cannot_apply_to_real_files_are_refused_not_ignored(tmp_pat
     with pytest.raises(SystemExit):
         evaluate_main(["--numbers", str(path), "--tta-warp", "4"])
     assert "--tta-warp warps MNIST digit slots" in capsys.readouterr().err
+
+
+def test_digits32_scores_a_weights_file_in_the_shipped_format(tmp_path):
+    pretrained.save_weights(create_model("digit-resnet", width=0.5), "digit-resnet", {"width": 0.5}, tmp_path / "d.pt", {})
+    pretrained.save_weights(create_model("svhn-resnet", width=0.25, dense=16), "svhn-resnet", {"width": 0.25, "dense": 16},
+                            tmp_path / "r.pt", {})
+    np.savez(tmp_path / "d.npz", images=np.zeros((4, 32, 32, 3), np.uint8), labels=np.array([0, 0, 3, 7]))
+    out = tmp_path / "out.json"
+    assert evaluate_main([str(tmp_path / "d.pt"), "--digits32", str(tmp_path / "d.npz"), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["digits32"]["count"] == 4
+    with pytest.raises(SystemExit) as exit_info:  # a recognizer's weights are not a digit classifier
+        evaluate_main([str(tmp_path / "r.pt"), "--digits32", str(tmp_path / "d.npz")])
+    assert exit_info.value.code == 2

@@ -142,9 +142,8 @@ def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module,
     their ensemble; figures beside the first), else the shipped model ``shipped`` (figures in the working folder)."""
     if not args.runs:
         return f"shipped {shipped} ({pretrained.path(shipped).name})", pretrained.load(shipped), Path()
-    role = "recognizer" if shipped == "recognizer" else None
     paths = [checkpoint_path(run, args.checkpoint) for run in args.runs]
-    models = [load_model(path, role=role) for path in paths]
+    models = [load_model(path, role=shipped) for path in paths]
     if len(models) == 1:
         return str(paths[0]), models[0], paths[0].parent
     return f"ensemble of {', '.join(map(str, paths))}", Ensemble(models).eval(), paths[0].parent

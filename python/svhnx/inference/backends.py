@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from svhnx import pretrained
-from svhnx.checkpoint import InputShape, check_role, checkpoint_path, load_checkpoint, model_from_checkpoint, run_file
+from svhnx.checkpoint import ROLES, InputShape, check_role, checkpoint_path, load_checkpoint, model_from_checkpoint, run_file
 
 BACKENDS = ("torch", "onnx")
 ONNX_INSTALL_HINT = "the onnx backend needs onnxruntime: pip install 'svhnx[onnx]' (or pip install onnxruntime)"
@@ -147,13 +147,14 @@ def load_model(path: str | os.PathLike[str], *, role: str | None = None) -> nn.M
     """The model of a training checkpoint (``best.pt``/``last.pt``, or a run directory for its
     ``best.pt``) or, given its ``role``, of a weights file in the shipped format
     (:mod:`svhnx.pretrained`), on the CPU in eval mode; ``ValueError`` if the file is neither, or
-    its model does not fit ``role`` (a key of :data:`svhnx.checkpoint.ROLES`)."""
+    its model does not fit ``role`` (a shipped model's name; the input and outputs of those that
+    are keys of :data:`svhnx.checkpoint.ROLES` are checked too)."""
     path = checkpoint_path(path)
     contents = read_checkpoint(path)
     if contents.get("format") == pretrained.FORMAT and role in pretrained.SHIPPED:  # each role ships under its own name
         allowed = pretrained.SHIPPED[role].models
         return pretrained.model_from_weights(pretrained.check_weights(contents, path), allowed=allowed, source=path)
-    return model_from_checkpoint(contents, path, role=role)
+    return model_from_checkpoint(contents, path, role=role if role in ROLES else None)
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
