@@ -143,14 +143,7 @@ def starting_weights(source: str, name: str, kwargs: Mapping[str, Any]) -> dict[
     """The float32 state dict of ``source`` for a model ``create_model(name, **kwargs)``: a shipped
     model's name, a weights file, or a training checkpoint (its evaluated weights). What ``train
     --init`` starts from; :class:`WeightsError` when the file holds another model or other sizes."""
-    if source in SHIPPED:
-        entry = SHIPPED[source]
-        path = WEIGHTS_DIR / entry.file
-        if not path.is_file():
-            raise WeightsError(f"{path}: no such weights file (the shipped {source!r} model is missing)")
-        spec, state = _spec_and_state(path)
-    else:
-        spec, state = _spec_and_state(Path(source))
+    spec, state = spec_and_state(source)
     if spec["name"] != name or _filled(name, spec["kwargs"]) != _filled(name, kwargs):
         raise WeightsError(f"{source}: holds a {spec['name']!r} model with {spec['kwargs']}, not the {name!r} model with {dict(kwargs)} this run trains")
     build_model(name, dict(kwargs), state, source=source)  # checks every weight's shape
@@ -165,8 +158,15 @@ def _filled(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         raise WeightsError(f"model {name!r}: {exc}") from None
 
 
-def _spec_and_state(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """``({"name", "kwargs"}, float32 state dict)`` of a weights file or a training checkpoint."""
+def spec_and_state(source: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """``({"name", "kwargs"}, float32 state dict)`` of a shipped model's name, a weights file or a
+    training checkpoint (its evaluated weights); :class:`WeightsError` when it is none of these."""
+    if str(source) in SHIPPED:
+        path = WEIGHTS_DIR / SHIPPED[str(source)].file
+        if not path.is_file():
+            raise WeightsError(f"{path}: no such weights file (the shipped {source!r} model is missing)")
+    else:
+        path = Path(source)
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
     try:
