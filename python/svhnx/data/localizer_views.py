@@ -28,9 +28,9 @@ import torch
 from svhnx.data.streams import Batch, BatchStream
 from svhnx.data.svhn_preprocess import load_crop_geometry
 from svhnx.ops import box_masks, crop_resize, pixel_windows, union_boxes
-from svhnx.ops.crop_rule import GROWTH
+from svhnx.ops.crop_rule import CROP_SIDE, GROWTH
 
-VIEW_SIZE = 64
+VIEW_SIZE = CROP_SIDE  # the views are SVHN-sized crops: 64 x 64
 MARGIN = 1 + GROWTH  # the smallest window is the number's larger side grown as the SVHN crop rule grows it (30%)
 WHOLE_SMALLEST = 40  # long side of a whole photo in its view: 40 to 64 pixels
 SCENE, PHOTO = 0, 1  # kinds of view (the ``kind`` of a batch)

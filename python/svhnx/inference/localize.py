@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from svhnx.hardware import amx_available
+from svhnx.ops.crop_rule import CROP_SIDE
 
 #: Long side, in pixels, of the resized photo at each scale the localizer looks at. The localizer
 #: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo.
@@ -32,9 +33,9 @@ UNKNOWN_MULTIPLE = 32
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: :func:`refine` looks at a candidate through a square window this many times its larger side.
 REFINE_CONTEXT = 2.0
-#: Side of the close-up views, pixels: that of the localizer's training views
-#: (:data:`svhnx.data.localizer_views.VIEW_SIZE`, not imported here: that module brings h5py).
-REFINE_SIZE = 64
+#: Side of the close-up views, pixels: that of the localizer's training views, which are SVHN-sized
+#: crops (:data:`svhnx.data.localizer_views.VIEW_SIZE`, the crop rule's side).
+REFINE_SIZE = CROP_SIDE
 #: A photo looked at once (smaller than the second scale) is padded to at least this many pixels a
 #: side: the localizer trained on 64 x 64 views, a small photo placed in them with its edges repeated,
 #: and finds nothing in a smaller input (a 31 x 101 photo, shrunk to 20 x 64 and padded only to
