@@ -9,6 +9,7 @@ import torch
 
 from svhnx.data.svhn import MissingImageWarning
 from svhnx.evaluate import evaluate_run, load_run
+from svhnx.evaluate.__main__ import main as evaluate_main
 from svhnx.synth import SceneGenerator
 from svhnx.synth.dataset import FRAMING_LIMIT, SynthCropStream, framing_windows, load_negatives, validation_crops
 from svhnx.synth.glyphs import TTF_FACES
@@ -126,3 +127,21 @@ def test_synth_task_draws_a_saved_atlas_and_refuses_a_missing_one(data_root: Pat
     assert "--atlas missing.npz" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
     assert cli.main([*flags, "--atlas", str(ttf_atlas), "--out", str(tmp_path / "run")]) == 0
     assert load_run(tmp_path / "run", device="cpu").task.generator.num_styles == len(TTF_FACES)
+
+
+def test_a_digit_classifier_run_is_evaluated_without_a_prediction_figure(data_root: Path, tmp_path: Path,
+                                                                          tmp_path_factory: pytest.TempPathFactory,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SVHNX_CACHE", str(tmp_path_factory.getbasetemp() / "synth-cache"))
+    run = tmp_path / "run"
+    assert cli.main(["synth-digits", "--steps", "2", "--batch-size", "8", "--eval-every", "2", "--val-size", "16", "--width", "0.5",
+                     "--no-handwriting", "--data-root", str(data_root), "--out", str(run), "--no-progress", "--threads", "1"]) == 0
+    capsys.readouterr()
+    assert evaluate_main([str(run), "--device", "cpu", "--val-size", "16"]) == 0  # synth-digits draws no prediction figure
+    printed = capsys.readouterr().out
+    assert "digit_accuracy" in printed and "predictions:" not in printed
+    assert not (run / "evaluation.png").exists()
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate_main([str(run), "--figure", str(tmp_path / "figure.png")])
+    assert exit_info.value.code == 2 and "no prediction figure" in capsys.readouterr().err

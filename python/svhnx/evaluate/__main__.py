@@ -77,7 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             run = with_warped_views(run, args.tta_warp)
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
-    figure = args.figure or run.path.parent / ("evaluation-ensemble.png" if run.members else "evaluation.png")
+    figure = None
+    if run.task.has_prediction_figure:
+        figure = args.figure or run.path.parent / ("evaluation-ensemble.png" if run.members else "evaluation.png")
+    elif args.figure is not None:
+        parser.error(f"--figure: task {run.task.name!r} has no prediction figure")
     seed = fresh_seed(run) if args.seed is None else args.seed
     try:
         metrics = evaluate_run(run, size=args.val_size, seed=seed, figure=figure, progress=args.progress)
@@ -95,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  (test-time augmentation: {1 + args.tta_warp} views, the image and {args.tta_warp} with warped slots)")
     for name, value in metrics.items():
         print(f"  {name:24s} {value:.4f}")
-    print(f"predictions: {figure}")
+    if figure is not None:
+        print(f"predictions: {figure}")
     if args.json is not None:
         with atomic_path(args.json) as tmp:
             which = {"checkpoints": list(map(str, run.members))} if run.members else {"checkpoint": str(run.path), "step": step}

@@ -123,6 +123,11 @@ class Task(ABC):
         """Write a PNG of sample predictions (optional; used by the evaluator)."""
         raise NotImplementedError(f"task {self.name!r} has no prediction figure")
 
+    @property
+    def has_prediction_figure(self) -> bool:
+        """Whether this task draws :meth:`plot_predictions` (the evaluator skips the figure if not)."""
+        return type(self).plot_predictions is not Task.plot_predictions
+
 
 def register_task(cls: T) -> T:
     """Class decorator: make a :class:`Task` subclass available under its ``name``."""
