@@ -84,6 +84,15 @@ def test_a_run_can_start_from_weights_files_and_checkpoints_of_the_same_model(sh
     torch.testing.assert_close(from_checkpoint["dense.2.weight"], shipped.state_dict()["dense.2.weight"])
 
 
+def test_a_changed_shipped_file_is_refused_as_a_starting_point_too(shipped):
+    path = pretrained.path("tiny")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="SHA-256"):  # train --init tiny, average_weights tiny ...
+        pretrained.starting_weights("tiny", "svhn-resnet", {"width": 0.25, "dense": 16})
+
+
 def test_starting_weights_of_other_sizes_are_refused(shipped):
     with pytest.raises(WeightsError, match="not the 'svhn-resnet' model"):
         pretrained.starting_weights("tiny", "svhn-resnet", {"width": 1.0, "dense": 512})

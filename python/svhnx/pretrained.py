@@ -80,13 +80,9 @@ def load(name: str, *, file: str | Path | None = None) -> nn.Module:
     """
     entry = _entry(name)
     source = Path(file) if file is not None else WEIGHTS_DIR / entry.file
-    if not source.is_file():
-        raise WeightsError(f"{source}: no such weights file (the shipped {name!r} model is missing: reinstall svhnx)")
-    data = source.read_bytes() if source.stat().st_size <= MAX_BYTES else None
-    if data is None:
-        raise WeightsError(f"{source}: larger than {MAX_BYTES // 2**20} MB, not an svhnx weights file")
-    if file is None and hashlib.sha256(data).hexdigest() != entry.sha256:
-        raise WeightsError(f"{source}: SHA-256 differs from the one recorded for {name!r}; the file is damaged or replaced")
+    data = _read_bounded(source, name)
+    if file is None:
+        _check_sha256(data, source, name)
     return model_from_weights(read_weights(data, source), allowed=entry.models, source=source)
 
 
@@ -161,12 +157,13 @@ def _filled(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
 def spec_and_state(source: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """``({"name", "kwargs"}, float32 state dict)`` of a shipped model's name, a weights file or a
     training checkpoint (its evaluated weights); :class:`WeightsError` when it is none of these."""
-    if str(source) in SHIPPED:
+    if str(source) in SHIPPED:  # a shipped model is read only after its SHA-256 check, as by load()
         path = WEIGHTS_DIR / SHIPPED[str(source)].file
-        if not path.is_file():
-            raise WeightsError(f"{path}: no such weights file (the shipped {source!r} model is missing)")
-    else:
-        path = Path(source)
+        data = _read_bounded(path, str(source))
+        _check_sha256(data, path, str(source))
+        contents = read_weights(data, path)
+        return _float_state(contents["model"], contents["state_dict"])
+    path = Path(source)
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
     try:
@@ -177,8 +174,28 @@ def spec_and_state(source: str | Path) -> tuple[dict[str, Any], dict[str, torch.
         if not isinstance(checkpoint.get("model"), dict) or "model_state" not in checkpoint:
             raise WeightsError(f"{path}: neither a weights file nor a training checkpoint") from None
         spec, state = checkpoint["model"], checkpoint["model_state"]
+    return _float_state(spec, state)
+
+
+def _float_state(spec: Mapping[str, Any], state: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """``({"name", "kwargs"}, state)`` with the floating-point tensors of ``state`` in float32."""
     state = {k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v for k, v in state.items()}
     return {"name": spec.get("name"), "kwargs": spec.get("kwargs")}, state
+
+
+def _read_bounded(source: Path, name: str) -> bytes:
+    """The bytes of the weights file ``source`` (of the shipped model ``name``), refused when missing or too large."""
+    if not source.is_file():
+        raise WeightsError(f"{source}: no such weights file (the shipped {name!r} model is missing: reinstall svhnx)")
+    if source.stat().st_size > MAX_BYTES:
+        raise WeightsError(f"{source}: larger than {MAX_BYTES // 2**20} MB, not an svhnx weights file")
+    return source.read_bytes()
+
+
+def _check_sha256(data: bytes, source: Path, name: str) -> None:
+    """:class:`WeightsError` unless ``data`` has the SHA-256 recorded for the shipped model ``name``."""
+    if hashlib.sha256(data).hexdigest() != SHIPPED[name].sha256:
+        raise WeightsError(f"{source}: SHA-256 differs from the one recorded for {name!r}; the file is damaged or replaced")
 
 
 def _entry(name: str) -> ShippedModel:
