@@ -75,15 +75,21 @@ def git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
+def provenance() -> dict[str, Any]:
+    """Where and when a result or a weights file was made: ``commit``, ``machine`` and ``date`` (UTC)."""
+    return {"commit": git_commit(), "machine": machine(), "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
 def save_result(name: str, results: dict[str, Any], command: Sequence[str] | None = None) -> Path:
     """Write ``benchmarks/results/<name>.json`` with ``results`` and where they come from."""
+    made = provenance()
     record = {
         "name": name,
         "command": " ".join(command if command is not None else [Path(sys.executable).name, *sys.argv]),
-        "commit": git_commit(),
-        "machine": machine(),
+        "commit": made["commit"],
+        "machine": made["machine"],
         "versions": versions(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": made["date"],
         "results": results,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -10,11 +10,10 @@ file in the shipped format (:func:`svhnx.pretrained.save_weights`), with its sou
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.record import git_commit, machine
+from benchmarks.record import provenance
 from svhnx import pretrained
 from svhnx.models import create_model, model_kwargs
 from svhnx.models.average import average_states
@@ -42,9 +41,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(str(error))
     model = create_model(name, **kwargs)
     model.load_state_dict(state)
-    meta = {"averaged_from": list(args.sources), "machine": machine(), "commit": git_commit(),
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "data": "synthetic only (svhnx.synth); no real SVHN pixels"}
+    meta = {"averaged_from": list(args.sources), **provenance(), "data": "synthetic only (svhnx.synth); no real SVHN pixels"}
     digest = pretrained.save_weights(model, name, kwargs, args.out, meta)
     print(f"{args.out}: {name} {kwargs}, the mean of {len(args.sources)}, {args.out.stat().st_size / 2**20:.2f} MB, sha256 {digest}")
 

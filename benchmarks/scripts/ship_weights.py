@@ -11,10 +11,9 @@ row and where it was trained: what the README's model card quotes.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
-from benchmarks.record import git_commit, machine
+from benchmarks.record import provenance
 from svhnx import pretrained
 from svhnx.checkpoint import load_checkpoint, model_from_checkpoint
 
@@ -39,9 +38,7 @@ def main() -> None:
         "train_time_s": round(progress.get("train_time_s", 0.0), 1),
         "wall_time_s": round(progress.get("wall_time_s", 0.0), 1),
         "metrics": checkpoint.get("metrics", {}),
-        "machine": machine(),
-        "commit": git_commit(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
         "data": "synthetic only (svhnx.synth); no real SVHN pixels",
     }
     target = args.to if args.to is not None else pretrained.WEIGHTS_DIR / f"{args.name}.pt"

@@ -11,13 +11,12 @@ the wider model's outputs are checked against the source's before the file is wr
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
-from benchmarks.record import git_commit
+from benchmarks.record import provenance
 from svhnx import pretrained
 from svhnx.models import create_model, model_kwargs
 from svhnx.models.grow import widen
@@ -57,8 +56,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         wider = widen(narrow, create_model(name, **wide_kwargs), example, input_parts=parts)
     except ValueError as error:
         parser.error(str(error))
-    meta = {"widened_from": str(source), "from_kwargs": kwargs, "commit": git_commit(),
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "source_meta": contents.get("meta", {})}
+    meta = {"widened_from": str(source), "from_kwargs": kwargs, **provenance(), "source_meta": contents.get("meta", {})}
     digest = pretrained.save_weights(wider, name, wide_kwargs, args.out, meta)
     params = (sum(p.numel() for p in narrow.parameters()), sum(p.numel() for p in wider.parameters()))
     print(f"{args.out}: {name} {kwargs} -> {wide_kwargs}, {params[0]:,} -> {params[1]:,} parameters, sha256 {digest}")
