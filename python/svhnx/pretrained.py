@@ -166,15 +166,16 @@ def spec_and_state(source: str | Path) -> tuple[dict[str, Any], dict[str, torch.
     path = Path(source)
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
-    try:
-        contents = read_weights(path.read_bytes(), path)
-        spec, state = contents["model"], contents["state_dict"]
+    try:  # a file larger than any weights file is not read whole here: it can only be a checkpoint
+        contents = read_weights(path.read_bytes(), path) if path.stat().st_size <= MAX_BYTES else None
     except WeightsError:
-        checkpoint = load_checkpoint(path)
-        if not isinstance(checkpoint.get("model"), dict) or "model_state" not in checkpoint:
-            raise WeightsError(f"{path}: neither a weights file nor a training checkpoint") from None
-        spec, state = checkpoint["model"], checkpoint["model_state"]
-    return _float_state(spec, state)
+        contents = None
+    if contents is not None:
+        return _float_state(contents["model"], contents["state_dict"])
+    checkpoint = load_checkpoint(path)
+    if not isinstance(checkpoint.get("model"), dict) or "model_state" not in checkpoint:
+        raise WeightsError(f"{path}: neither a weights file nor a training checkpoint")
+    return _float_state(checkpoint["model"], checkpoint["model_state"])
 
 
 def _float_state(spec: Mapping[str, Any], state: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
