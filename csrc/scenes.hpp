@@ -91,6 +91,7 @@ struct Plan {
   double tex_scale = 1, tex_angle = 0, grad[2] = {0, 0}, noise_amp = 0;
   uint64_t tex_seed = 0;
   bool plate = false;
+  bool plate_oval = false;          // an ellipse inscribed in plate_box, else a rounded rectangle
   double plate_box[4] = {0}, plate_radius = 0, plate_border = 0;
   Rgb plate_color{}, border_color{};
   int n_edges = 0;

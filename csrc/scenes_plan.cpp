@@ -563,6 +563,13 @@ double draw_plate(const Realism& r, Rng& rng, const NumberLayout& nl, double wal
     p.plate_box[0] = -nl.half_w - mx, p.plate_box[2] = nl.half_w + mx;
     p.plate_box[1] = -hd / 2 - my, p.plate_box[3] = hd / 2 + my;
     p.plate_radius = std::min(mx, my) * (chance(rng, 0.5) ? uniform(rng, 0.2, 1.0) : 0.0);
+    p.plate_oval = chance(rng, 0.3);
+    if (p.plate_oval) {  // an oval (a disc, now and then, for short numbers) about as wide as the digits' corners
+      const double grow = std::sqrt(2.0) * uniform(rng, 0.85, 1.1);
+      double ax = grow * (nl.half_w + mx / 4), ay = grow * (hd / 2 + my / 4);
+      if (p.length <= 2 && chance(rng, 0.4)) ax = ay = std::hypot(nl.half_w + mx / 4, hd / 2 + my / 4) * uniform(rng, 0.85, 1.1);
+      p.plate_box[0] = -ax, p.plate_box[2] = ax, p.plate_box[1] = -ay, p.plate_box[3] = ay;
+    }
     p.plate_border = chance(rng, 0.4) ? hd * uniform(rng, 0.04, 0.12) : 0;
   }
   return surface;

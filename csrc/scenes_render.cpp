@@ -139,6 +139,20 @@ struct Shader {
     return coverage(glyph_field(f, cx, cy) + weight, g.aa);
   }
 
+  // Signed distance from the plate's outline, plate units (negative inside); first order for an oval.
+  double plate_distance(double px, double py) const {
+    const double cx = (p.plate_box[0] + p.plate_box[2]) / 2, cy = (p.plate_box[1] + p.plate_box[3]) / 2;
+    const double hx = (p.plate_box[2] - p.plate_box[0]) / 2, hy = (p.plate_box[3] - p.plate_box[1]) / 2;
+    if (p.plate_oval) {
+      const double ux = (px - cx) / hx, uy = (py - cy) / hy, q = std::hypot(ux, uy);
+      const double slope = std::hypot(ux / hx, uy / hy);  // |grad q| * q
+      return slope > 0 ? (q - 1) * q / slope : -std::min(hx, hy);
+    }
+    const double r = p.plate_radius;
+    const double qx = std::fabs(px - cx) - (hx - r), qy = std::fabs(py - cy) - (hy - r);
+    return std::hypot(std::max(qx, 0.0), std::max(qy, 0.0)) + std::min(std::max(qx, qy), 0.0) - r;
+  }
+
   Rgb color(double px, double py) const {
     Rgb c = wall(px, py);
     const float aa = static_cast<float>(p.plate_per_pixel);
@@ -147,12 +161,8 @@ struct Shader {
       const double d = std::fabs(b.nx * px + b.ny * py - b.offset) - b.width / 2;
       c = lerp(c, b.color, coverage(static_cast<float>(-d), aa));
     }
-    if (p.plate) {  // rounded rectangle, optionally with a border
-      const double cx = (p.plate_box[0] + p.plate_box[2]) / 2, cy = (p.plate_box[1] + p.plate_box[3]) / 2;
-      const double r = p.plate_radius;
-      const double qx = std::fabs(px - cx) - ((p.plate_box[2] - p.plate_box[0]) / 2 - r);
-      const double qy = std::fabs(py - cy) - ((p.plate_box[3] - p.plate_box[1]) / 2 - r);
-      const double d = std::hypot(std::max(qx, 0.0), std::max(qy, 0.0)) + std::min(std::max(qx, qy), 0.0) - r;
+    if (p.plate) {  // rounded rectangle or oval, optionally with a border
+      const double d = plate_distance(px, py);
       const Rgb inner = p.plate_border > 0 ? lerp(p.border_color, p.plate_color, coverage(static_cast<float>(-d - p.plate_border), aa))
                                            : p.plate_color;
       c = lerp(c, inner, coverage(static_cast<float>(-d), aa));
