@@ -118,3 +118,25 @@ def test_a_weights_file_is_a_model_wherever_a_checkpoint_is(shipped, tmp_path):
         load_model(file, role="localizer")
     with pytest.raises(CheckpointError, match="not an svhnx training checkpoint"):
         load_model(file)
+
+
+def test_a_weights_file_carries_its_calibrated_reader_threshold(tmp_path):
+    model = create_model("svhn-resnet", width=0.25, dense=16)
+    path = tmp_path / "calibrated.pt"
+    pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": 16}, path, {"operating_point": {"min_confidence": 0.95}})
+    loaded = pretrained.model_from_weights(pretrained.read_weights_file(path), allowed=("svhn-resnet",))
+    assert loaded.pretrained_cfg == {"min_confidence": 0.95}
+    plain = tmp_path / "plain.pt"
+    pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": 16}, plain, {})
+    assert pretrained.model_from_weights(pretrained.read_weights_file(plain), allowed=("svhn-resnet",)).pretrained_cfg == {}
+
+
+@pytest.mark.parametrize("point", [{"min_confidence": 1.5}, {"min_confidence": "high"}, {"min_confidence": True}, {"threshold": 0.9}, [0.9]])
+def test_a_malformed_operating_point_is_refused(tmp_path, point):
+    model = create_model("svhn-resnet", width=0.25, dense=16)
+    with pytest.raises(WeightsError, match="operating point"):
+        pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": 16}, tmp_path / "bad.pt", {"operating_point": point})
+    contents = {"format": pretrained.FORMAT, "model": {"name": "svhn-resnet", "kwargs": {"width": 0.25, "dense": 16}},
+                "state_dict": model.state_dict(), "meta": {"operating_point": point}}
+    with pytest.raises(WeightsError, match="operating point"):
+        pretrained.model_from_weights(contents, allowed=("svhn-resnet",))

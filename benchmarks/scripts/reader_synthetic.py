@@ -30,6 +30,7 @@ choose a threshold on one seed, confirm it on the other.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -99,6 +100,11 @@ def candidate_readings(reader: Reader, image: np.ndarray) -> list[tuple[str, np.
     numbers, read_lengths, confidences = decode_readings(recognize(reader.recognizer, crops, reader.views))
     lengths = lengths if lengths is not None and reader.check_length else [None] * len(candidates)
     return [(n, c, length is None or length == r) for n, c, r, length in zip(numbers, confidences, read_lengths, lengths)]
+
+
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a model file (``None`` for a run directory): what a calibration checks it was made on."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def replay(readings: list[tuple[str, np.float32, bool]], min_confidence: float) -> str | None:
@@ -206,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "photos": {"seed": args.seed, "with_number": args.with_number, "number_free": args.number_free, "sides": list(generator.sides)},
         "localizer": str(args.localizer or "shipped"),
         "recognizer": None if args.localizer_alone else str(args.recognizer or "shipped"),
+        "recognizer_sha256": None if args.localizer_alone else file_sha256(args.recognizer or pretrained.path("recognizer")),
         "views": None if args.localizer_alone else args.views,
         "localizer_alone": alone,
         "rows": rows,

@@ -58,6 +58,10 @@ SHIPPED: dict[str, ShippedModel] = {
 }
 
 
+#: What a weights file's ``meta["operating_point"]`` may set (see :func:`operating_point`).
+OPERATING_POINT_KEYS = ("min_confidence",)
+
+
 class WeightsError(ValueError):
     """A weights file is missing, damaged, not what its name says, or not in :data:`FORMAT`."""
 
@@ -86,6 +90,12 @@ def load(name: str, *, file: str | Path | None = None) -> nn.Module:
     return model_from_weights(read_weights(data, source), allowed=entry.models, source=source)
 
 
+def read_weights_file(source: str | Path) -> dict[str, Any]:
+    """The contents of a weights file (at most :data:`MAX_BYTES`), as :func:`read_weights` checks them."""
+    source = Path(source)
+    return read_weights(_read_bounded(source), source)
+
+
 def read_weights(data: bytes, source: str | Path = "weights") -> dict[str, Any]:
     """The contents of a weights file's bytes, read with ``weights_only=True`` and checked for :data:`FORMAT`."""
     try:
@@ -108,25 +118,53 @@ def check_weights(contents: Any, source: str | Path = "weights") -> dict[str, An
 
 
 def model_from_weights(contents: Mapping[str, Any], *, allowed: Sequence[str], source: str | Path = "weights") -> nn.Module:
-    """Build the model a weights file names (only one of ``allowed``) and load its weights."""
+    """Build the model a weights file names (only one of ``allowed``) and load its weights; the
+    file's operating point (:func:`operating_point`), if any, becomes the model's ``pretrained_cfg``."""
     name, kwargs = contents["model"]["name"], contents["model"]["kwargs"]
     if name not in allowed:
         raise WeightsError(f"{source}: holds a {name!r} model, expected one of {', '.join(allowed)}")
+    settings = operating_point(contents, source)
     state = {k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v for k, v in contents["state_dict"].items()}
     try:
-        return build_model(name, kwargs, state, source=source)
+        model = build_model(name, kwargs, state, source=source)
     except CheckpointError as error:
         raise WeightsError(str(error)) from None
+    model.pretrained_cfg = settings
+    return model
+
+
+def operating_point(contents: Mapping[str, Any], source: str | Path = "weights") -> dict[str, float]:
+    """The settings a weights file asks its users to run it with (``meta["operating_point"]``, e.g.
+    ``{"min_confidence": 0.95}``: the reader's threshold calibrated for this model), checked;
+    ``{}`` when it has none. :class:`WeightsError` for a malformed one."""
+    meta = contents.get("meta")
+    point = meta.get("operating_point") if isinstance(meta, dict) else None
+    if point is None:
+        return {}
+    if not isinstance(point, dict) or set(point) - set(OPERATING_POINT_KEYS):
+        raise WeightsError(f"{source}: its operating point is not a dict of {', '.join(OPERATING_POINT_KEYS)}")
+    settings = {}
+    for key, value in point.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise WeightsError(f"{source}: operating point {key}={value!r} is not a probability in [0, 1]")
+        settings[key] = float(value)
+    return settings
 
 
 def save_weights(model: nn.Module, name: str, kwargs: Mapping[str, Any], target: Path, meta: Mapping[str, Any]) -> str:
     """Write ``model``'s weights as float16 in :data:`FORMAT` at ``target`` (atomically); returns the SHA-256.
 
-    ``meta`` must be JSON-able (it is checked by a round trip): the model card's facts.
+    ``meta`` must be JSON-able: the model card's facts.
     """
-    meta = json.loads(json.dumps(meta))
     state = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu() for k, v in model.state_dict().items()}
-    contents = {"format": FORMAT, "model": {"name": name, "kwargs": dict(kwargs)}, "state_dict": state, "meta": meta}
+    return write_weights({"format": FORMAT, "model": {"name": name, "kwargs": dict(kwargs)}, "state_dict": state, "meta": meta}, target)
+
+
+def write_weights(contents: Mapping[str, Any], target: Path) -> str:
+    """Write a weights file's ``contents`` (in :data:`FORMAT`; its JSON-able ``meta`` is checked by a
+    round trip) at ``target``, atomically; returns the SHA-256. :class:`WeightsError` when over :data:`MAX_BYTES`."""
+    contents = {**check_weights(dict(contents), target), "meta": json.loads(json.dumps(contents.get("meta", {})))}
+    operating_point(contents, target)
     with atomic_path(target) as tmp:
         torch.save(contents, tmp)
     size = target.stat().st_size
@@ -184,10 +222,11 @@ def _float_state(spec: Mapping[str, Any], state: Mapping[str, Any]) -> tuple[dic
     return {"name": spec.get("name"), "kwargs": spec.get("kwargs")}, state
 
 
-def _read_bounded(source: Path, name: str) -> bytes:
-    """The bytes of the weights file ``source`` (of the shipped model ``name``), refused when missing or too large."""
+def _read_bounded(source: Path, name: str | None = None) -> bytes:
+    """The bytes of the weights file ``source`` (of the shipped model ``name``, if one), refused when missing or too large."""
     if not source.is_file():
-        raise WeightsError(f"{source}: no such weights file (the shipped {name!r} model is missing: reinstall svhnx)")
+        hint = f" (the shipped {name!r} model is missing: reinstall svhnx)" if name is not None else ""
+        raise WeightsError(f"{source}: no such weights file{hint}")
     if source.stat().st_size > MAX_BYTES:
         raise WeightsError(f"{source}: larger than {MAX_BYTES // 2**20} MB, not an svhnx weights file")
     return source.read_bytes()

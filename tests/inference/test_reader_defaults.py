@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from svhnx import pretrained
-from svhnx.inference.reader import LOCALIZER_ENV, RECOGNIZER_ENV, Reader
+from svhnx.inference.reader import LOCALIZER_ENV, MIN_CONFIDENCE, RECOGNIZER_ENV, Reader
 
 
 class StandIn(torch.nn.Module):
@@ -52,3 +52,11 @@ def test_without_shipped_models_the_error_names_flag_and_variable(monkeypatch):
     monkeypatch.setattr(pretrained, "available", lambda: {})
     with pytest.raises(ValueError, match=r"--localizer CKPT.*\$SVHNX_LOCALIZER"):
         Reader.from_checkpoints()
+
+
+def test_the_reader_uses_the_recognizers_own_threshold_unless_given_one():
+    calibrated = StandIn("recognizer")
+    calibrated.pretrained_cfg = {"min_confidence": 0.97}
+    assert Reader(StandIn("localizer"), calibrated).min_confidence == 0.97
+    assert Reader(StandIn("localizer"), calibrated, min_confidence=0.5).min_confidence == 0.5
+    assert Reader(StandIn("localizer"), StandIn("recognizer")).min_confidence == MIN_CONFIDENCE

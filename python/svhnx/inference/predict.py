@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the checkpoints with PyTorch or their ONNX exports with onnxruntime (default: %(default)s)")
     parser.add_argument("--format", choices=FORMATS, default="jsonl", help="output: JSON lines or CSV with a header (default: %(default)s)")
     parser.add_argument("--save-annotated", metavar="DIR", type=Path, help="write each photo with its box and reading as DIR/<name>.png")
-    parser.add_argument("--min-confidence", type=float, default=None, help=f"reject readings below this joint probability (default: {MIN_CONFIDENCE})")
+    parser.add_argument("--min-confidence", type=float, default=None, help=f"reject readings below this joint probability (default: the recognizer's calibrated threshold if its weights file has one, else {MIN_CONFIDENCE})")
     parser.add_argument("--views", type=int, choices=VIEW_COUNTS, default=DEFAULT_VIEWS, metavar="N",
                         help=f"views of each number crop the recognizer reads and averages, 1-{len(VIEW_SHIFTS)}: the centre, then "
                              "windows shifted 2 pixels (default: %(default)s)")

@@ -109,7 +109,9 @@ class Reader:
             "length": N x 7}`` logits out).
         scales: long sides at which the localizer looks at the photo.
         threshold: mask probability above which a pixel belongs to a number.
-        min_confidence: readings with a lower joint probability are rejected (default :data:`MIN_CONFIDENCE`).
+        min_confidence: readings with a lower joint probability are rejected (default: the
+            recognizer's own operating point when its weights file has one, see
+            :func:`svhnx.pretrained.operating_point`, else :data:`MIN_CONFIDENCE`).
         max_candidates: how many boxes (best localizer scores first) are read; with ``refine``,
             twice as many first-pass candidates are looked at up close, and the best
             ``max_candidates`` of the close look are read.
@@ -135,7 +137,7 @@ class Reader:
         *,
         scales: Sequence[int] = DEFAULT_SCALES,
         threshold: float = 0.5,
-        min_confidence: float = MIN_CONFIDENCE,
+        min_confidence: float | None = None,
         max_candidates: int = 3,
         check_length: bool = CHECK_LENGTH,
         refine: bool = True,
@@ -143,6 +145,8 @@ class Reader:
         views: int = DEFAULT_VIEWS,
         precision: str = "auto",
     ) -> None:
+        if min_confidence is None:
+            min_confidence = getattr(recognizer, "pretrained_cfg", {}).get("min_confidence", MIN_CONFIDENCE)
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence: expected a probability in [0, 1], got {min_confidence}")
         if max_candidates < 1:
