@@ -99,6 +99,14 @@ def test_weights_must_have_the_shapes_of_the_model(tmp_path):
     assert not model.training
 
 
+def test_a_digit_classifier_is_checked_for_its_role_like_the_reader_models():
+    digits = create_model("digit-resnet", width=0.25)
+    assert not build_model("digit-resnet", {"width": 0.25}, digits.state_dict(), role="digits").training
+    recognizer = create_model("svhn-goodfellow", **SMALL_RECOGNIZER)
+    with pytest.raises(CheckpointError, match=r"54 x 54 x 3 input; outputs digits, length\), not a digit classifier"):
+        build_model("svhn-goodfellow", SMALL_RECOGNIZER, recognizer.state_dict(), role="digits")
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs", "role", "message"),
     [

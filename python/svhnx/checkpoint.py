@@ -69,10 +69,13 @@ class Role:
     outputs: frozenset[str]
 
 
+#: The name :data:`ROLES` give the output of a model that returns one tensor, not a dict.
+TENSOR_OUTPUT = "logits"
 ROLES = {
     "recognizer": Role("an SVHN recognizer (54 x 54 x 3 input; 'digits' and 'length' outputs)", ((*INPUT_SIZE, 3),),
                        frozenset({"digits", "length"})),
     "localizer": Role("a U-Net localizer (any H x W x 3 input; a 'mask' output)", ((None, None, 3),), frozenset({"mask"})),
+    "digits": Role("a digit classifier (32 x 32 x 3 input; one tensor of logits out)", ((32, 32, 3),), frozenset({TENSOR_OUTPUT})),
 }
 
 
@@ -269,7 +272,8 @@ def _skeleton(name: Any, kwargs: Any, source: str | os.PathLike[str]) -> nn.Modu
 
 
 def _meta_outputs(skeleton: nn.Module, shape: Sequence[int | None] | None) -> list[str]:
-    """The output names of a ``meta`` model on one image of its input shape (64 where any size works)."""
+    """The output names of a ``meta`` model on one image of its input shape (64 where any size works);
+    :data:`TENSOR_OUTPUT` for a model that returns one tensor."""
     if shape is None or len(shape) != 3:
         return []
     height, width, channels = (64 if d is None else int(d) for d in shape)
@@ -277,6 +281,8 @@ def _meta_outputs(skeleton: nn.Module, shape: Sequence[int | None] | None) -> li
         output = skeleton.eval()(torch.zeros((1, height, width, channels), dtype=torch.uint8, device="meta"))
     except (RuntimeError, ValueError, TypeError, NotImplementedError):
         return []
+    if isinstance(output, torch.Tensor):
+        return [TENSOR_OUTPUT]
     return sorted(output) if isinstance(output, dict) else []
 
 
