@@ -145,3 +145,5 @@ def test_a_digit_classifier_run_is_evaluated_without_a_prediction_figure(data_ro
     with pytest.raises(SystemExit) as exit_info:
         evaluate_main([str(run), "--figure", str(tmp_path / "figure.png")])
     assert exit_info.value.code == 2 and "no prediction figure" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="no prediction figure"):  # from Python too, before any scoring
+        evaluate_run(load_run(run, device="cpu", data_root=data_root), figure=tmp_path / "figure.png")

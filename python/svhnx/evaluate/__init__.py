@@ -105,7 +105,10 @@ def evaluate_run(
     run: LoadedRun, *, size: int | None = None, seed: int | None = None, figure: Path | None = None, progress: bool = False
 ) -> dict[str, float]:
     """The task's metrics on validation data of ``size`` and ``seed`` (default: fresh), and the
-    prediction figure at ``figure`` when given; ``progress`` shows a bar for each pass."""
+    prediction figure at ``figure`` when given (``ValueError``, before any scoring, for a task that
+    draws none); ``progress`` shows a bar for each pass."""
+    if figure is not None and not run.task.has_prediction_figure:
+        raise ValueError(f"figure: task {run.task.name!r} has no prediction figure")
     seed = fresh_seed(run) if seed is None else seed
     batches = run.task.validation_batches(size=size, seed=seed)
     metrics = evaluate_model(run.task, run.model, with_progress(batches, "scoring", enabled=progress), run.device)
