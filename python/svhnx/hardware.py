@@ -10,3 +10,11 @@ def amx_available() -> bool:
     (elsewhere bfloat16 on the CPU is emulated, and slower than float32)."""
     check = getattr(torch.cpu, "_is_amx_tile_supported", None)
     return bool(check()) if check is not None else False
+
+
+def check_amp(amp: bool | None, device: torch.device) -> None:
+    """``ValueError`` when mixed precision is asked for (``amp=True``) on a CPU without AMX tiles;
+    it is used on CUDA, and on CPUs with AMX (bfloat16)."""
+    if amp and device.type != "cuda" and not amx_available():
+        raise ValueError("mixed precision (--amp): this CPU has no AMX tiles, where bfloat16 would be emulated and slower "
+                         "than float32; mixed precision is used on CUDA and on CPUs with AMX")

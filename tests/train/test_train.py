@@ -9,10 +9,11 @@ import sys
 import pytest
 import torch
 
+from svhnx import hardware
 from svhnx.tasks.mnist_seq import MnistSequenceTask
 from svhnx.train import cli
 from svhnx.train.loop import Trainer, lr_factor, total_steps
-from svhnx.train.run_dir import read_metrics
+from svhnx.train.run_dir import RunDirectory, read_metrics
 
 # One thread: on a shared 2-core machine two OpenMP threads spin against other jobs (4x slower).
 TINY = ["--batch-size", "16", "--val-size", "200", "--eval-every", "10", "--no-progress", "--threads", "1"]
@@ -108,16 +109,23 @@ def test_bad_flags_are_argparse_errors(flags, message, capsys):
 
 
 def test_amp_on_a_cpu_without_amx_is_an_argparse_error(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "amx_available", lambda: False)
+    monkeypatch.setattr(hardware, "amx_available", lambda: False)
     with pytest.raises(SystemExit) as info:
         cli.main(["mnist-seq", "--device", "cpu", "--amp"])
-    assert info.value.code == 2 and "--amp: this CPU has no AMX tiles" in capsys.readouterr().err
+    assert info.value.code == 2 and "(--amp): this CPU has no AMX tiles" in capsys.readouterr().err
+
+
+def test_a_trainer_built_from_python_refuses_amp_on_a_cpu_without_amx_too(data_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(hardware, "amx_available", lambda: False)
+    _, config = cli.parse_config(["mnist-seq", "--data-root", str(data_root / "mnist"), "--device", "cpu", "--amp", "--no-progress"])
+    with pytest.raises(ValueError, match="no AMX tiles"):
+        Trainer(MnistSequenceTask(config.replace(out=tmp_path / "run")), RunDirectory(tmp_path / "run"), progress_bar=False)
 
 
 def test_amp_on_a_cpu_with_amx_trains_under_bfloat16_autocast(data_root, tmp_path, monkeypatch):
     from svhnx.tasks.mnist_seq import MnistSequenceTask
 
-    monkeypatch.setattr(cli, "amx_available", lambda: True)  # bfloat16 works everywhere, emulated without AMX
+    monkeypatch.setattr(hardware, "amx_available", lambda: True)  # bfloat16 works everywhere, emulated without AMX
     seen, loss = [], MnistSequenceTask.loss
 
     def recording_loss(self, output, batch):

@@ -15,7 +15,7 @@ import torch
 import svhnx
 from svhnx.checkpoint import FORMAT, CheckpointError
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.hardware import amx_available
+from svhnx.hardware import check_amp
 from svhnx.pretrained import WeightsError
 from svhnx.progress import with_progress
 from svhnx.tasks.arguments import add_shared_arguments, apply_config_defaults, explicit_flags
@@ -117,11 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = config_from_args(args)
     try:
         device = select_device(config.device)
+        check_amp(config.amp, device)
     except ValueError as exc:
         task_parser.error(str(exc))
-    if config.amp and device.type != "cuda" and not amx_available():
-        task_parser.error("--amp: this CPU has no AMX tiles, where bfloat16 would be emulated and slower than float32; "
-                          "mixed precision is used on CUDA and on CPUs with AMX")
     if config.tensorboard and not tensorboard_available():
         task_parser.error(INSTALL_HINT)
     if config.resume and config.out is None:

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 import svhnx
 from svhnx.checkpoint import FORMAT, check_model, plain_config, plain_rng_state
 from svhnx.data.streams import Batch, batch_to
+from svhnx.hardware import check_amp
 from svhnx.models import create_model
 from svhnx.pretrained import starting_weights
 from svhnx.progress import with_progress
@@ -182,8 +183,9 @@ class Trainer:
         config = task.config
         self.task, self.config, self.run_dir = task, config, run_dir
         self.device = distributed.local_device(select_device(config.device))
+        check_amp(config.amp, self.device)
         cuda = self.device.type == "cuda"
-        self.amp = config.amp is not False if cuda else bool(config.amp)  # on the CPU: asked for, where AMX is (cli)
+        self.amp = config.amp is not False if cuda else bool(config.amp)  # on the CPU: only when asked for (and AMX is there)
         self.amp_dtype = torch.bfloat16 if not cuda or torch.cuda.is_bf16_supported() else torch.float16
         self.steps = total_steps(config, type(task))
         self.progress_bar = progress_bar and distributed.is_main()
