@@ -4,7 +4,8 @@
 
 Each source is a shipped model's name, a weights file or a training checkpoint (its averaged
 weights); all must hold the same model with the same settings. The mean is written as a weights
-file in the shipped format (:func:`svhnx.pretrained.save_weights`), with its sources in ``meta``.
+file in the shipped format (:func:`svhnx.pretrained.save_weights`), with its sources and what each was
+(its own meta, or a checkpoint's training facts) in ``meta``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(str(error))
     model = create_model(name, **kwargs)
     model.load_state_dict(state)
-    meta = {"averaged_from": list(args.sources), **provenance(), "data": "synthetic only (svhnx.synth); no real SVHN pixels"}
+    meta = {"averaged_from": list(args.sources), "members": [spec["meta"] for spec, _ in specs_and_states], **provenance(),
+            "data": "synthetic only (svhnx.synth); no real SVHN pixels"}
     digest = pretrained.save_weights(model, name, kwargs, args.out, meta)
     print(f"{args.out}: {name} {kwargs}, the mean of {len(args.sources)}, {args.out.stat().st_size / 2**20:.2f} MB, sha256 {digest}")
 

@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: the shipped one)")
     parser.add_argument("--scenes", type=int, default=1000, help="scenes to read (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the scenes' stream (default: %(default)s)")
+    parser.add_argument("--min-confidence", type=float, default=None,
+                        help="the reader's threshold (default: the recognizer's calibrated one, else 0.9)")
     parser.add_argument("--name", default="reader_scenes", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -93,16 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     scenes = SceneGenerator.from_data(split="test").scenes(args.scenes, seed=args.seed)
     truth = truths(scenes)
     load_before = os.getloadavg()
-    shipped = Reader.from_checkpoints(args.localizer, args.recognizer, precision="float32")
+    shipped = Reader.from_checkpoints(args.localizer, args.recognizer, precision="float32", min_confidence=args.min_confidence)
     rows = []
     for looks in CLOSE_LOOKS:
-        reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", close_looks=looks)
+        reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", close_looks=looks, min_confidence=shipped.min_confidence)
         rows += [{"close_looks": looks, **row} for row in score(reader, scenes, truth)]
         print(rows[-1], flush=True)
     results = {
         "scenes": {"seed": args.seed, "count": args.scenes, "layouts": "SVHN test split"},
         "localizer": str(args.localizer or "shipped"),
         "recognizer": str(args.recognizer or "shipped"),
+        "min_confidence": shipped.min_confidence,
         "rows": rows,
         "true_box_read_right": true_box_right(shipped, scenes, truth),
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},

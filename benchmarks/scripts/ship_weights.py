@@ -28,19 +28,7 @@ def main() -> None:
     path = args.run / f"{args.checkpoint}.pt"
     checkpoint = load_checkpoint(path)
     model = model_from_checkpoint(checkpoint, path)
-    progress = checkpoint.get("progress", {})
-    config = {k: str(v) if isinstance(v, Path) else v for k, v in checkpoint.get("config", {}).items()}
-    meta = {
-        "task": checkpoint.get("task"),
-        "config": config,
-        "step": progress.get("step"),
-        "images": progress.get("images"),
-        "train_time_s": round(progress.get("train_time_s", 0.0), 1),
-        "wall_time_s": round(progress.get("wall_time_s", 0.0), 1),
-        "metrics": checkpoint.get("metrics", {}),
-        **provenance(),
-        "data": "synthetic only (svhnx.synth); no real SVHN pixels",
-    }
+    meta = {**pretrained.training_facts(checkpoint), **provenance(), "data": "synthetic only (svhnx.synth); no real SVHN pixels"}
     target = args.to if args.to is not None else pretrained.WEIGHTS_DIR / f"{args.name}.pt"
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = pretrained.save_weights(model, checkpoint["model"]["name"], checkpoint["model"]["kwargs"], target, meta)

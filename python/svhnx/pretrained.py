@@ -193,14 +193,15 @@ def _filled(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def spec_and_state(source: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """``({"name", "kwargs"}, float32 state dict)`` of a shipped model's name, a weights file or a
-    training checkpoint (its evaluated weights); :class:`WeightsError` when it is none of these."""
+    """``({"name", "kwargs", "meta"}, float32 state dict)`` of a shipped model's name, a weights file
+    or a training checkpoint (its evaluated weights; ``meta``: its :func:`training_facts`);
+    :class:`WeightsError` when it is none of these."""
     if str(source) in SHIPPED:  # a shipped model is read only after its SHA-256 check, as by load()
         path = WEIGHTS_DIR / SHIPPED[str(source)].file
         data = _read_bounded(path, str(source))
         _check_sha256(data, path, str(source))
         contents = read_weights(data, path)
-        return _float_state(contents["model"], contents["state_dict"])
+        return _float_state(contents["model"], contents["state_dict"], contents.get("meta"))
     path = Path(source)
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
@@ -209,17 +210,27 @@ def spec_and_state(source: str | Path) -> tuple[dict[str, Any], dict[str, torch.
     except WeightsError:
         contents = None
     if contents is not None:
-        return _float_state(contents["model"], contents["state_dict"])
+        return _float_state(contents["model"], contents["state_dict"], contents.get("meta"))
     checkpoint = load_checkpoint(path)
     if not isinstance(checkpoint.get("model"), dict) or "model_state" not in checkpoint:
         raise WeightsError(f"{path}: neither a weights file nor a training checkpoint")
-    return _float_state(checkpoint["model"], checkpoint["model_state"])
+    return _float_state(checkpoint["model"], checkpoint["model_state"], training_facts(checkpoint))
 
 
-def _float_state(spec: Mapping[str, Any], state: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """``({"name", "kwargs"}, state)`` with the floating-point tensors of ``state`` in float32."""
+def training_facts(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """What a weights file made from a training checkpoint keeps of its run (its ``meta``): the task,
+    the run's flags (paths as text), the step, images seen, training and wall time, the last metrics row."""
+    progress = checkpoint.get("progress", {})
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in checkpoint.get("config", {}).items()}
+    return {"task": checkpoint.get("task"), "config": config, "step": progress.get("step"), "images": progress.get("images"),
+            "train_time_s": round(progress.get("train_time_s", 0.0), 1), "wall_time_s": round(progress.get("wall_time_s", 0.0), 1),
+            "metrics": checkpoint.get("metrics", {})}
+
+
+def _float_state(spec: Mapping[str, Any], state: Mapping[str, Any], meta: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """``({"name", "kwargs", "meta"}, state)`` with the floating-point tensors of ``state`` in float32."""
     state = {k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v for k, v in state.items()}
-    return {"name": spec.get("name"), "kwargs": spec.get("kwargs")}, state
+    return {"name": spec.get("name"), "kwargs": spec.get("kwargs"), "meta": meta if isinstance(meta, dict) else {}}, state
 
 
 def _read_bounded(source: Path, name: str | None = None) -> bytes:

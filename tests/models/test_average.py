@@ -55,6 +55,7 @@ def test_the_script_writes_the_mean_as_a_shipped_format_weights_file(tmp_path, c
     for name, value in soup.state_dict().items():
         torch.testing.assert_close(value.to(expected[name].dtype), expected[name], atol=2e-3, rtol=2e-3)  # stored as float16
     assert "the mean of 2" in capsys.readouterr().out
+    assert pretrained.read_weights_file(tmp_path / "soup.pt")["meta"]["members"] == [{"seed": 0}, {"seed": 1}]  # what each source was
 
 
 def test_the_script_refuses_models_that_differ(tmp_path) -> None:
