@@ -140,3 +140,14 @@ def test_a_malformed_operating_point_is_refused(tmp_path, point):
                 "state_dict": model.state_dict(), "meta": {"operating_point": point}}
     with pytest.raises(WeightsError, match="operating point"):
         pretrained.model_from_weights(contents, allowed=("svhn-resnet",))
+
+
+def test_weights_over_the_size_limit_are_refused_and_nothing_is_left_behind(tmp_path, monkeypatch):
+    model = create_model("svhn-resnet", width=0.25, dense=16)
+    target = tmp_path / "big.pt"
+    pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": 16}, target, {"version": 1})
+    before = target.read_bytes()
+    monkeypatch.setattr(pretrained, "MAX_BYTES", 1000)
+    with pytest.raises(WeightsError, match="over the"):
+        pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": 16}, target, {"version": 2})
+    assert target.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["big.pt"]

@@ -162,14 +162,15 @@ def save_weights(model: nn.Module, name: str, kwargs: Mapping[str, Any], target:
 
 def write_weights(contents: Mapping[str, Any], target: Path) -> str:
     """Write a weights file's ``contents`` (in :data:`FORMAT`; its JSON-able ``meta`` is checked by a
-    round trip) at ``target``, atomically; returns the SHA-256. :class:`WeightsError` when over :data:`MAX_BYTES`."""
+    round trip) at ``target``, atomically; returns the SHA-256. :class:`WeightsError`, and ``target``
+    left as it was, when the file would be over :data:`MAX_BYTES`."""
     contents = {**check_weights(dict(contents), target), "meta": json.loads(json.dumps(contents.get("meta", {})))}
     operating_point(contents, target)
     with atomic_path(target) as tmp:
         torch.save(contents, tmp)
-    size = target.stat().st_size
-    if size > MAX_BYTES:
-        raise WeightsError(f"{target}: {size / 2**20:.1f} MB is over the {MAX_BYTES // 2**20} MB limit for shipped weights")
+        size = tmp.stat().st_size
+        if size > MAX_BYTES:
+            raise WeightsError(f"{target}: {size / 2**20:.1f} MB is over the {MAX_BYTES // 2**20} MB limit for shipped weights")
     return hashlib.sha256(target.read_bytes()).hexdigest()
 
 
@@ -194,8 +195,8 @@ def _filled(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 def spec_and_state(source: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """``({"name", "kwargs", "meta"}, float32 state dict)`` of a shipped model's name, a weights file
-    or a training checkpoint (its evaluated weights; ``meta``: its :func:`training_facts`);
-    :class:`WeightsError` when it is none of these."""
+    or a training checkpoint (its evaluated weights); ``meta`` is a weights file's own, or a
+    checkpoint's :func:`training_facts`. :class:`WeightsError` when it is none of these."""
     if str(source) in SHIPPED:  # a shipped model is read only after its SHA-256 check, as by load()
         path = WEIGHTS_DIR / SHIPPED[str(source)].file
         data = _read_bounded(path, str(source))
