@@ -51,7 +51,7 @@ class ShippedModel:
 SHIPPED: dict[str, ShippedModel] = {
     "recognizer": ShippedModel("recognizer.pt", "79088e14f1f6c62c2e31e73474d5621af63a5076e38fa9b32db8f14948e8651e",
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),
-    "localizer": ShippedModel("localizer.pt", "7761a0c5cc2fe300bb836fcbf119d286405e0f460da0ffd5513d88ad373470a0",
+    "localizer": ShippedModel("localizer.pt", "de19281ee6069508ac69e0d80063d7bc42b1e11f9f2a2d6b69880cc47b3152fb",
                               ("unet",), "finds the number in a photo"),
     "digits": ShippedModel("digits.pt", "919e4efac679b9eb16668bab071f18178775e56479f07334dbbc67600978a076",
                            ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
