@@ -52,6 +52,7 @@ struct Realism {
   double distortion = 1;   // rotation, shear, perspective, baseline jitter
   double degradation = 1;  // low resolution, blur, noise, JPEG artefacts
   double annotation = 1;   // boxes drawn as SVHN's annotators drew them: loose, uneven margins about the ink
+  double arrangement = 1;  // now and then a short number's digits stacked or set on a diagonal, not in a row
 };
 
 using Rgb = std::array<float, 3>;

@@ -348,6 +348,8 @@ struct NumberLayout {
   double center_x = 0, center_y = 0;  // where the number's boxes are centred in the scene
   double target_h = 0;                // box height in the scene; also the digit height in plate units
   double gap = 0, slope = 0;          // the layout's gap between boxes (in box heights) and baseline slope
+  bool arranged = false;              // digits stacked or on a diagonal (draw_arrangement), not in a row
+  double advance = 0;                 // if arranged: the direction from each digit to the next, radians below the horizontal
   double aspect = 0;                  // the layout's box aspect ratio, relative to each digit's median
   int style = 0;                      // typeface
   float box_weight = 0;               // stroke offset the boxes are measured at (cell px)
@@ -430,8 +432,64 @@ void draw_typeface(const Tables& t, const Realism& r, Rng& rng, NumberLayout& nl
   nl.box_weight = p.weight + (p.ink == Ink::kOutlined || p.ink == Ink::kOutlineOnly ? p.outline_width : 0.f);
 }
 
-// Lays the digits out on the plate left to right, then centres them on the plate origin (p.glyphs, nl.half_w).
+// Share of 2-3 digit numbers drawn stacked or on a diagonal at arrangement 1 (SVHN has ~0.7% of
+// multi-digit numbers so; their crops, squeezed to a square, look like nothing a row of digits gives).
+constexpr double kArrangedShare = 0.05;
+
+// Now and then a short number's digits stacked (one under the other) or set on a diagonal, each upright; the
+// layout's slope is then dropped, its gap redrawn, and the scene made larger if the number would not fit it.
+void draw_arrangement(const Realism& r, Rng& rng, NumberLayout& nl, Plan& p) {
+  if (r.arrangement <= 0 || p.length < 2 || p.length > 3 || !chance(rng, kArrangedShare * r.arrangement)) return;
+  nl.arranged = true;
+  const double u = rng.uniform();
+  nl.advance = u < 0.5 ? kPi / 2 + 0.05 * normal(rng) : u < 0.8 ? uniform(rng, 0.45, 1.0) : -uniform(rng, 0.3, 0.8);
+  nl.slope = 0;
+  nl.gap = uniform(rng, 0.05, 0.3);
+  // The number's extent, from a typical digit (as wide as half its height times the layout's aspect).
+  const double c = std::fabs(std::cos(nl.advance)), s = std::fabs(std::sin(nl.advance));
+  const double w = 0.5 * nl.aspect, step = w * c + s + nl.gap;  // in digit heights
+  const double span_x = c * step * (p.length - 1) + w, span_y = s * step * (p.length - 1) + 1;
+  p.scene_w = std::max(p.scene_w, static_cast<int>(std::ceil(nl.target_h * span_x / 0.7)));
+  p.scene_h = std::max(p.scene_h, static_cast<int>(std::ceil(nl.target_h * span_y / 0.7)));
+  nl.scene_w = p.scene_w, nl.scene_h = p.scene_h;
+  const double half_x = nl.target_h * (span_x / 2 + 0.15), half_y = nl.target_h * (span_y / 2 + 0.15);  // a margin for the estimate
+  nl.center_x = std::clamp(nl.center_x, half_x, nl.scene_w - half_x);
+  nl.center_y = std::clamp(nl.center_y, half_y, nl.scene_h - half_y);
+}
+
+// Moves a placed glyph by (dx, dy) in plate units.
+void shift(Glyph& g, double dx, double dy) {
+  g.a[2] -= g.a[0] * dx + g.a[1] * dy;
+  g.a[5] -= g.a[3] * dx + g.a[4] * dy;
+  g.bounds[0] += dx, g.bounds[2] += dx;
+  g.bounds[1] += dy, g.bounds[3] += dy;
+}
+
+// Lays arranged digits out along nl.advance, each upright, then centres them on the plate origin (p.glyphs,
+// nl.half_w, nl.half_h).
+void place_arranged(const Tables& t, const DigitRow& d, NumberLayout& nl, Plan& p) {
+  const double c = std::cos(nl.advance), s = std::sin(nl.advance);
+  double along = 0, lo_x = 1e300, hi_x = -1e300, lo_y = 1e300, hi_y = -1e300;
+  for (int i = 0; i < p.length; ++i) {
+    const double uy = nl.unit / t.scales[d.ids[i]], ux = uy * d.widen[i];
+    const double w = t.ink[d.ids[i]][2] * ux, h = t.ink[d.ids[i]][3] * uy;
+    const double extent = w * std::fabs(c) + h * std::fabs(s);  // the ink box's length along the advance
+    if (i > 0) along += extent / 2;
+    const double cx = along * c, cy = along * s + d.jitter_y[i];
+    p.glyphs[i] = place(t, d.ids[i], cx - w / 2, cy, ux, uy);
+    lo_x = std::min(lo_x, cx - w / 2), hi_x = std::max(hi_x, cx + w / 2);
+    lo_y = std::min(lo_y, cy - h / 2), hi_y = std::max(hi_y, cy + h / 2);
+    along += extent / 2 + (i + 1 < p.length ? d.gap_plate[i] : 0);
+  }
+  for (int i = 0; i < p.length; ++i) shift(p.glyphs[i], -(lo_x + hi_x) / 2, -(lo_y + hi_y) / 2);
+  nl.half_w = (hi_x - lo_x) / 2, nl.half_h = (hi_y - lo_y) / 2;
+}
+
+// Lays the digits out on the plate left to right (or as arranged), then centres them on the plate origin (p.glyphs,
+// nl.half_w, nl.half_h).
 void place_digits(const Tables& t, const DigitRow& d, NumberLayout& nl, Plan& p) {
+  if (nl.arranged) return place_arranged(t, d, nl, p);
+  nl.half_h = nl.target_h / 2;
   double cursor = 0;
   for (int i = 0; i < p.length; ++i) {
     const double uy = nl.unit / t.scales[d.ids[i]], ux = uy * d.widen[i];
@@ -468,7 +526,6 @@ DigitRow draw_glyphs(const Tables& t, const Realism& r, Rng& rng, NumberLayout& 
   }
   p.n_glyphs = p.length;
   place_digits(t, d, nl, p);
-  nl.half_h = nl.target_h / 2;
   for (int i = 0; i < p.length; ++i) nl.width_factor += d.widen[i] / p.length;
   return d;
 }
@@ -505,7 +562,7 @@ void correct(const Tables& t, const NumberLayout& nl, const Camera& cam, int len
     // Box width = stretch * the glyph's ink width + what shear and rotation add: solve for the stretch.
     const double ink_w = t.ink[d.ids[i]][2] * nl.unit / t.scales[d.ids[i]] * scene_per_plate;
     d.widen[i] = std::clamp<double>(d.widen[i] + (d.aspect_target[i] * cam.boxes[i][3] - cam.boxes[i][2]) / ink_w, 0.35, 2.2);
-    if (i + 1 < length) {
+    if (i + 1 < length && !nl.arranged) {  // an arranged number keeps its drawn gaps
       const double measured = (cam.boxes[i + 1][0] - cam.boxes[i][0] - cam.boxes[i][2]) / cam.boxes[i][3];
       d.gap_plate[i] = std::max(d.gap_plate[i] + (d.gap_target[i] - measured) * cam.boxes[i][3] / scene_per_plate,
                                 -0.12 * nl.target_h);
@@ -561,13 +618,13 @@ double draw_plate(const Realism& r, Rng& rng, const NumberLayout& nl, double wal
     p.plate_color = color_with_luminance(rng, surface, chance(rng, 0.5) ? uniform(rng, 0.4, 0.9) : 0.2 * rng.uniform());
     const double mx = hd * uniform(rng, 0.15, 0.9), my = hd * uniform(rng, 0.12, 0.6);
     p.plate_box[0] = -nl.half_w - mx, p.plate_box[2] = nl.half_w + mx;
-    p.plate_box[1] = -hd / 2 - my, p.plate_box[3] = hd / 2 + my;
+    p.plate_box[1] = -nl.half_h - my, p.plate_box[3] = nl.half_h + my;
     p.plate_radius = std::min(mx, my) * (chance(rng, 0.5) ? uniform(rng, 0.2, 1.0) : 0.0);
     p.plate_oval = chance(rng, 0.3);
     if (p.plate_oval) {  // an oval (a disc, now and then, for short numbers) about as wide as the digits' corners
       const double grow = std::sqrt(2.0) * uniform(rng, 0.85, 1.1);
-      double ax = grow * (nl.half_w + mx / 4), ay = grow * (hd / 2 + my / 4);
-      if (p.length <= 2 && chance(rng, 0.4)) ax = ay = std::hypot(nl.half_w + mx / 4, hd / 2 + my / 4) * uniform(rng, 0.85, 1.1);
+      double ax = grow * (nl.half_w + mx / 4), ay = grow * (nl.half_h + my / 4);
+      if (p.length <= 2 && chance(rng, 0.4)) ax = ay = std::hypot(nl.half_w + mx / 4, nl.half_h + my / 4) * uniform(rng, 0.85, 1.1);
       p.plate_box[0] = -ax, p.plate_box[2] = ax, p.plate_box[1] = -ay, p.plate_box[3] = ay;
     }
     p.plate_border = chance(rng, 0.4) ? hd * uniform(rng, 0.04, 0.12) : 0;
@@ -624,7 +681,7 @@ bool clear_of_number(const Band& b, const NumberLayout& nl) {
   const double hd = nl.target_h;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;  // the number's extent along n
   for (double cx : {-nl.half_w - 0.2 * hd, nl.half_w + 0.2 * hd}) {
-    for (double cy : {-0.7 * hd, 0.7 * hd}) {
+    for (double cy : {-nl.half_h - 0.2 * hd, nl.half_h + 0.2 * hd}) {
       const double d = b.nx * cx + b.ny * cy;
       lo = std::min(lo, d), hi = std::max(hi, d);
     }
@@ -661,7 +718,7 @@ void draw_clutter(const Tables& t, const Realism& r, Rng& rng, const NumberLayou
       cy = hd * 0.05 * normal(rng);
     } else {  // another line
       left = uniform(rng, -nl.half_w - w, nl.half_w);
-      cy = (chance(rng, 0.5) ? 1 : -1) * hd * uniform(rng, 0.8, 1.4);
+      cy = (chance(rng, 0.5) ? 1 : -1) * (nl.half_h - hd / 2 + hd * uniform(rng, 0.8, 1.4));
     }
     p.glyphs[p.n_glyphs++] = place(t, g, left, cy, ux, uy);
   }
@@ -764,6 +821,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   draw_labels(t, rng, p);
   draw_box_margins(r, rng, p);
   draw_typeface(t, r, rng, nl, p);
+  draw_arrangement(r, rng, nl, p);
   const DigitRow digits = draw_glyphs(t, r, rng, nl, p);
   const Pose pose = draw_pose(t, r, rng, nl);
   const Camera cam = fit_camera(t, pose, digits, nl, p);

@@ -80,6 +80,30 @@ def test_every_ink_pixel_lies_in_a_box_and_every_box_holds_ink(clean: SceneGener
         assert inside.all(), f"scene {i}: {np.count_nonzero(~inside)} ink pixels outside every box"
 
 
+def arranged(batch) -> np.ndarray:
+    """Indices of numbers whose digits step down the image: each box centre over half a box height below the last."""
+    steps = np.diff(batch.boxes[:, :, 1] + batch.boxes[:, :, 3] / 2, axis=1) / batch.boxes[:, :1, 3]
+    valid = np.arange(1, 5) < batch.lengths[:, None]
+    return np.flatnonzero((batch.lengths > 1) & np.where(valid, steps > 0.5, True).all(axis=1))
+
+
+def test_some_short_numbers_are_stacked_or_diagonal_each_digit_upright_and_inside_the_image(clean: SceneGenerator) -> None:
+    batch = SceneGenerator(clean.atlas, clean.tables, Realism(0.0, 0.0, 0.0, 0.0, 0.0, arrangement=1.0)).scenes(1000, seed=4)
+    ids = arranged(batch)
+    short = np.count_nonzero((batch.lengths >= 2) & (batch.lengths <= 3))
+    assert 0.02 < len(ids) / short < 0.09  # 5% of 2-3 digit numbers
+    assert set(batch.lengths[ids]) <= {2, 3}
+    for i in ids:
+        boxes, (h, w) = batch.boxes[i, : batch.lengths[i]], batch.images[i].shape[:2]
+        assert (boxes[:, :2] >= 0).all() and (boxes[:, 0] + boxes[:, 2] <= w).all() and (boxes[:, 1] + boxes[:, 3] <= h).all()
+        assert (boxes[:, 2] < boxes[:, 3]).all(), f"scene {i}: upright digits are taller than wide"
+        ink = ink_mask(batch.images[i], 0.25)
+        for left, top, width, height in boxes:
+            assert ink[int(top) : int(np.ceil(top + height)), int(left) : int(np.ceil(left + width))].mean() > 0.1
+    # At arrangement 0 every number is a row.
+    assert len(arranged(clean.scenes(1000, seed=4))) == 0
+
+
 def test_boxes_share_a_height_per_number_as_in_svhn(generator: SceneGenerator) -> None:
     batch = generator.scenes(200, seed=3)
     for i in np.flatnonzero(batch.lengths > 1):

@@ -22,7 +22,7 @@ from svhnx.ops._args import seed_value, thread_count
 from svhnx.synth.atlas import GlyphAtlas, default_cache_dir, load_atlas, read_atlas
 from svhnx.synth.layouts import LayoutTables, annotations_path, load_layout_tables
 
-REALISM_FIELDS = ("background", "style", "distortion", "degradation", "annotation")
+REALISM_FIELDS = ("background", "style", "distortion", "degradation", "annotation", "arrangement")
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,9 @@ class Realism:
     weight, outlines and drop shadows; ``distortion``: rotation, shear, perspective and baseline
     jitter; ``degradation``: low resolution, blur, noise and JPEG artefacts; ``annotation``: digit
     boxes drawn as SVHN's annotators drew them, with loose, uneven margins about the ink (0: each box
-    is its digit's ink box). ``Realism.clean()`` draws flat-coloured upright digits on a flat
-    background, with boxes that are easy to check.
+    is its digit's ink box); ``arrangement``: now and then (5% of 2-3 digit numbers at 1) the digits
+    stacked one under the other or set on a diagonal, each upright. ``Realism.clean()`` draws
+    flat-coloured upright digits in a row on a flat background, with boxes that are easy to check.
     """
 
     background: float = 1.0
@@ -42,10 +43,11 @@ class Realism:
     distortion: float = 1.0
     degradation: float = 1.0
     annotation: float = 1.0
+    arrangement: float = 1.0
 
     @classmethod
     def clean(cls) -> Realism:
-        return cls(0.0, 0.0, 0.0, 0.0, 0.0)
+        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
     def __post_init__(self) -> None:
         for name in REALISM_FIELDS:
@@ -53,7 +55,7 @@ class Realism:
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"realism.{name}: expected a number in [0, 1], got {value!r}")
 
-    def args(self) -> tuple[float, float, float, float, float]:
+    def args(self) -> tuple[float, ...]:
         return tuple(float(getattr(self, name)) for name in REALISM_FIELDS)
 
 
