@@ -8,7 +8,7 @@ import pytest
 from svhnx.ops import crop_resize, expand_boxes, pixel_windows, union_boxes
 from svhnx.synth import Realism, SceneGenerator
 from svhnx.synth.atlas import GlyphAtlas, read_atlas, save_atlas
-from svhnx.synth.layouts import LAYOUT_COLUMNS
+from svhnx.synth.layouts import LAYOUT_COLUMNS, stepped_numbers
 
 
 @pytest.fixture(scope="module")
@@ -80,16 +80,21 @@ def test_every_ink_pixel_lies_in_a_box_and_every_box_holds_ink(clean: SceneGener
         assert inside.all(), f"scene {i}: {np.count_nonzero(~inside)} ink pixels outside every box"
 
 
-def arranged(batch) -> np.ndarray:
-    """Indices of numbers whose digits step down the image: each box centre over half a box height below the last."""
-    steps = np.diff(batch.boxes[:, :, 1] + batch.boxes[:, :, 3] / 2, axis=1) / batch.boxes[:, :1, 3]
-    valid = np.arange(1, 5) < batch.lengths[:, None]
-    return np.flatnonzero((batch.lengths > 1) & np.where(valid, steps > 0.5, True).all(axis=1))
+def test_stepped_numbers_are_those_whose_digits_each_sit_lower_than_the_last() -> None:
+    row, stacked, diagonal, half = ([[0, 0, 5, 10], [6, 1, 5, 10], [12, 0, 5, 10]], [[0, 0, 5, 10], [0, 12, 5, 10]],
+                                    [[0, 0, 5, 10], [7, 7, 5, 10], [14, 14, 5, 10]], [[0, 0, 5, 10], [6, 8, 5, 10], [12, 9, 5, 10]])
+    boxes = np.zeros((5, 5, 4), np.float32)
+    for i, number in enumerate([row, stacked, diagonal, half, [[3, 3, 5, 10]]]):
+        boxes[i, : len(number)] = number
+    lengths = np.array([3, 2, 3, 3, 1])
+    np.testing.assert_array_equal(stepped_numbers(boxes, lengths), [False, True, True, False, False])
+    boxes[np.arange(5) >= lengths[:, None]] = np.nan  # svhn-real's files leave unused slots NaN
+    np.testing.assert_array_equal(stepped_numbers(boxes, lengths), [False, True, True, False, False])
 
 
 def test_some_short_numbers_are_stacked_or_diagonal_each_digit_upright_and_inside_the_image(clean: SceneGenerator) -> None:
     batch = SceneGenerator(clean.atlas, clean.tables, Realism(0.0, 0.0, 0.0, 0.0, 0.0, arrangement=1.0)).scenes(1000, seed=4)
-    ids = arranged(batch)
+    ids = np.flatnonzero(stepped_numbers(batch.boxes, batch.lengths))
     short = np.count_nonzero((batch.lengths >= 2) & (batch.lengths <= 3))
     assert 0.02 < len(ids) / short < 0.09  # 5% of 2-3 digit numbers
     assert set(batch.lengths[ids]) <= {2, 3}
@@ -101,7 +106,8 @@ def test_some_short_numbers_are_stacked_or_diagonal_each_digit_upright_and_insid
         for left, top, width, height in boxes:
             assert ink[int(top) : int(np.ceil(top + height)), int(left) : int(np.ceil(left + width))].mean() > 0.1
     # At arrangement 0 every number is a row.
-    assert len(arranged(clean.scenes(1000, seed=4))) == 0
+    rows = clean.scenes(1000, seed=4)
+    assert not stepped_numbers(rows.boxes, rows.lengths).any()
 
 
 def test_boxes_share_a_height_per_number_as_in_svhn(generator: SceneGenerator) -> None:

@@ -143,6 +143,21 @@ def layout_tables(annotations: Annotations, split: str = "train") -> LayoutTable
     return LayoutTables(layouts=layouts, digit_probs=probs, digit_aspects=digit_aspects)
 
 
+def stepped_numbers(boxes: np.ndarray, lengths: np.ndarray, step: float = 0.5) -> np.ndarray:
+    """Which numbers have digits that step down the image, stacked or on a diagonal: bool ``[N]``,
+    true where each digit box's centre lies over ``step`` box heights below the one before.
+
+    ``boxes``: ``[N, 5, 4]`` (left, top, width, height; slots past a number's length are ignored, zero
+    or NaN), ``lengths``: ``[N]``; one-digit numbers never step.
+    """
+    lengths = np.asarray(lengths)
+    used = np.arange(np.shape(boxes)[1]) < lengths[:, None]
+    boxes = np.where(used[:, :, None], np.asarray(boxes, np.float64), 0.0)
+    centres = boxes[:, :, 1] + boxes[:, :, 3] / 2
+    steps = np.diff(centres, axis=1) / np.maximum(boxes[:, :, 3].max(axis=1, keepdims=True), 1e-9)
+    return (lengths > 1) & np.where(used[:, 1:], steps > step, True).all(axis=1)
+
+
 def load_layout_tables(root: str | os.PathLike[str], split: str = "train") -> LayoutTables:
     """Layout tables of ``split`` from ``root/svhn-annotations/boxes.csv.gz``."""
     return layout_tables(read_annotations(annotations_path(root)), split)
