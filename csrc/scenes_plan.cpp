@@ -470,7 +470,8 @@ void shift(Glyph& g, double dx, double dy) {
 // nl.half_w, nl.half_h).
 void place_arranged(const Tables& t, const DigitRow& d, NumberLayout& nl, Plan& p) {
   const double c = std::cos(nl.advance), s = std::sin(nl.advance);
-  double along = 0, lo_x = 1e300, hi_x = -1e300, lo_y = 1e300, hi_y = -1e300;
+  const double inf = std::numeric_limits<double>::infinity();
+  double along = 0, lo_x = inf, hi_x = -inf, lo_y = inf, hi_y = -inf;
   for (int i = 0; i < p.length; ++i) {
     const double uy = nl.unit / t.scales[d.ids[i]], ux = uy * d.widen[i];
     const double w = t.ink[d.ids[i]][2] * ux, h = t.ink[d.ids[i]][3] * uy;

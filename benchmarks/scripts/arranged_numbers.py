@@ -49,8 +49,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     real = load_numbers(default_root() / NUMBERS)
-    with np.load(default_root() / NUMBERS) as f:
-        real_stepped = stepped_numbers(f["boxes"], real.lengths)
+    if real.boxes is None:
+        parser.error(f"{default_root() / NUMBERS}: no digit boxes, so its stepped numbers cannot be told apart")
+    real_stepped = stepped_numbers(real.boxes, real.lengths)
     synth = SceneGenerator.from_data(None).crops(args.size, seed=stream_seed(args.seed, VALIDATION_STREAM), threads=1)
     synth_stepped = stepped_numbers(synth.boxes, synth.lengths)
     synth_rows = np.flatnonzero(~synth_stepped)[: int(synth_stepped.sum())]

@@ -61,6 +61,7 @@ def test_score_numbers_reports_the_whole_file_and_the_well_covered_part(tmp_path
     ({"digits": np.array([[1, 10, 2, 10, 10], [1, 10, 10, 10, 10]])}, "left-aligned"),
     ({"lengths": np.array([0, 1])}, "lengths 1-5"),
     ({"digits": np.array([[11, 10, 10, 10, 10], [1, 10, 10, 10, 10]])}, "0-10"),
+    ({"boxes": np.zeros((2, 4), np.float32)}, "boxes must be"),
 ])
 def test_bad_numbers_files_are_refused_with_the_reason(tmp_path, change, message):
     arrays = {"images": np.zeros((2, 64, 64, 3), np.uint8), "digits": np.array([[1, 10, 10, 10, 10]] * 2), "lengths": np.array([1, 1])}
@@ -152,3 +153,12 @@ def test_digits32_scores_a_weights_file_in_the_shipped_format(tmp_path):
     with pytest.raises(SystemExit) as exit_info:  # a recognizer's weights are not a digit classifier
         evaluate_main([str(tmp_path / "r.pt"), "--digits32", str(tmp_path / "d.npz")])
     assert exit_info.value.code == 2
+
+
+def test_a_numbers_file_keeps_its_digit_boxes_when_it_has_them(tmp_path):
+    path = numbers_file(tmp_path / "n.npz", [[1, 10, 10, 10, 10]], [1])
+    assert load_numbers(path).boxes is None
+    boxes = np.full((1, 5, 4), np.nan, np.float32)
+    boxes[0, 0] = [3, 4, 10, 20]
+    np.savez(path, **dict(np.load(path)), boxes=boxes)
+    np.testing.assert_array_equal(load_numbers(path).boxes, boxes)

@@ -32,12 +32,14 @@ BATCH = 256
 @dataclass(frozen=True)
 class RealNumbers:
     """Number crops and their truth: ``images`` uint8 ``[N, 64, 64, 3]``, ``digits`` int64 ``[N, 5]``
-    (10 = blank), ``lengths`` int64 ``[N]``, ``uncovered`` float32 ``[N]`` or ``None``."""
+    (10 = blank), ``lengths`` int64 ``[N]``, ``uncovered`` float32 ``[N]`` or ``None``, ``boxes`` float32
+    ``[N, 5, 4]`` (each digit's left, top, width, height; slots past a number's length unused) or ``None``."""
 
     images: np.ndarray
     digits: np.ndarray
     lengths: np.ndarray
     uncovered: np.ndarray | None = None
+    boxes: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Readings:
 
 
 def load_numbers(path: str | Path) -> RealNumbers:
-    """A numbers file (``images``, ``digits``, ``lengths``, optional ``uncovered``), checked."""
+    """A numbers file (``images``, ``digits``, ``lengths``, optional ``uncovered`` and ``boxes``), checked."""
     arrays = read_npz(path, {"images": ("u", 4), "digits": ("iu", 2), "lengths": ("iu", 1)})
     images, digits, lengths = arrays["images"], arrays["digits"].astype(np.int64), arrays["lengths"].astype(np.int64)
     n = len(images)
@@ -66,7 +68,11 @@ def load_numbers(path: str | Path) -> RealNumbers:
     uncovered = arrays.get("uncovered")
     if uncovered is not None and uncovered.shape != (n,):
         raise ValueError(f"{path}: uncovered must have one value per image")
-    return RealNumbers(images, digits, lengths, None if uncovered is None else uncovered.astype(np.float32))
+    boxes = arrays.get("boxes")
+    if boxes is not None and boxes.shape != (n, MAX_DIGITS, 4):
+        raise ValueError(f"{path}: boxes must be N x {MAX_DIGITS} x 4")
+    return RealNumbers(images, digits, lengths, None if uncovered is None else uncovered.astype(np.float32),
+                       None if boxes is None else boxes.astype(np.float32))
 
 
 def load_digits32(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
