@@ -45,6 +45,7 @@ def test_number_scores_count_whole_numbers_digits_and_lengths():
     assert scores["sequence_accuracy"] == pytest.approx(1 / 3)
     assert scores["digit_accuracy"] == pytest.approx(4 / 6)  # 1,2 right; 3 wrong; 4,5 right, 6 missed
     assert scores["accuracy_by_length"] == {"1": 0.0, "2": 1.0, "3": 0.0}
+    assert scores["read_longer"] == 0.0 and scores["read_shorter"] == pytest.approx(1 / 3)  # "456" read as "45"
     assert scores["coverage_at_98"] == pytest.approx(1 / 3)  # only the most confident reading is right
 
 

@@ -102,7 +102,9 @@ def read_numbers(model: nn.Module, crops: np.ndarray, *, views: int = DEFAULT_VI
 
 
 def number_scores(readings: Readings, digits: np.ndarray, lengths: np.ndarray) -> dict[str, Any]:
-    """Sequence and digit accuracy, accuracy per true length and coverage at 98%, with the count."""
+    """Sequence and digit accuracy, accuracy per true length, the shares read with more and with fewer
+    digits than the truth (an extra digit is the commonest length mistake on SVHN crops: a digit the
+    annotators left out, cut by the crop's edge), and coverage at 98%, with the count."""
     correct = (readings.digits == digits).all(axis=1) & (readings.lengths == lengths)
     true_slots = np.arange(MAX_DIGITS) < lengths[:, None]
     coverage, threshold = coverage_at_accuracy(readings.confidence, correct) if len(correct) else (float("nan"), float("nan"))
@@ -111,6 +113,8 @@ def number_scores(readings: Readings, digits: np.ndarray, lengths: np.ndarray) -
         "sequence_accuracy": float(correct.mean()) if len(correct) else float("nan"),
         "digit_accuracy": float((readings.digits == digits)[true_slots].mean()) if true_slots.any() else float("nan"),
         "accuracy_by_length": {str(k): float(correct[lengths == k].mean()) for k in np.unique(lengths).tolist()},
+        "read_longer": float((readings.lengths > lengths).mean()) if len(correct) else float("nan"),
+        "read_shorter": float((readings.lengths < lengths).mean()) if len(correct) else float("nan"),
         "coverage_at_98": coverage,
         "threshold_at_98": threshold,
     }
