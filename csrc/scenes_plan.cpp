@@ -634,25 +634,6 @@ double draw_plate(const Realism& r, Rng& rng, const NumberLayout& nl, double wal
   return surface;
 }
 
-// Share of number crops with an unlabelled digit beside the number, at Realism::partial = 1.
-constexpr double kPartialShare = 0.08;
-
-// A digit of the same number left out of its boxes, beside its first or last digit at the layout's gap, as
-// SVHN's partly annotated numbers have them: the crop, grown about the labelled digits, cuts it (number crops
-// only, never arranged numbers). A rectangular plate grows on that side to hold it.
-void draw_unlabelled_digit(const Tables& t, const Realism& r, Rng& rng, const NumberLayout& nl, int crop_size, Plan& p) {
-  if (r.partial <= 0 || crop_size == 0 || nl.arranged || !chance(rng, kPartialShare * r.partial)) return;
-  const double hd = nl.target_h;
-  const bool right = chance(rng, 0.5);
-  const int g = pick(rng, t.by_style_digit[nl.style * 10 + rng.below(10)]);
-  const double uy = nl.unit / t.scales[g], ux = uy * nl.width_factor, w = t.ink[g][2] * ux;
-  const double gap = hd * std::max(0.02, nl.gap + 0.03 * normal(rng));
-  const double left = right ? nl.half_w + gap : -nl.half_w - gap - w;
-  p.glyphs[p.n_glyphs] = place(t, g, left, 0.015 * hd * r.distortion * normal(rng), ux, uy);
-  p.glyphs[p.n_glyphs++].label = -1;  // not part of the number
-  if (p.plate && !p.plate_oval) p.plate_box[right ? 2 : 0] += (right ? 1 : -1) * (w + gap);
-}
-
 // Ink colours: the digits' (contrasting with the surface), the plate border's, outline's and shadow's; the shadow's offset.
 void draw_ink_colours(Rng& rng, const NumberLayout& nl, double surface, Plan& p) {
   const double hd = nl.target_h;
@@ -848,7 +829,6 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   const Camera cam = fit_camera(t, pose, digits, nl, p);
   const double wall_lum = draw_wall(rng, p);
   const double surface = draw_plate(r, rng, nl, wall_lum, p);
-  draw_unlabelled_digit(t, r, rng, nl, crop_size, p);
   draw_ink_colours(rng, nl, surface, p);
   draw_texture(r, rng, nl, cam, p);
   draw_edges(r, rng, nl, cam, wall_lum, p);

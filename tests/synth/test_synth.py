@@ -110,37 +110,6 @@ def test_some_short_numbers_are_stacked_or_diagonal_each_digit_upright_and_insid
     assert not stepped_numbers(rows.boxes, rows.lengths).any()
 
 
-def ink_outside_boxes(image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Ink pixels of a flat-background crop more than a pixel outside every one of its digit boxes (the
-    background is the top row's colour: the crop reaches 15% of the number's height above it)."""
-    distance = np.abs(image.astype(np.int64) - np.median(image[0], axis=0)).sum(axis=2)
-    inside = np.zeros(image.shape[:2], dtype=bool)
-    for left, top, width, height in boxes:
-        inside[max(int(top) - 1, 0) : int(np.ceil(top + height)) + 1, max(int(left) - 1, 0) : int(np.ceil(left + width)) + 1] = True
-    return (distance > 0.5 * distance.max()) & ~inside
-
-
-def test_some_crops_cut_an_unlabelled_digit_beside_the_number_as_partly_annotated_svhn_numbers(clean: SceneGenerator) -> None:
-    partial = SceneGenerator(clean.atlas, clean.tables, Realism(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, partial=1.0))
-    batch, plain = partial.crops(1000, seed=4), clean.crops(1000, seed=4)
-    for name in ("boxes", "digits", "lengths"):  # the numbers are the same; only what lies beside them differs
-        np.testing.assert_array_equal(getattr(batch, name), getattr(plain, name))
-    cut = []
-    for i, (image, boxes, n) in enumerate(zip(batch.images, batch.boxes, batch.lengths)):
-        stray = ink_outside_boxes(image, boxes[:n])
-        if np.count_nonzero(stray) > 20:
-            cut.append(i)
-            ys, xs = np.nonzero(stray)
-            left, right = boxes[:n, 0].min(), (boxes[:n, 0] + boxes[:n, 2]).max()
-            assert ((xs < left) | (xs >= right)).mean() > 0.9, f"crop {i}: the stray ink lies beside the number"
-            assert (xs < left).all() or (xs >= right).all(), f"crop {i}: one digit, on one side"
-    assert 0.03 < len(cut) / len(batch.lengths) < 0.10  # 8% drawn; the crop cuts some of them off entirely
-    assert not any(np.count_nonzero(ink_outside_boxes(image, boxes[:n])) for image, boxes, n in zip(plain.images, plain.boxes, plain.lengths))
-    # Whole scenes are left alone: the localizer learns the whole number.
-    for a, b in zip(partial.scenes(50, seed=4).images, clean.scenes(50, seed=4).images):
-        np.testing.assert_array_equal(a, b)
-
-
 def test_boxes_share_a_height_per_number_as_in_svhn(generator: SceneGenerator) -> None:
     batch = generator.scenes(200, seed=3)
     for i in np.flatnonzero(batch.lengths > 1):
