@@ -103,8 +103,8 @@ def read_numbers(model: nn.Module, crops: np.ndarray, *, views: int = DEFAULT_VI
 
 def number_scores(readings: Readings, digits: np.ndarray, lengths: np.ndarray) -> dict[str, Any]:
     """Sequence and digit accuracy, accuracy per true length, the shares read with more and with fewer
-    digits than the truth (an extra digit is the commonest length mistake on SVHN crops: a digit the
-    annotators left out, cut by the crop's edge), and coverage at 98%, with the count."""
+    digits than the truth (on SVHN's crops an extra digit is far commoner than a missing one), and
+    coverage at 98%, with the count."""
     correct = (readings.digits == digits).all(axis=1) & (readings.lengths == lengths)
     true_slots = np.arange(MAX_DIGITS) < lengths[:, None]
     coverage, threshold = coverage_at_accuracy(readings.confidence, correct) if len(correct) else (float("nan"), float("nan"))
