@@ -110,14 +110,19 @@ def number_scores(readings: Readings, digits: np.ndarray, lengths: np.ndarray) -
     coverage, threshold = coverage_at_accuracy(readings.confidence, correct) if len(correct) else (float("nan"), float("nan"))
     return {
         "count": int(len(correct)),
-        "sequence_accuracy": float(correct.mean()) if len(correct) else float("nan"),
-        "digit_accuracy": float((readings.digits == digits)[true_slots].mean()) if true_slots.any() else float("nan"),
-        "accuracy_by_length": {str(k): float(correct[lengths == k].mean()) for k in np.unique(lengths).tolist()},
-        "read_longer": float((readings.lengths > lengths).mean()) if len(correct) else float("nan"),
-        "read_shorter": float((readings.lengths < lengths).mean()) if len(correct) else float("nan"),
+        "sequence_accuracy": _share(correct),
+        "digit_accuracy": _share((readings.digits == digits)[true_slots]),
+        "accuracy_by_length": {str(k): _share(correct[lengths == k]) for k in np.unique(lengths).tolist()},
+        "read_longer": _share(readings.lengths > lengths),
+        "read_shorter": _share(readings.lengths < lengths),
         "coverage_at_98": coverage,
         "threshold_at_98": threshold,
     }
+
+
+def _share(mask: np.ndarray) -> float:
+    """The share of ``True`` in a boolean array; NaN when it is empty."""
+    return float(mask.mean()) if mask.size else float("nan")
 
 
 def score_numbers(model: nn.Module, numbers: RealNumbers, *, views: int = DEFAULT_VIEWS, figure: Path | None = None) -> dict[str, Any]:
@@ -145,6 +150,6 @@ def score_digits32(model: nn.Module, images: np.ndarray, labels: np.ndarray, *, 
     right = predicted == labels
     return {
         "count": int(len(labels)),
-        "digit_accuracy": float(right.mean()) if len(right) else float("nan"),
+        "digit_accuracy": _share(right),
         "accuracy_by_digit": {str(d): float(right[labels == d].mean()) for d in np.unique(labels).tolist()},
     }
