@@ -66,8 +66,8 @@ class SceneGenerator {
 
   // Whole scenes: (list of uint8 H x W x 3 images, boxes float32 [B, 5, 4], digits int64 [B, 5], lengths int64 [B]).
   py::tuple scenes(int64_t count, uint64_t seed, int64_t first, double background, double style, double distortion,
-                   double degradation, double annotation, double arrangement, int threads) const {
-    const Realism r = realism(count, first, background, style, distortion, degradation, annotation, arrangement);
+                   double degradation, double annotation, double arrangement, double suffix, int threads) const {
+    const Realism r = realism(count, first, background, style, distortion, degradation, annotation, arrangement, suffix);
     std::vector<Plan> plans(count);
     const int nthreads = resolve_threads(threads, count);
     {
@@ -99,8 +99,8 @@ class SceneGenerator {
 
   // Number crops: (images uint8 [B, size, size, 3], boxes float32 [B, 5, 4], digits int64 [B, 5], lengths int64 [B]).
   py::tuple crops(int64_t count, uint64_t seed, int64_t first, int64_t size, double background, double style,
-                  double distortion, double degradation, double annotation, double arrangement, int threads) const {
-    const Realism r = realism(count, first, background, style, distortion, degradation, annotation, arrangement);
+                  double distortion, double degradation, double annotation, double arrangement, double suffix, int threads) const {
+    const Realism r = realism(count, first, background, style, distortion, degradation, annotation, arrangement, suffix);
     if (size < 8 || size > 1024) throw py::value_error("size: expected a crop side in [8, 1024], got " + std::to_string(size));
     py::array_t<uint8_t> images({count, size, size, int64_t{3}});
     uint8_t* out = images.mutable_data();
@@ -127,7 +127,7 @@ class SceneGenerator {
 
  private:
   static Realism realism(int64_t count, int64_t first, double background, double style, double distortion,
-                         double degradation, double annotation, double arrangement) {
+                         double degradation, double annotation, double arrangement, double suffix) {
     if (count < 0) throw py::value_error("count: expected a non-negative count, got " + std::to_string(count));
     if (first < 0) throw py::value_error("first: expected a non-negative sample index, got " + std::to_string(first));
     Realism r;
@@ -137,6 +137,7 @@ class SceneGenerator {
     r.degradation = require_unit(degradation, "degradation");
     r.annotation = require_unit(annotation, "annotation");
     r.arrangement = require_unit(arrangement, "arrangement");
+    r.suffix = require_unit(suffix, "suffix");
     return r;
   }
 
@@ -172,10 +173,10 @@ void register_scenes(py::module_& m) {
            py::arg("fields"), py::arg("labels"), py::arg("styles"), py::arg("ink"), py::arg("scales"),
            py::arg("style_weights"), py::arg("layouts"), py::arg("digit_probs"), py::arg("digit_aspects"))
       .def("scenes", &SceneGenerator::scenes, py::arg("count"), py::arg("seed"), py::arg("first"),
-           py::arg("background"), py::arg("style"), py::arg("distortion"), py::arg("degradation"), py::arg("annotation"), py::arg("arrangement"), py::arg("threads"),
+           py::arg("background"), py::arg("style"), py::arg("distortion"), py::arg("degradation"), py::arg("annotation"), py::arg("arrangement"), py::arg("suffix"), py::arg("threads"),
            "Whole scenes: (images list, boxes [B,5,4], digits [B,5], lengths [B]).")
       .def("crops", &SceneGenerator::crops, py::arg("count"), py::arg("seed"), py::arg("first"), py::arg("size"),
-           py::arg("background"), py::arg("style"), py::arg("distortion"), py::arg("degradation"), py::arg("annotation"), py::arg("arrangement"), py::arg("threads"),
+           py::arg("background"), py::arg("style"), py::arg("distortion"), py::arg("degradation"), py::arg("annotation"), py::arg("arrangement"), py::arg("suffix"), py::arg("threads"),
            "Expanded number-box crops: (images [B,S,S,3], boxes [B,5,4], digits [B,5], lengths [B]).")
       .def_property_readonly("num_glyphs", &SceneGenerator::num_glyphs)
       .def_property_readonly("num_styles", &SceneGenerator::num_styles)

@@ -22,7 +22,7 @@ constexpr int kCell = 64;            // atlas cell side, pixels
 constexpr int kDigitHeight = 40;     // a style's median digit height in its cells (atlas.py DIGIT_HEIGHT)
 constexpr float kFieldScale = 16.f;  // field units per cell pixel of distance (atlas.py FIELD_SCALE)
 constexpr int kMaxDigits = 5;
-constexpr int kMaxClutter = 4;
+constexpr int kMaxClutter = 5;       // up to 3 clutter characters, a neighbour's digit, a suffix
 constexpr int kMaxGlyphs = kMaxDigits + kMaxClutter;
 constexpr int kMaxEdges = 3;
 constexpr int kLayoutColumns = 9;    // layouts.py LAYOUT_COLUMNS
@@ -53,6 +53,7 @@ struct Realism {
   double degradation = 1;  // low resolution, blur, noise, JPEG artefacts
   double annotation = 1;   // boxes drawn as SVHN's annotators drew them: loose, uneven margins about the ink
   double arrangement = 1;  // now and then a short number's digits stacked or set on a diagonal, not in a row
+  double suffix = 1;       // number crops only: now and then a letter or sign right after the number, not part of it
 };
 
 using Rgb = std::array<float, 3>;

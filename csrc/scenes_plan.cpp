@@ -634,6 +634,35 @@ double draw_plate(const Realism& r, Rng& rng, const NumberLayout& nl, double wal
   return surface;
 }
 
+// Share of number crops with a suffix, at Realism::suffix = 1.
+constexpr double kSuffixShare = 0.10;
+constexpr uint64_t kSuffixStream = 0x5FF1C5ull;
+
+// A letter or sign of the number's typeface right after its last digit, at the layout's gap and on its
+// baseline, not part of the number (12a, 7B, 30-), as house numbers often have (number crops only, never
+// arranged numbers). A rectangular plate grows to hold it. Drawn from a random stream of its own, so the rest
+// of each crop is the same whatever the share.
+void draw_suffix(const Tables& t, const Realism& r, const Rng& scene_rng, const NumberLayout& nl, int crop_size, Plan& p) {
+  Rng rng(Rng(scene_rng).next(), kSuffixStream);
+  if (r.suffix <= 0 || crop_size == 0 || nl.arranged || !chance(rng, kSuffixShare * r.suffix)) return;
+  const double hd = nl.target_h;
+  std::vector<int> in_style;  // the typeface's letters and signs at least half as tall as a digit (not '-')
+  for (const int g : t.clutter)
+    if (t.styles[g] == nl.style && t.ink[g][3] * nl.unit / t.scales[g] >= 0.5 * hd) in_style.push_back(g);
+  if (in_style.empty()) return;  // a typeface without letters (handwriting)
+  const int g = pick(rng, in_style);
+  const double uy = nl.unit / t.scales[g], ux = uy * nl.width_factor, w = t.ink[g][2] * ux, h = t.ink[g][3] * uy;
+  const double gap = hd * std::max(0.05, nl.gap + 0.03 * normal(rng));
+  // The last digit's ink right edge and bottom on the plate, as drawn at the box weight (place() maps plate to
+  // cell without shear); the suffix's ink starts a gap after it, also as drawn.
+  const Glyph& last = p.glyphs[p.length - 1];
+  const auto& ink = t.ink[last.index];
+  const double grow = std::max(0.f, nl.box_weight);
+  const double right = (ink[0] + ink[2] + grow - last.a[2]) / last.a[0], bottom = (ink[1] + ink[3] - last.a[5]) / last.a[4];
+  p.glyphs[p.n_glyphs++] = place(t, g, right + gap + grow * ux, bottom - h / 2 + 0.015 * hd * r.distortion * normal(rng), ux, uy);
+  if (p.plate && !p.plate_oval) p.plate_box[2] = std::max(p.plate_box[2], p.plate_box[2] + right + gap + (w + 2 * grow * ux) - nl.half_w);
+}
+
 // Ink colours: the digits' (contrasting with the surface), the plate border's, outline's and shadow's; the shadow's offset.
 void draw_ink_colours(Rng& rng, const NumberLayout& nl, double surface, Plan& p) {
   const double hd = nl.target_h;
@@ -829,6 +858,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   const Camera cam = fit_camera(t, pose, digits, nl, p);
   const double wall_lum = draw_wall(rng, p);
   const double surface = draw_plate(r, rng, nl, wall_lum, p);
+  draw_suffix(t, r, rng, nl, crop_size, p);
   draw_ink_colours(rng, nl, surface, p);
   draw_texture(r, rng, nl, cam, p);
   draw_edges(r, rng, nl, cam, wall_lum, p);

@@ -110,6 +110,49 @@ def test_some_short_numbers_are_stacked_or_diagonal_each_digit_upright_and_insid
     assert not stepped_numbers(rows.boxes, rows.lengths).any()
 
 
+def ink_outside_boxes(image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Ink pixels of a flat-background crop more than a pixel outside every one of its digit boxes (the
+    background is the top row's colour: the crop reaches 15% of the number's height above it)."""
+    distance = np.abs(image.astype(np.int64) - np.median(image[0], axis=0)).sum(axis=2)
+    inside = np.zeros(image.shape[:2], dtype=bool)
+    for left, top, width, height in boxes:
+        inside[max(int(top) - 1, 0) : int(np.ceil(top + height)) + 1, max(int(left) - 1, 0) : int(np.ceil(left + width)) + 1] = True
+    return (distance > 0.5 * distance.max()) & ~inside
+
+
+def test_some_crops_show_a_letter_or_sign_after_the_number_on_its_baseline_not_part_of_it(clean: SceneGenerator) -> None:
+    suffixed = SceneGenerator(clean.atlas, clean.tables, Realism(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, suffix=1.0))
+    batch, plain = suffixed.crops(1000, seed=4), clean.crops(1000, seed=4)
+    for name in ("boxes", "digits", "lengths"):  # the numbers are the same; only what lies after them differs
+        np.testing.assert_array_equal(getattr(batch, name), getattr(plain, name))
+    with_suffix, below_baseline = [], []
+    for i, (image, boxes, n) in enumerate(zip(batch.images, batch.boxes, batch.lengths)):
+        stray = ink_outside_boxes(image, boxes[:n])
+        if np.count_nonzero(stray) > 20:
+            with_suffix.append(i)
+            ys, xs = np.nonzero(stray)
+            right, bottom = (boxes[:n, 0] + boxes[:n, 2]).max(), (boxes[:n, 1] + boxes[:n, 3]).max()
+            assert (xs >= right - 1).mean() > 0.9, f"crop {i}: the stray ink lies after the number"
+            height = boxes[:n, 3].max()
+            if np.ptp(ys) > 0.5 * height:  # a letter, not a sliver that the crop's edge left of it
+                below_baseline.append((ys.max() + 1 - bottom) / height)
+    assert 0.05 < len(with_suffix) / len(batch.lengths) < 0.12  # 10% drawn; handwriting has no letters, the crop cuts a few
+    # On the number's baseline: never below it, and mostly on it (the crop cuts some round letters above their lowest point).
+    assert max(below_baseline) < 0.03 and abs(np.median(below_baseline)) < 0.03
+    assert not any(np.count_nonzero(ink_outside_boxes(image, boxes[:n])) for image, boxes, n in zip(plain.images, plain.boxes, plain.lengths))
+    # Whole scenes are left alone: the localizer's scenes and their streams do not change.
+    for a, b in zip(suffixed.scenes(50, seed=4).images, clean.scenes(50, seed=4).images):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_suffix_share_leaves_every_other_crop_as_it_was(generator: SceneGenerator) -> None:
+    without = SceneGenerator(generator.atlas, generator.tables, Realism(suffix=0.0))
+    a, b = generator.crops(300, seed=4), without.crops(300, seed=4)
+    np.testing.assert_array_equal(a.digits, b.digits)
+    same = [np.array_equal(x, y) for x, y in zip(a.images, b.images)]
+    assert 0.85 < np.mean(same) < 0.97  # about 10% drawn with a suffix; the rest image for image
+
+
 def test_boxes_share_a_height_per_number_as_in_svhn(generator: SceneGenerator) -> None:
     batch = generator.scenes(200, seed=3)
     for i in np.flatnonzero(batch.lengths > 1):

@@ -15,11 +15,12 @@ REALISM_HELP = {
     "degradation": "low resolution, blur, noise, JPEG",
     "annotation": "loose, uneven digit-box margins, as SVHN's annotators drew them",
     "arrangement": "short numbers stacked or set on a diagonal (5%% of 2-3 digit numbers at 1)",
+    "suffix": "number crops with a letter or sign right after the number, not part of it (10%% at 1)",
 }
 
 
 def add_realism_arguments(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
-    """``--background --style --distortion --degradation --annotation --arrangement``, each in [0, 1], default 1."""
+    """``--background --style --distortion --degradation --annotation --arrangement --suffix``, each in [0, 1], default 1."""
     for name in REALISM_FIELDS:
         group.add_argument(f"--{name}", type=unit_interval, default=1.0, help=f"amount of {REALISM_HELP[name]}, 0..1 (default: 1)")
 

@@ -22,7 +22,7 @@ from svhnx.ops._args import seed_value, thread_count
 from svhnx.synth.atlas import GlyphAtlas, default_cache_dir, load_atlas, read_atlas
 from svhnx.synth.layouts import LayoutTables, annotations_path, load_layout_tables
 
-REALISM_FIELDS = ("background", "style", "distortion", "degradation", "annotation", "arrangement")
+REALISM_FIELDS = ("background", "style", "distortion", "degradation", "annotation", "arrangement", "suffix")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,9 @@ class Realism:
     jitter; ``degradation``: low resolution, blur, noise and JPEG artefacts; ``annotation``: digit
     boxes drawn as SVHN's annotators drew them, with loose, uneven margins about the ink (0: each box
     is its digit's ink box); ``arrangement``: now and then (5% of 2-3 digit numbers at 1) the digits
-    stacked one under the other or set on a diagonal, each upright. ``Realism.clean()`` draws
+    stacked one under the other or set on a diagonal, each upright; ``suffix``: in number crops only, now
+    and then (10% at 1) a letter or sign of the number's typeface right after it, on its baseline, not
+    part of the number (``12a``, ``7B``, ``30-``), as house numbers often have. ``Realism.clean()`` draws
     flat-coloured upright digits in a row on a flat background, with boxes that are easy to check.
     """
 
@@ -44,10 +46,11 @@ class Realism:
     degradation: float = 1.0
     annotation: float = 1.0
     arrangement: float = 1.0
+    suffix: float = 1.0
 
     @classmethod
     def clean(cls) -> Realism:
-        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
     def __post_init__(self) -> None:
         for name in REALISM_FIELDS:

@@ -58,6 +58,7 @@ class SynthConfig(Typefaces, SvhnRecognizerConfig):
     degradation: float = 1.0
     annotation: float = 1.0
     arrangement: float = 1.0
+    suffix: float = 1.0
     format2: float = 0.25
     framing: float = 0.0
     fade: float = 0.0
