@@ -639,7 +639,7 @@ constexpr double kSuffixShare = 0.10;
 constexpr uint64_t kSuffixStream = 0x5FF1C5ull;
 
 // A letter or sign of the number's typeface right after its last digit, at the layout's gap and on its
-// baseline, not part of the number (12a, 7B, 30-), as house numbers often have (number crops only, never
+// baseline, not part of the number (12a, 7B), as house numbers often have (number crops only, never
 // arranged numbers). A rectangular plate grows to hold it. Drawn from a random stream of its own, so the rest
 // of each crop is the same whatever the share.
 void draw_suffix(const Tables& t, const Realism& r, const Rng& scene_rng, const NumberLayout& nl, int crop_size, Plan& p) {
