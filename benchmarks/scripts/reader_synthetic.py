@@ -23,8 +23,9 @@ once and its reading kept (number, confidence, whether its length is the length 
 reader's rule is then replayed for each threshold of :data:`THRESHOLDS` (:func:`replay`), which
 gives exactly what ``Reader(min_confidence=t).read`` reports (checked against the reader's own
 readings at its default: photo by photo on every tenth photo, and the whole sweep row against the
-default configuration's row). ``--confirm-seed`` runs the sweep again on the photos of a second seed:
-choose a threshold on one seed, confirm it on the other.
+default configuration's row). Each row also counts the wrong readings by kind (:func:`wrong_kind`).
+``--confirm-seed`` runs the sweep again on the photos of a second seed: choose a threshold on one
+seed, confirm it on the other.
 """
 
 from __future__ import annotations
@@ -116,6 +117,20 @@ def replay(readings: list[tuple[str, np.float32, bool]], min_confidence: float) 
     return None
 
 
+#: How a wrong reading differs from the number, in the order :func:`wrong_kind` tries them.
+WRONG_KINDS = ("digits_added_after", "digits_added_before", "digits_missing", "other")
+
+
+def wrong_kind(truth: str, reading: str) -> str:
+    """How ``reading`` differs from ``truth`` (they differ): digits added after it (a letter after the
+    number read as a digit, ``264a`` as ``2640``), before it, digits missing (a box that cut the number), or other."""
+    if reading.startswith(truth):
+        return WRONG_KINDS[0]
+    if reading.endswith(truth):
+        return WRONG_KINDS[1]
+    return WRONG_KINDS[2] if reading in truth else WRONG_KINDS[3]
+
+
 def sweep(reader: Reader, with_number: list[Photo], number_free: list[Photo], thresholds: tuple[float, ...]) -> list[dict[str, Any]]:
     """For each threshold, the shares of :func:`score` (less box IoU and time), exactly as the
     reader with that ``min_confidence`` would have them; checked against ``reader.read`` at its own
@@ -131,10 +146,11 @@ def sweep(reader: Reader, with_number: list[Photo], number_free: list[Photo], th
     for threshold in thresholds:
         numbers = [replay(r, threshold) for r in records]
         right = sum(number == truth for number, truth in zip(numbers, truths))
-        wrong = sum(number is not None and number != truth for number, truth in zip(numbers, truths))
-        rows.append({"min_confidence": threshold, "with_number_right": round(right / n, 4), "with_number_wrong": round(wrong / n, 4),
-                     "with_number_rejected": round(1 - (right + wrong) / n, 4),
-                     "number_free_wrong": round(sum(number is not None for number in numbers[len(with_number):]) / m, 4)})
+        wrong = [wrong_kind(truth, number) for number, truth in zip(numbers, truths) if number is not None and number != truth]
+        rows.append({"min_confidence": threshold, "with_number_right": round(right / n, 4), "with_number_wrong": round(len(wrong) / n, 4),
+                     "with_number_rejected": round(1 - (right + len(wrong)) / n, 4),
+                     "number_free_wrong": round(sum(number is not None for number in numbers[len(with_number):]) / m, 4),
+                     "with_number_wrong_by_kind": {kind: wrong.count(kind) for kind in WRONG_KINDS}})
     return rows
 
 
@@ -204,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         sweeps[str(args.seed)] = sweep(reader, with_number, number_free, thresholds)
         at_default = next(row for row in sweeps[str(args.seed)] if row["min_confidence"] == reader.min_confidence)
         row = next(row for row in rows if row["configuration"] == DEFAULT_CONFIGURATION)
-        if any(at_default[key] != row[key] for key in at_default):
+        if any(at_default[key] != row[key] for key in at_default if key in row):
             raise AssertionError(f"the sweep at min_confidence={reader.min_confidence} disagrees with the reader: {at_default} vs {row}")
         if args.confirm_seed is not None:
             sweeps[str(args.confirm_seed)] = sweep(reader, *photo_sets(generator, args.confirm_seed, args.with_number, args.number_free), thresholds)
