@@ -84,6 +84,7 @@ struct Plan {
   // Content.
   int length = 0, n_glyphs = 0;
   Glyph glyphs[kMaxGlyphs];
+  int framed_glyph = -1;  // a glyph besides the digits that a number crop's window is grown to hold (a suffix), or -1
   int labels[kMaxDigits] = {0};
   float boxes[kMaxDigits][4] = {{0}};  // output pixels: left, top, width, height
   double box_margin[kMaxDigits][4] = {{0}};  // each box's margin about its ink: left, top, right, bottom (in ink heights; top and bottom shared)

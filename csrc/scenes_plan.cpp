@@ -640,8 +640,9 @@ constexpr uint64_t kSuffixStream = 0x5FF1C5ull;
 
 // A letter or sign of the number's typeface right after its last digit, at the layout's gap and on its
 // baseline, not part of the number (12a, 7B), as house numbers often have (number crops only, never
-// arranged numbers). A rectangular plate grows to hold it. Drawn from a random stream of its own, so the rest
-// of each crop is the same whatever the share.
+// arranged numbers). A rectangular plate grows to hold it. Half the time the crop is framed about the number and
+// its suffix, as a reader frames what its localizer found, so the suffix shows whole. Drawn from a random stream
+// of its own, so the rest of each crop is the same whatever the share.
 void draw_suffix(const Tables& t, const Realism& r, const Rng& scene_rng, const NumberLayout& nl, int crop_size, Plan& p) {
   Rng rng(Rng(scene_rng).next(), kSuffixStream);
   if (r.suffix <= 0 || crop_size == 0 || nl.arranged || !chance(rng, kSuffixShare * r.suffix)) return;
@@ -660,6 +661,7 @@ void draw_suffix(const Tables& t, const Realism& r, const Rng& scene_rng, const 
   const double grow = std::max(0.f, nl.box_weight);
   const double right = (ink[0] + ink[2] + grow - last.a[2]) / last.a[0], bottom = (ink[1] + ink[3] - last.a[5]) / last.a[4];
   p.glyphs[p.n_glyphs++] = place(t, g, right + gap + grow * ux, bottom - h / 2 + 0.015 * hd * r.distortion * normal(rng), ux, uy);
+  if (chance(rng, 0.5)) p.framed_glyph = p.n_glyphs - 1;
   if (p.plate && !p.plate_oval) p.plate_box[2] = std::max(p.plate_box[2], p.plate_box[2] + right + gap + (w + 2 * grow * ux) - nl.half_w);
 }
 
@@ -785,12 +787,19 @@ void draw_light(const Realism& r, Rng& rng, Plan& p) {
 }
 
 // Output window and size: the crop of the number (crop_size > 0) or the whole scene.
-void set_window(const NumberLayout& nl, const Camera& cam, int crop_size, Plan& p) {
+void set_window(const Tables& t, const NumberLayout& nl, const Camera& cam, int crop_size, Plan& p) {
   if (crop_size > 0) {
     // The SVHN crop rule (crop_rule.hpp; svhnx.ops: union_boxes, expand_boxes, pixel_windows): the
     // union box grown by kCropGrowth about its centre, clipped to the image, then its pixel window.
     double u[4];
     union_box(cam.boxes, p.length, u);
+    if (p.framed_glyph >= 0) {  // the union of the digits' boxes and the framed glyph's ink
+      const Extent e = ink_extent(t, p.glyphs[p.framed_glyph], nl.box_weight, cam.m);
+      if (!e.empty()) {
+        const double x0 = std::min(u[0], e.x0), y0 = std::min(u[1], e.y0);
+        u[2] = std::max(u[0] + u[2], e.x1) - x0, u[3] = std::max(u[1] + u[3], e.y1) - y0, u[0] = x0, u[1] = y0;
+      }
+    }
     const double cx = u[0] + u[2] / 2, cy = u[1] + u[3] / 2, half = 0.5 * (1.0 + kCropGrowth);
     const double left = std::max(0.0, cx - half * u[2]), right = std::min(nl.scene_w, cx + half * u[2]);
     const double top = std::max(0.0, cy - half * u[3]), bottom = std::min(nl.scene_h, cy + half * u[3]);
@@ -865,7 +874,7 @@ Plan plan_scene(const Tables& t, const Realism& r, Rng& rng, int crop_size) {
   draw_clutter(t, r, rng, nl, p);
   draw_neighbour(t, r, rng, nl, cam, p);
   draw_light(r, rng, p);
-  set_window(nl, cam, crop_size, p);
+  set_window(t, nl, cam, crop_size, p);
   draw_resolution(r, rng, nl, crop_size, p);
   set_antialiasing(cam, p);
   draw_degradations(r, rng, nl, p);

@@ -123,9 +123,14 @@ def ink_outside_boxes(image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 def test_some_crops_show_a_letter_or_sign_after_the_number_on_its_baseline_not_part_of_it(clean: SceneGenerator) -> None:
     suffixed = SceneGenerator(clean.atlas, clean.tables, Realism(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, suffix=1.0))
     batch, plain = suffixed.crops(1000, seed=4), clean.crops(1000, seed=4)
-    for name in ("boxes", "digits", "lengths"):  # the numbers are the same; only what lies after them differs
+    for name in ("digits", "lengths"):  # the numbers are the same; only what lies after them differs
         np.testing.assert_array_equal(getattr(batch, name), getattr(plain, name))
-    with_suffix, below_baseline = [], []
+    # Half the crops with a suffix are framed about the number and its suffix: their window reaches further right.
+    reframed = np.flatnonzero((batch.boxes != plain.boxes).any(axis=(1, 2)))
+    assert 0.02 < len(reframed) / len(batch.lengths) < 0.07
+    right_end = lambda boxes: (boxes[..., 0] + boxes[..., 2]).max(axis=1)  # noqa: E731
+    assert (right_end(batch.boxes[reframed]) < right_end(plain.boxes[reframed])).all()
+    with_suffix, below_baseline, whole = [], [], 0
     for i, (image, boxes, n) in enumerate(zip(batch.images, batch.boxes, batch.lengths)):
         stray = ink_outside_boxes(image, boxes[:n])
         if np.count_nonzero(stray) > 20:
@@ -133,10 +138,12 @@ def test_some_crops_show_a_letter_or_sign_after_the_number_on_its_baseline_not_p
             ys, xs = np.nonzero(stray)
             right, bottom = (boxes[:n, 0] + boxes[:n, 2]).max(), (boxes[:n, 1] + boxes[:n, 3]).max()
             assert (xs >= right - 1).mean() > 0.9, f"crop {i}: the stray ink lies after the number"
+            whole += i in reframed and xs.max() < image.shape[1] - 1
             height = boxes[:n, 3].max()
             if np.ptp(ys) > 0.5 * height:  # a letter, not a sliver that the crop's edge left of it
                 below_baseline.append((ys.max() + 1 - bottom) / height)
     assert 0.05 < len(with_suffix) / len(batch.lengths) < 0.12  # 10% drawn; handwriting has no letters, the crop cuts a few
+    assert whole > 0.8 * len(reframed)  # framed with the number, the suffix shows whole
     # On the number's baseline: never below it, and mostly on it (the crop cuts some round letters above their lowest point).
     assert max(below_baseline) < 0.03 and abs(np.median(below_baseline)) < 0.03
     assert not any(np.count_nonzero(ink_outside_boxes(image, boxes[:n])) for image, boxes, n in zip(plain.images, plain.boxes, plain.lengths))
