@@ -36,7 +36,8 @@ class Realism:
     is its digit's ink box); ``arrangement``: now and then (5% of 2-3 digit numbers at 1) the digits
     stacked one under the other or set on a diagonal, each upright; ``suffix``: in number crops only, now
     and then (10% at 1) a letter or sign of the number's typeface right after it, on its baseline, not
-    part of the number (``12a``, ``7B``), as house numbers often have. ``Realism.clean()`` draws
+    part of the number (``12a``, ``7B``), as house numbers often have; half of those crops are framed
+    about the number and the letter, as a reader frames what its localizer finds. ``Realism.clean()`` draws
     flat-coloured upright digits in a row on a flat background, with boxes that are easy to check.
     """
 
