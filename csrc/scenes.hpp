@@ -38,6 +38,7 @@ struct Tables {
   std::vector<double> style_cdf;          // cumulative style weights
   std::vector<std::vector<int>> by_style_digit;  // [style * 10 + digit] -> glyph indices
   std::vector<int> clutter;               // every clutter glyph
+  std::vector<std::vector<int>> suffixes_by_style;  // [style] -> its clutter glyphs at least half a digit tall (letters, not '-')
   std::vector<float> layouts;             // n_layouts * kLayoutColumns
   double digit_cdf[kMaxDigits][kMaxDigits][10];  // cumulative P(digit | length, position)
   double digit_aspect[10];                // median box width / height of each digit in SVHN

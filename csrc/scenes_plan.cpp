@@ -261,6 +261,7 @@ Tables make_tables(const uint8_t* fields, const int64_t* labels, const int64_t* 
   t.ink.resize(n_glyphs);
   t.scales.assign(scales, scales + n_glyphs);
   t.by_style_digit.assign(static_cast<size_t>(n_styles) * 10, {});
+  t.suffixes_by_style.assign(static_cast<size_t>(n_styles), {});
   for (int64_t i = 0; i < n_glyphs; ++i) {
     const int64_t label = labels[i], style = styles[i];
     if (label < -1 || label > 9) {
@@ -284,6 +285,7 @@ Tables make_tables(const uint8_t* fields, const int64_t* labels, const int64_t* 
       t.by_style_digit[style * 10 + label].push_back(static_cast<int>(i));
     } else {
       t.clutter.push_back(static_cast<int>(i));
+      if (box[3] / scales[i] >= 0.5 * kDigitHeight) t.suffixes_by_style[style].push_back(static_cast<int>(i));
     }
   }
   double total = 0;
@@ -646,12 +648,10 @@ constexpr uint64_t kSuffixStream = 0x5FF1C5ull;
 void draw_suffix(const Tables& t, const Realism& r, const Rng& scene_rng, const NumberLayout& nl, int crop_size, Plan& p) {
   Rng rng(Rng(scene_rng).next(), kSuffixStream);
   if (r.suffix <= 0 || crop_size == 0 || nl.arranged || !chance(rng, kSuffixShare * r.suffix)) return;
+  const std::vector<int>& letters = t.suffixes_by_style[nl.style];
+  if (letters.empty()) return;  // a typeface without letters (handwriting)
   const double hd = nl.target_h;
-  std::vector<int> in_style;  // the typeface's letters and signs at least half as tall as a digit (not '-')
-  for (const int g : t.clutter)
-    if (t.styles[g] == nl.style && t.ink[g][3] * nl.unit / t.scales[g] >= 0.5 * hd) in_style.push_back(g);
-  if (in_style.empty()) return;  // a typeface without letters (handwriting)
-  const int g = pick(rng, in_style);
+  const int g = pick(rng, letters);
   const double uy = nl.unit / t.scales[g], ux = uy * nl.width_factor, w = t.ink[g][2] * ux, h = t.ink[g][3] * uy;
   const double gap = hd * std::max(0.05, nl.gap + 0.03 * normal(rng));
   // The last digit's ink right edge and bottom on the plate, as drawn at the box weight (place() maps plate to
@@ -794,10 +794,10 @@ void set_window(const Tables& t, const NumberLayout& nl, const Camera& cam, int 
     double u[4];
     union_box(cam.boxes, p.length, u);
     if (p.framed_glyph >= 0) {  // the union of the digits' boxes and the framed glyph's ink
-      const Extent e = ink_extent(t, p.glyphs[p.framed_glyph], nl.box_weight, cam.m);
+      Extent e = ink_extent(t, p.glyphs[p.framed_glyph], nl.box_weight, cam.m);
       if (!e.empty()) {
-        const double x0 = std::min(u[0], e.x0), y0 = std::min(u[1], e.y0);
-        u[2] = std::max(u[0] + u[2], e.x1) - x0, u[3] = std::max(u[1] + u[3], e.y1) - y0, u[0] = x0, u[1] = y0;
+        e.add(u[0], u[1]), e.add(u[0] + u[2], u[1] + u[3]);
+        u[0] = e.x0, u[1] = e.y0, u[2] = e.x1 - e.x0, u[3] = e.y1 - e.y0;
       }
     }
     const double cx = u[0] + u[2] / 2, cy = u[1] + u[3] / 2, half = 0.5 * (1.0 + kCropGrowth);
