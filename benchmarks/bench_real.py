@@ -6,7 +6,9 @@
   of each as the whole-photo reader does (``numbers``) and only the centre 54 x 54 (``numbers_1_view``):
   sequence and digit accuracy, accuracy per length, coverage at 98% accuracy, on all crops and on
   those less than 30% filled in, and milliseconds per crop on one thread;
-* the digit classifier on ``svhn-real/test-digits32-dev.npz`` (1,952 real 32 x 32 digits);
+* the digit classifier on ``svhn-real/test-digits32-dev.npz`` (1,952 real 32 x 32 digits), alone
+  (``digits32``) and averaged with the recognizer reading each digit as a one-digit number
+  (``digits32_with_recognizer``, :mod:`svhnx.inference.digits`);
 * the recognizer on the number crops of the 9 ``svhn-sample`` photos (the SVHN crop rule);
 * the whole-photo reader on those 9 photos (:mod:`benchmarks.real_photos`): right or wrong, box
   IoU against the true union box, seconds per photo.
@@ -41,6 +43,7 @@ from svhnx.data.download import default_root
 from svhnx.data.svhn_preprocess import load_crops, preprocess_split
 from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score_digits32, score_numbers
 from svhnx.inference.backends import load_model
+from svhnx.inference.digits import DigitEnsemble, RecognizerDigits
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
@@ -150,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[key]["ms_per_crop"] = round(ms_per_crop(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
     results["digits32"] = score_digits32(digits, images, labels)
+    results["digits32_with_recognizer"] = score_digits32(DigitEnsemble([digits, RecognizerDigits(recognizer)]), images, labels)
 
     crops, truths, names = sample_crops(root)
     readings = read_numbers(recognizer, crops)
@@ -186,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows.append({"reader": name, "peer subset": scores["sequence_accuracy"], "ms/crop": scores["ms_per_crop"],
                          "sample crops": f"{results['peers'][name]['sample_crops']['right']}/{len(truths)}"})
     print_table("Reading real SVHN number crops (one thread)", rows, ["reader", "real numbers", "peer subset", "coverage at 98%", "ms/crop", "sample crops"])
-    print(f"digits32: {results['digits32']['digit_accuracy']:.4f} of {results['digits32']['count']} real digits")
+    print(f"digits32: {results['digits32']['digit_accuracy']:.4f} of {results['digits32']['count']} real digits, "
+          f"{results['digits32_with_recognizer']['digit_accuracy']:.4f} with the recognizer")
     print(f"\nwrote {save_result('real', results)}")
 
 

@@ -1,0 +1,83 @@
+"""Read single 32 x 32 digits (SVHN format 2) with the digit classifier and the number recognizer together.
+
+The two are different nets trained on different synthetic tasks, so they miss different digits: on the
+1,952 svhn-real dev digits the shipped digit classifier reads 1,757, the recognizer (the digit shown as a
+one-digit number crop) 1,733, the two averaged 1,784 (``python -m benchmarks real``)::
+
+    from svhnx.inference.digits import shipped_digit_reader
+    log_probs = shipped_digit_reader()(torch.from_numpy(digits))   # uint8 N x 32 x 32 x 3 -> N x 10
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from svhnx import pretrained
+from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
+from svhnx.ops.crop_rule import CROP_SIDE, GROWTH
+
+#: A digit box's width over its height: the median over the 73,257 SVHN train digit boxes
+#: (``svhn-annotations``). A format-2 image is its digit's box made square, so the digit is about
+#: this wide and the square's height tall, centred.
+DIGIT_ASPECT = 0.484
+DIGIT_SIDE = 32
+
+
+def number_crops_of_digits(images: np.ndarray) -> np.ndarray:
+    """``uint8 N x 32 x 32 x 3`` format-2 digits as the 64 x 64 number crops a recognizer reads: the
+    digit's box (centred, the square's height, :data:`DIGIT_ASPECT` of it wide) grown by the crop
+    rule's 30%, resized bilinearly, the square's edge pixels repeated where the grown box passes it."""
+    if not (isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 4
+            and images.shape[1:] == (DIGIT_SIDE, DIGIT_SIDE, 3)):
+        got = f"{images.dtype} {images.shape}" if isinstance(images, np.ndarray) else type(images).__name__
+        raise ValueError(f"images: expected uint8 N x {DIGIT_SIDE} x {DIGIT_SIDE} x 3, got {got}")
+    window_w, window_h = (1 + GROWTH) * DIGIT_ASPECT * DIGIT_SIDE, (1 + GROWTH) * DIGIT_SIDE
+    left, top = (DIGIT_SIDE - window_w) / 2, (DIGIT_SIDE - window_h) / 2
+    sx, sy = window_w / CROP_SIDE, window_h / CROP_SIDE
+    # Output pixel centre u + 0.5 maps to input pixel centre x + 0.5 = left + (u + 0.5) * sx.
+    to_input = np.array([[sx, 0, left + sx / 2 - 0.5], [0, sy, top + sy / 2 - 0.5]], np.float32)
+    out = np.empty((len(images), CROP_SIDE, CROP_SIDE, 3), np.uint8)
+    for i, image in enumerate(images):
+        out[i] = cv2.warpAffine(image, to_input, (CROP_SIDE, CROP_SIDE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+class RecognizerDigits(nn.Module):
+    """A number recognizer as a digit classifier: ``forward(uint8 N x 32 x 32 x 3)`` returns ``N x 10``
+    log-probabilities, the first digit head's ten digit classes (renormalised) for the digit read as
+    a one-digit number crop (:func:`number_crops_of_digits`), over ``views`` views."""
+
+    def __init__(self, recognizer: nn.Module, views: int = DEFAULT_VIEWS) -> None:
+        super().__init__()
+        self.recognizer, self.views = recognizer, views
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        crops = number_crops_of_digits(images.cpu().numpy())
+        first = recognize(self.recognizer, crops, self.views)["digits"][:, 0, :10].float()
+        return first.log_softmax(dim=-1)
+
+
+class DigitEnsemble(nn.Module):
+    """Digit classifiers read as one: ``forward(images)`` returns the log of the members' mean class
+    probabilities (``N x 10``), so argmax and softmax read it as they read one member's logits."""
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("members: expected at least one digit classifier")
+        self.members = nn.ModuleList(members)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        log_probs = torch.stack([member(images).float().log_softmax(dim=-1) for member in self.members])
+        return log_probs.logsumexp(dim=0) - float(np.log(len(self.members)))
+
+
+def shipped_digit_reader(views: int = DEFAULT_VIEWS) -> DigitEnsemble:
+    """The shipped digit classifier and the shipped recognizer (:class:`RecognizerDigits`), averaged, in eval mode."""
+    return DigitEnsemble([pretrained.load("digits"), RecognizerDigits(pretrained.load("recognizer"), views)]).eval()

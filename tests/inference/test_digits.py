@@ -1,0 +1,77 @@
+"""Single 32 x 32 digits read by the digit classifier and the number recognizer together."""
+
+import numpy as np
+import pytest
+import torch
+
+from svhnx.evaluate.real import load_digits32, score_digits32
+from svhnx.inference.digits import DigitEnsemble, RecognizerDigits, number_crops_of_digits, shipped_digit_reader
+from tests.inference.stand_ins import Reads
+
+
+class Says(torch.nn.Module):
+    """A digit classifier whose logits are the same ten numbers for every image."""
+
+    def __init__(self, logits: list[float]) -> None:
+        super().__init__()
+        self.logits = torch.tensor(logits)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.logits.expand(len(images), 10)
+
+
+def test_a_digit_becomes_a_number_crop_with_its_centre_in_the_middle():
+    digits = np.zeros((2, 32, 32, 3), np.uint8)
+    digits[:, 14:18, 14:18] = 255  # a bright dot at the centre of the square
+    crops = number_crops_of_digits(digits)
+    assert crops.shape == (2, 64, 64, 3) and crops.dtype == np.uint8
+    assert crops[:, 32, 32].min() == 255 and crops[:, 0, 0].max() == 0
+    # the digit's box is narrower than the square, so the crop magnifies it more across than down
+    bright = crops[0, :, :, 0] > 127
+    assert bright.any(axis=0).sum() > bright.any(axis=1).sum()
+
+
+def test_the_square_s_edge_is_repeated_where_the_grown_box_passes_it():
+    digits = np.zeros((1, 32, 32, 3), np.uint8)
+    digits[0, 0] = 200  # the top row
+    crops = number_crops_of_digits(digits)
+    assert (crops[0, :3] == 200).all()
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 32, 32), np.uint8), np.zeros((2, 28, 28, 3), np.uint8),
+                                 np.zeros((2, 32, 32, 3), np.float32), [np.zeros((32, 32, 3), np.uint8)]])
+def test_anything_but_format_2_digits_is_refused(bad):
+    with pytest.raises(ValueError, match="uint8 N x 32 x 32 x 3"):
+        number_crops_of_digits(bad)
+
+
+def test_a_recognizer_reads_a_digit_as_a_one_digit_number():
+    log_probs = RecognizerDigits(Reads("7"))(torch.zeros(3, 32, 32, 3, dtype=torch.uint8))
+    assert log_probs.shape == (3, 10)
+    assert log_probs.argmax(dim=1).tolist() == [7, 7, 7]
+    assert torch.allclose(log_probs.exp().sum(dim=1), torch.ones(3))  # the blank class is left out
+
+
+def test_an_ensemble_averages_its_members_probabilities():
+    unsure_three = [0.0] * 10
+    unsure_three[3] = 1.0
+    sure_five = [0.0] * 10
+    sure_five[5] = 10.0
+    images = torch.zeros(2, 32, 32, 3, dtype=torch.uint8)
+    probs = DigitEnsemble([Says(unsure_three), Says(sure_five)])(images).exp()
+    expected = (torch.tensor(unsure_three).softmax(0) + torch.tensor(sure_five).softmax(0)) / 2
+    assert torch.allclose(probs, expected.expand(2, 10), atol=1e-6)
+    with pytest.raises(ValueError, match="at least one"):
+        DigitEnsemble([])
+
+
+def test_the_shipped_pair_reads_real_digits_better_than_the_classifier_alone(data_root):
+    from svhnx import pretrained
+
+    images, labels = load_digits32(data_root / "svhn-real" / "test-digits32-dev.npz")
+    images, labels = images[:400], labels[:400]
+    torch.set_num_threads(1)
+    with torch.inference_mode():
+        alone = score_digits32(pretrained.load("digits"), images, labels)["digit_accuracy"]
+        pair = score_digits32(shipped_digit_reader(), images, labels)["digit_accuracy"]
+    assert pair > alone
