@@ -2,7 +2,8 @@
 
 The two are different nets trained on different synthetic tasks, so they miss different digits: on the
 1,952 svhn-real dev digits the shipped digit classifier reads 1,757, the recognizer (the digit shown as a
-one-digit number crop) 1,733, the two averaged 1,784 (``python -m benchmarks real``)::
+one-digit number crop) 1,733, the two averaged 1,784 (``python -m benchmarks real`` records the first
+and the last)::
 
     from svhnx.inference.digits import shipped_digit_reader
     log_probs = shipped_digit_reader()(torch.from_numpy(digits))   # uint8 N x 32 x 32 x 3 -> N x 10
