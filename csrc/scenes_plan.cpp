@@ -709,12 +709,12 @@ Band draw_band(Rng& rng, const NumberLayout& nl, const Camera& cam, double wall_
   return b;
 }
 
-// True if band `b` keeps clear of the number and a margin of `margin` digit heights about it.
-bool clear_of_number(const Band& b, const NumberLayout& nl, double margin) {
-  const double m = margin * nl.target_h;
+// True if band `b` keeps clear of the number and a margin about it.
+bool clear_of_number(const Band& b, const NumberLayout& nl) {
+  const double hd = nl.target_h;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;  // the number's extent along n
-  for (double cx : {-nl.half_w - m, nl.half_w + m}) {
-    for (double cy : {-nl.half_h - m, nl.half_h + m}) {
+  for (double cx : {-nl.half_w - 0.2 * hd, nl.half_w + 0.2 * hd}) {
+    for (double cy : {-nl.half_h - 0.2 * hd, nl.half_h + 0.2 * hd}) {
       const double d = b.nx * cx + b.ny * cy;
       lo = std::min(lo, d), hi = std::max(hi, d);
     }
@@ -722,17 +722,13 @@ bool clear_of_number(const Band& b, const NumberLayout& nl, double margin) {
   return b.offset + b.width / 2 < lo || b.offset - b.width / 2 > hi;
 }
 
-// Edges of doors, frames and poles: bands that keep clear of the number. Half of them may come as close as
-// kEdgeNear digit heights, so that a short number's crop (grown only 15% of its width each side) shows
-// them too, as real crops show a plate's or a door's edge beside the digits; the others keep kEdgeFar away.
-constexpr double kEdgeNear = 0.03, kEdgeFar = 0.2;
+// Edges of doors, frames and poles: bands that keep clear of the number.
 void draw_edges(const Realism& r, Rng& rng, const NumberLayout& nl, const Camera& cam, double wall_lum, Plan& p) {
   const int edges = chance(rng, 0.5 * r.background) ? static_cast<int>(rng.between(1, kMaxEdges)) : 0;
   for (int e = 0; e < edges; ++e) {
-    const double margin = chance(rng, 0.5) ? kEdgeNear : kEdgeFar;
     for (int attempt = 0; attempt < 4; ++attempt) {
       const Band b = draw_band(rng, nl, cam, wall_lum);
-      if (clear_of_number(b, nl, margin)) {
+      if (clear_of_number(b, nl)) {
         p.edges[p.n_edges++] = b;
         break;
       }
