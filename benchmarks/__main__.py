@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import pkgutil
 import sys
 from pathlib import Path
@@ -30,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"options {' '.join(options)} need exactly one benchmark named (they are its own)")
     for name in args.names or names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
-        module.main(options) if options else module.main()
+        if inspect.signature(module.main).parameters:  # it parses its own options: never this command line's
+            module.main(options)
+        elif options:
+            parser.error(f"benchmark {name} takes no options")
+        else:
+            module.main()
     return 0
 
 
