@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from benchmarks.record import print_table, save_result
+from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
 from svhnx.inference.reader import Reader
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
@@ -50,13 +51,16 @@ def truths(scenes: SceneBatch) -> list[Truth]:
 
 
 def score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> list[dict[str, Any]]:
-    """Right / wrong / rejected shares and the mean box IoU, by long side and over all scenes."""
-    rows = []
+    """Right / wrong / rejected shares and the mean box IoU, by long side and over all scenes; over
+    all scenes also the wrong readings by kind (:func:`benchmarks.scripts.reader_synthetic.wrong_kind`)."""
+    rows, kinds = [], []
     start = time.process_time()
     for image, (number, box) in zip(scenes.images, truth):
         reading = reader.read(image)
         iou = float(box_iou(np.array(reading.box, np.float32), box)) if reading.box is not None else 0.0
         rows.append((max(image.shape[:2]), reading.number == number, reading.number not in (None, number), iou))
+        if reading.number not in (None, number):
+            kinds.append(wrong_kind(number, reading.number))
     seconds = (time.process_time() - start) / max(len(rows), 1)
     table = np.array(rows, dtype=np.float64).reshape(-1, 4)
     out = []
@@ -72,6 +76,7 @@ def score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> list[dict[s
                 "box_iou": round(float(part[:, 3].mean()), 4),
             })
     out[-1]["cpu_s_per_photo"] = round(seconds, 4)
+    out[-1]["wrong_by_kind"] = {kind: kinds.count(kind) for kind in WRONG_KINDS}
     return out
 
 

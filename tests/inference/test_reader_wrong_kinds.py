@@ -22,3 +22,22 @@ from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
 def test_a_wrong_reading_is_counted_by_how_it_differs_from_the_number(truth: str, reading: str, kind: str) -> None:
     assert wrong_kind(truth, reading) == kind
     assert kind in WRONG_KINDS
+
+
+def test_the_scenes_benchmark_counts_its_wrong_readings_by_kind() -> None:
+    import numpy as np
+
+    from benchmarks.scripts.reader_scenes import score
+    from svhnx.inference.reader import Reader
+    from svhnx.synth.generator import SceneBatch
+    from tests.inference.stand_ins import BrightIsNumber, Reads
+
+    photo = np.zeros((64, 96, 3), np.uint8)
+    photo[20:44, 30:66] = 255  # a bright patch: where the stand-in localizer sees the number
+    box = np.array([30, 20, 36, 24], np.float32)
+    reader = Reader(BrightIsNumber(), Reads("264"))
+    scenes = SceneBatch([photo] * 4, np.zeros((4, 5, 4), np.float32), np.full((4, 5), 10), np.ones(4, np.int64))
+    truth = [("264", box), ("26", box), ("2640", box), ("1", box)]
+    everything = score(reader, scenes, truth)[-1]  # the truths are given apart from the scenes
+    assert everything["long_side"] == "all" and everything["right"] == 0.25 and everything["wrong"] == 0.75
+    assert everything["wrong_by_kind"] == {"digits_added_after": 1, "digits_added_before": 0, "digits_missing": 1, "other": 1}
