@@ -58,8 +58,9 @@ def score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> list[dict[s
     for image, (number, box) in zip(scenes.images, truth):
         reading = reader.read(image)
         iou = float(box_iou(np.array(reading.box, np.float32), box)) if reading.box is not None else 0.0
-        rows.append((max(image.shape[:2]), reading.number == number, reading.number not in (None, number), iou))
-        if reading.number not in (None, number):
+        wrong = reading.number not in (None, number)
+        rows.append((max(image.shape[:2]), reading.number == number, wrong, iou))
+        if wrong:
             kinds.append(wrong_kind(number, reading.number))
     seconds = (time.process_time() - start) / max(len(rows), 1)
     table = np.array(rows, dtype=np.float64).reshape(-1, 4)

@@ -19,14 +19,16 @@ import torch
 from torch import nn
 
 from svhnx import pretrained
+from svhnx.checkpoint import ROLES
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
+from svhnx.models.heads import mean_log_probabilities
 from svhnx.ops.crop_rule import CROP_SIDE, GROWTH
 
 #: A digit box's width over its height: the median over the 73,257 SVHN train digit boxes
 #: (``svhn-annotations``). A format-2 image is its digit's box made square, so the digit is about
 #: this wide and the square's height tall, centred.
 DIGIT_ASPECT = 0.484
-DIGIT_SIDE = 32
+DIGIT_SIDE = ROLES["digits"].inputs[0][0]  # what a digit classifier takes: 32 x 32 x 3
 
 
 def number_crops_of_digits(images: np.ndarray) -> np.ndarray:
@@ -75,8 +77,7 @@ class DigitEnsemble(nn.Module):
         self.members = nn.ModuleList(members)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        log_probs = torch.stack([member(images).float().log_softmax(dim=-1) for member in self.members])
-        return log_probs.logsumexp(dim=0) - float(np.log(len(self.members)))
+        return mean_log_probabilities([member(images) for member in self.members])
 
 
 def shipped_digit_reader(views: int = DEFAULT_VIEWS) -> DigitEnsemble:

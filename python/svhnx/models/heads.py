@@ -20,15 +20,16 @@ class SequenceOutput(TypedDict, total=False):
     length: torch.Tensor
 
 
+def mean_log_probabilities(logits: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The log of the mean class probabilities of several logit tensors of one shape (classes last)."""
+    return torch.stack([x.float().log_softmax(-1) for x in logits]).logsumexp(0) - math.log(len(logits))
+
+
 def mean_probabilities(outputs: Sequence[SequenceOutput]) -> SequenceOutput:
     """Head by head, the log of the outputs' mean class probabilities (heads all outputs have):
     several models, or several views of one image, read as one."""
     heads = [k for k in outputs[0] if all(k in out for out in outputs)]
-    log_n = math.log(len(outputs))
-    return {  # type: ignore[return-value]
-        head: torch.stack([out[head].float().log_softmax(-1) for out in outputs]).logsumexp(0) - log_n  # type: ignore[literal-required]
-        for head in heads
-    }
+    return {head: mean_log_probabilities([out[head] for out in outputs]) for head in heads}  # type: ignore[literal-required,misc]
 
 
 def image_input(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
