@@ -42,6 +42,17 @@ def test_refine_tightens_a_coarse_box_and_drops_what_it_does_not_confirm():
     assert refine(BrightIsNumber(length=2), photo(), [], precision="float32") == []
 
 
+def test_a_close_look_joins_the_digits_of_a_stacked_number_and_leaves_a_line_of_another_height_out():
+    image = np.full((400, 600, 3), 30, np.uint8)
+    image[150:180, 300:324] = 230  # the upper digit: 24 x 30 at (300, 150)
+    image[195:225, 300:324] = 230  # the lower digit, 15 pixels below it
+    image[240:246, 280:344] = 160  # a fainter rule 6 pixels tall under the number, inside the coarse box
+    coarse = Candidate((290.0, 145.0, 45.0, 105.0), 0.6)
+    [found] = refine(BrightIsNumber(length=2), image, [coarse], precision="float32", passes=1)
+    left, top, width, height = found.candidate.box
+    assert abs(left - 300) < 3 and abs(top - 150) < 3 and abs(width - 24) < 4 and abs(height - 75) < 4
+
+
 def test_a_second_close_look_tightens_a_loose_box_again():
     loose = Candidate((150.0, 100.0, 360.0, 200.0), 0.6)  # six times the number's width
     [once] = refine(BrightIsNumber(length=2), photo(), [loose], precision="float32", passes=1)

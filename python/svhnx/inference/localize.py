@@ -33,6 +33,9 @@ UNKNOWN_MULTIPLE = 32
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: :func:`refine` looks at a candidate through a square window this many times its larger side.
 REFINE_CONTEXT = 2.0
+#: A close look joins the mask components about as tall as its best one, within this factor: the
+#: digits of one number share a height, the letters and edges beside them mostly do not.
+SAME_HEIGHT = 1.5
 #: Side of the close-up views, pixels: that of the localizer's training views, which are SVHN-sized
 #: crops (:data:`svhnx.data.localizer_views.VIEW_SIZE`, the crop rule's side).
 REFINE_SIZE = CROP_SIDE
@@ -307,8 +310,11 @@ def refine(
     passes: int = REFINE_PASSES,
 ) -> list[Refined]:
     """Look at each candidate again through a :func:`square_windows` view at the photo's full
-    resolution (one batch of 64 x 64 views): the best component of the close-up mask there is the
-    refined box. ``passes`` close looks are taken, each around the boxes of the one before.
+    resolution (one batch of 64 x 64 views): the components of the close-up mask there that overlap
+    the candidate's box and are about as tall as the best of them (within :data:`SAME_HEIGHT`), joined,
+    are the refined box (the best component alone when none does: a number whose digits stand apart,
+    stacked or on a diagonal shows as several components up close).
+    ``passes`` close looks are taken, each around the boxes of the one before.
     Candidates a close look finds nothing in are dropped; the rest come best first, with the
     length head's answer in the last look."""
     if passes < 1:
@@ -319,6 +325,11 @@ def refine(
         refined = _look_closely(model, image, candidates, threshold, precision, context)
         candidates = [r.candidate for r in refined]
     return refined
+
+
+def _overlap(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether two ``[left, top, width, height]`` boxes share some area."""
+    return min(a[0] + a[2], b[0] + b[2]) > max(a[0], b[0]) and min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1])
 
 
 def _look_closely(
@@ -332,13 +343,19 @@ def _look_closely(
     probability = torch.sigmoid(out["mask"])[:, 0].numpy()
     lengths = out["length"].argmax(dim=1).tolist() if "length" in out else [None] * len(candidates)
     refined = []
-    for window, p, length in zip(windows, probability, lengths):
-        found = mask_to_boxes(p, threshold=threshold, max_candidates=1)
+    for candidate, window, p, length in zip(candidates, windows, probability, lengths):
+        found = mask_to_boxes(p, threshold=threshold, max_candidates=p.size)
         if not found:
             continue
-        left, top, width, height = found[0].box
         scale = window[2] / p.shape[1]
-        box = clip_box((window[0] + left * scale, window[1] + top * scale, width * scale, height * scale), *image.shape[:2])
+        left, top, width, height = candidate.box
+        seen = ((left - window[0]) / scale, (top - window[1]) / scale, width / scale, height / scale)  # in the view's pixels
+        parts = [f for f in found if _overlap(f.box, seen)] or found[:1]
+        best_height = parts[0].box[3]  # the digits of one number share a height
+        parts = [f for f in parts if best_height / SAME_HEIGHT <= f.box[3] <= best_height * SAME_HEIGHT]
+        x0, y0 = min(f.box[0] for f in parts), min(f.box[1] for f in parts)
+        x1, y1 = max(f.box[0] + f.box[2] for f in parts), max(f.box[1] + f.box[3] for f in parts)
+        box = clip_box((window[0] + x0 * scale, window[1] + y0 * scale, (x1 - x0) * scale, (y1 - y0) * scale), *image.shape[:2])
         if box is not None:  # a window larger than the photo shows its edges repeated, where the mask may fire
-            refined.append(Refined(Candidate(box, found[0].score), length))
+            refined.append(Refined(Candidate(box, max(f.score for f in parts)), length))
     return sorted(refined, key=lambda r: -r.candidate.score)
