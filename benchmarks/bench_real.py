@@ -43,7 +43,7 @@ from svhnx.data.download import default_root
 from svhnx.data.svhn_preprocess import load_crops, preprocess_split
 from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score_digits32, score_numbers
 from svhnx.inference.backends import load_model
-from svhnx.inference.digits import DigitEnsemble, RecognizerDigits
+from svhnx.inference.digits import digit_pair
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[key]["ms_per_crop"] = round(ms_per_crop(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
     results["digits32"] = score_digits32(digits, images, labels)
-    results["digits32_with_recognizer"] = score_digits32(DigitEnsemble([digits, RecognizerDigits(recognizer)]), images, labels)
+    results["digits32_with_recognizer"] = score_digits32(digit_pair(digits, recognizer), images, labels)
 
     crops, truths, names = sample_crops(root)
     readings = read_numbers(recognizer, crops)

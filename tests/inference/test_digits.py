@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from svhnx.evaluate.real import load_digits32, score_digits32
-from svhnx.inference.digits import DigitEnsemble, RecognizerDigits, number_crops_of_digits, shipped_digit_reader
+from svhnx.inference.digits import DigitEnsemble, RecognizerDigits, ShiftedDigits, number_crops_of_digits, shipped_digit_reader
 from tests.inference.stand_ins import Reads
 
 
@@ -63,6 +63,35 @@ def test_an_ensemble_averages_its_members_probabilities():
     assert torch.allclose(probs, expected.expand(2, 10), atol=1e-6)
     with pytest.raises(ValueError, match="at least one"):
         DigitEnsemble([])
+
+
+class SeesTopLeft(torch.nn.Module):
+    """A digit classifier that says 1 when the top-left pixel is bright and 0 otherwise, and keeps what it saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        self.seen.append(images.clone())
+        bright = (images[:, 0, 0, 0] > 127).float()
+        return torch.stack([1 - bright, bright] + [torch.zeros(len(images))] * 8, dim=1) * 20
+
+
+def test_shifted_views_repeat_the_square_s_edge_and_average_the_five_readings():
+    digits = torch.zeros(1, 32, 32, 3, dtype=torch.uint8)
+    digits[0, 1, 1] = 255  # a diagonal step from the top-left corner: shifts along one axis never reach it
+    classifier = SeesTopLeft()
+    probs = ShiftedDigits(classifier)(digits).exp()
+    assert len(classifier.seen) == 5 and all(view.shape == (1, 32, 32, 3) for view in classifier.seen)
+    assert torch.equal(classifier.seen[0], digits)  # the first view is the digit as it is
+    assert probs[0, 1].item() == pytest.approx(0.0, abs=1e-6)  # the views move it to (0, 1) or (1, 0), never (0, 0)
+    edge = torch.zeros(1, 32, 32, 3, dtype=torch.uint8)
+    edge[0, 0, :] = 255  # the top row: views shifted down repeat it, views shifted up show the next row
+    probs = ShiftedDigits(classifier)(edge).exp()
+    assert probs[0, 1].item() == pytest.approx(4 / 5, abs=1e-6)  # all but the view that drops the top row
+    with pytest.raises(ValueError, match="positive"):
+        ShiftedDigits(classifier, pixels=0)
 
 
 def test_the_shipped_pair_reads_real_digits_better_than_the_classifier_alone(data_root):
