@@ -6,9 +6,9 @@ from svhnx.labels import BLANK, MAX_DIGITS, format_label, parse_label
 
 __version__ = version("svhnx")  # pyproject.toml's, the one place it is written
 
-__all__ = ["BLANK", "MAX_DIGITS", "Reading", "format_label", "parse_label", "read", "__version__"]
+__all__ = ["BLANK", "MAX_DIGITS", "Reading", "format_label", "parse_label", "read", "read_digits", "__version__"]
 
-_LAZY = {"read": "svhnx.inference.reader", "Reading": "svhnx.inference.reader"}  # torch-heavy: imported on first use
+_LAZY = {"read": "svhnx.inference.reader", "Reading": "svhnx.inference.reader", "read_digits": "svhnx.inference.digits"}  # torch-heavy: imported on first use
 
 
 def __getattr__(name: str):

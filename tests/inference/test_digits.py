@@ -104,3 +104,30 @@ def test_the_shipped_pair_reads_real_digits_better_than_the_classifier_alone(dat
         alone = score_digits32(pretrained.load("digits"), images, labels)["digit_accuracy"]
         pair = score_digits32(shipped_digit_reader(), images, labels)["digit_accuracy"]
     assert pair > alone
+
+
+def test_read_digits_gives_a_label_and_its_probability_for_each_square():
+    import svhnx
+
+    digits = np.zeros((3, 32, 32, 3), np.uint8)
+    sure_five = [0.0] * 10
+    sure_five[5] = 10.0
+    labels, confidence = svhnx.read_digits(digits, reader=Says(sure_five))
+    assert labels.tolist() == [5, 5, 5] and labels.dtype == np.int64
+    assert confidence == pytest.approx([torch.tensor(sure_five).softmax(0)[5].item()] * 3)
+    one = svhnx.read_digits(digits[0], reader=Says(sure_five))  # one square: a batch of one
+    assert one.labels.shape == (1,)
+    with pytest.raises(ValueError, match="uint8 N x 32 x 32 x 3"):
+        svhnx.read_digits(digits.astype(np.float32), reader=Says(sure_five))
+
+
+def test_read_digits_reads_with_the_shipped_pair_by_default(data_root):
+    from svhnx.inference.digits import read_digits
+
+    images, labels = load_digits32(data_root / "svhn-real" / "test-digits32-dev.npz")
+    torch.set_num_threads(1)
+    read = read_digits(images[:100])
+    with torch.inference_mode():
+        expected = shipped_digit_reader()(torch.from_numpy(images[:100])).argmax(dim=1).numpy()
+    np.testing.assert_array_equal(read.labels, expected)
+    assert (read.labels == labels[:100]).mean() > 0.85 and ((read.confidence > 0) & (read.confidence <= 1)).all()

@@ -5,13 +5,14 @@ The two are different nets trained on different synthetic tasks, so they miss di
 one-digit number crop) 1,733, the two averaged 1,784, and 1,790 with the classifier reading five views
 (:class:`ShiftedDigits`; ``python -m benchmarks real`` records the first and the last)::
 
-    from svhnx.inference.digits import shipped_digit_reader
-    log_probs = shipped_digit_reader()(torch.from_numpy(digits))   # uint8 N x 32 x 32 x 3 -> N x 10
+    from svhnx.inference.digits import read_digits
+    labels, confidence = read_digits(digits)   # uint8 N x 32 x 32 x 3 (or one 32 x 32 x 3) -> N digits, N probabilities
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -30,16 +31,34 @@ from svhnx.ops.crop_rule import CROP_SIDE, GROWTH
 #: this wide and the square's height tall, centred.
 DIGIT_ASPECT = 0.484
 DIGIT_SIDE = ROLES["digits"].inputs[0][0]  # what a digit classifier takes: 32 x 32 x 3
+BATCH = 256  # digits read at once by read_digits
+
+
+class DigitReadings(NamedTuple):
+    """What :func:`read_digits` read: ``labels`` (int64 ``[N]``, 0-9) and ``confidence`` (float32 ``[N]``,
+    the probability of each label)."""
+
+    labels: np.ndarray
+    confidence: np.ndarray
+
+
+_shipped_reader: nn.Module | None = None
+
+
+def check_digits(images: object) -> np.ndarray:
+    """``images`` if it is ``uint8 N x 32 x 32 x 3`` (SVHN format 2), else a clear ``ValueError``."""
+    if not (isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 4
+            and images.shape[1:] == (DIGIT_SIDE, DIGIT_SIDE, 3)):
+        got = f"{images.dtype} {images.shape}" if isinstance(images, np.ndarray) else type(images).__name__
+        raise ValueError(f"images: expected uint8 N x {DIGIT_SIDE} x {DIGIT_SIDE} x 3, got {got}")
+    return images
 
 
 def number_crops_of_digits(images: np.ndarray) -> np.ndarray:
     """``uint8 N x 32 x 32 x 3`` format-2 digits as the 64 x 64 number crops a recognizer reads: the
     digit's box (centred, the square's height, :data:`DIGIT_ASPECT` of it wide) grown by the crop
     rule's 30%, resized bilinearly, the square's edge pixels repeated where the grown box passes it."""
-    if not (isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 4
-            and images.shape[1:] == (DIGIT_SIDE, DIGIT_SIDE, 3)):
-        got = f"{images.dtype} {images.shape}" if isinstance(images, np.ndarray) else type(images).__name__
-        raise ValueError(f"images: expected uint8 N x {DIGIT_SIDE} x {DIGIT_SIDE} x 3, got {got}")
+    check_digits(images)
     window_w, window_h = (1 + GROWTH) * DIGIT_ASPECT * DIGIT_SIDE, (1 + GROWTH) * DIGIT_SIDE
     left, top = (DIGIT_SIDE - window_w) / 2, (DIGIT_SIDE - window_h) / 2
     sx, sy = window_w / CROP_SIDE, window_h / CROP_SIDE
@@ -110,3 +129,23 @@ def digit_pair(classifier: nn.Module, recognizer: nn.Module, views: int = DEFAUL
 def shipped_digit_reader(views: int = DEFAULT_VIEWS) -> DigitEnsemble:
     """The shipped digit classifier and the shipped recognizer as a :func:`digit_pair`."""
     return digit_pair(pretrained.load("digits"), pretrained.load("recognizer"), views)
+
+
+@torch.inference_mode()
+def read_digits(images: np.ndarray, reader: nn.Module | None = None) -> DigitReadings:
+    """Read SVHN format-2 digits, ``uint8 N x 32 x 32 x 3`` RGB (one ``32 x 32 x 3`` square is read as
+    a batch of one), with ``reader`` (a digit classifier's ``N x 10`` logits or log-probabilities),
+    else the shipped :func:`digit_pair` (loaded once)."""
+    global _shipped_reader
+    if isinstance(images, np.ndarray) and images.ndim == 3:
+        images = images[None]
+    check_digits(images)
+    if reader is None:
+        if _shipped_reader is None:
+            _shipped_reader = shipped_digit_reader()
+        reader = _shipped_reader
+    reader.eval()
+    probs = [reader(torch.from_numpy(np.ascontiguousarray(images[s:s + BATCH]))).float().softmax(dim=1)
+             for s in range(0, len(images), BATCH)]
+    confidence, labels = torch.cat(probs).max(dim=1) if probs else (torch.zeros(0), torch.zeros(0, dtype=torch.int64))
+    return DigitReadings(labels.numpy().astype(np.int64), confidence.numpy().astype(np.float32))
