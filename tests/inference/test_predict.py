@@ -133,6 +133,7 @@ def test_predict_reports_a_missing_file_and_a_non_image_and_goes_on(checkpoints,
     assert lines[1]["error"].startswith("ValueError") and "not an image" in lines[1]["error"]
     assert lines[2]["error"] is None
     assert all(list(line) == list(OUTPUT_KEYS) for line in lines)
+    assert all(lines[0][key] is None for key in OUTPUT_KEYS[1:-1])  # nothing read, nothing rejected
     assert "missing.jpg" in err and "notes.png" in err
 
 

@@ -11,8 +11,8 @@ of :data:`OUTPUT_KEYS`::
 or, with ``--format csv``, a header and one row per image with the columns of :data:`CSV_COLUMNS`
 (the box as four columns; empty cells for ``null``).
 
-An image that cannot be read (missing, not an image) gets a line whose ``error`` says why (and the
-message goes to stderr too); the others are still read, and the exit status is 1. See
+An image that cannot be read (missing, not an image) gets a line whose ``error`` says why, its
+reading fields ``null`` (and the message goes to stderr too); the others are still read, and the exit status is 1. See
 :class:`svhnx.inference.reader.Reading` for what the other keys mean.
 """
 
@@ -69,8 +69,9 @@ def annotate(image: np.ndarray, reading: Reading) -> np.ndarray:
 
 
 def output_record(image: str, reading: Reading | None = None, error: str | None = None) -> dict:
-    """One image's output, keys in the order of :data:`OUTPUT_KEYS`."""
-    fields = reading.to_dict() if reading is not None else Reading.empty().to_dict()
+    """One image's output, keys in the order of :data:`OUTPUT_KEYS`; an image that could not be read
+    (``error``) has every reading field ``None``: nothing was read, so nothing was rejected either."""
+    fields = reading.to_dict() if reading is not None else dict.fromkeys(READING_KEYS)
     record = {"image": image, **fields, "error": error}
     return {key: record[key] for key in OUTPUT_KEYS}
 
