@@ -119,6 +119,8 @@ def test_read_digits_gives_a_label_and_its_probability_for_each_square():
     assert one.labels.shape == (1,)
     with pytest.raises(ValueError, match="uint8 N x 32 x 32 x 3"):
         svhnx.read_digits(digits.astype(np.float32), reader=Says(sure_five))
+    with pytest.raises(ValueError, match=r"got uint8 \(3, 32, 32\)"):  # grey squares: said as given
+        svhnx.read_digits(digits[..., 0], reader=Says(sure_five))
 
 
 def test_read_digits_reads_with_the_shipped_pair_by_default(data_root):

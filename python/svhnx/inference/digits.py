@@ -137,7 +137,7 @@ def read_digits(images: np.ndarray, reader: nn.Module | None = None) -> DigitRea
     a batch of one), with ``reader`` (a digit classifier's ``N x 10`` logits or log-probabilities),
     else the shipped :func:`digit_pair` (loaded once)."""
     global _shipped_reader
-    if isinstance(images, np.ndarray) and images.ndim == 3:
+    if isinstance(images, np.ndarray) and images.shape == (DIGIT_SIDE, DIGIT_SIDE, 3):
         images = images[None]
     check_digits(images)
     if reader is None:
