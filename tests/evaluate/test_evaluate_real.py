@@ -163,7 +163,7 @@ def test_digits32_without_a_checkpoint_reads_with_the_shipped_classifier_and_rec
     torch.set_num_threads(1)
     assert evaluate_main(["--digits32", str(tmp_path / "d.npz"), "--json", str(out)]) == 0
     scores = json.loads(out.read_text())["digits32"]
-    assert scores["model"] == "shipped digits and recognizer, averaged"
+    assert scores["model"] == "shipped digit classifier (five shifted views) and recognizer, averaged"
     assert scores["count"] == 20 and scores["digit_accuracy"] >= 0.8
 
 

@@ -149,7 +149,7 @@ def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module,
     their ensemble; figures beside the first), else the shipped model ``shipped`` (for ``"digits"``: the shipped
     digit classifier and recognizer averaged; figures in the working folder)."""
     if not args.runs and shipped == "digits":
-        return "shipped digits and recognizer, averaged", shipped_digit_reader(), Path()
+        return "shipped digit classifier (five shifted views) and recognizer, averaged", shipped_digit_reader(), Path()
     if not args.runs:
         return f"shipped {shipped} ({pretrained.path(shipped).name})", pretrained.load(shipped), Path()
     paths = [checkpoint_path(run, args.checkpoint) for run in args.runs]
