@@ -10,7 +10,8 @@ sizes, box places and sizes) of SVHN's *test* split, which no training run draws
 no training or validation run uses. A reading is right when it is the scene's number; box IoU
 is against the union box of its digits; the recognizer's reading of that true box (the same crop
 rule and rejections, :meth:`svhnx.inference.reader.Reader.read_box`) shows how much is lost in
-finding the number. One thread, float32, the shipped models unless named. Writes
+finding the number. The numbers whose digits step down (stacked or on a diagonal,
+:func:`svhnx.synth.layouts.stepped_numbers`) are also scored apart. One thread, float32, the shipped models unless named. Writes
 ``benchmarks/results/NAME.json`` (default ``reader_scenes``).
 """
 
@@ -34,6 +35,7 @@ from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
 from svhnx.synth.generator import SceneBatch, SceneGenerator
+from svhnx.synth.layouts import stepped_numbers
 
 SEED = 424242  # a scene stream no training or validation run draws from
 #: Buckets of the photos' long side in pixels: name, lowest, highest + 1.
@@ -81,6 +83,16 @@ def score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> list[dict[s
     return out
 
 
+def stepped_score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> dict[str, Any]:
+    """Right and wrong shares on the scenes whose number steps down (stacked or on a diagonal)."""
+    stepped = np.flatnonzero(stepped_numbers(scenes.boxes, scenes.lengths))
+    readings = [reader.read(scenes.images[i]).number for i in stepped]
+    numbers = [truth[i][0] for i in stepped]
+    right = sum(r == n for r, n in zip(readings, numbers))
+    wrong = sum(r not in (None, n) for r, n in zip(readings, numbers))
+    return {"scenes": len(stepped), "right": round(right / max(len(stepped), 1), 4), "wrong": round(wrong / max(len(stepped), 1), 4)}
+
+
 def true_box_right(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> float:
     """Share of scenes the recognizer reads right in their true number box."""
     return round(float(np.mean([reader.read_box(image, box).number == number for image, (number, box) in zip(scenes.images, truth)])), 4)
@@ -102,23 +114,26 @@ def main(argv: list[str] | None = None) -> int:
     truth = truths(scenes)
     load_before = os.getloadavg()
     shipped = Reader.from_checkpoints(args.localizer, args.recognizer, precision="float32", min_confidence=args.min_confidence)
-    rows = []
+    rows, stepped = [], []
     for looks in CLOSE_LOOKS:
         reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", close_looks=looks, min_confidence=shipped.min_confidence)
         rows += [{"close_looks": looks, **row} for row in score(reader, scenes, truth)]
-        print(rows[-1], flush=True)
+        stepped.append({"close_looks": looks, **stepped_score(reader, scenes, truth)})
+        print(rows[-1], stepped[-1], flush=True)
     results = {
         "scenes": {"seed": args.seed, "count": args.scenes, "layouts": "SVHN test split"},
         "localizer": str(args.localizer or "shipped"),
         "recognizer": str(args.recognizer or "shipped"),
         "min_confidence": shipped.min_confidence,
         "rows": rows,
+        "stepped_numbers": stepped,
         "true_box_read_right": true_box_right(shipped, scenes, truth),
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
     command = ["python", "-m", "benchmarks.scripts.reader_scenes", *(argv if argv is not None else sys.argv[1:])]
     path = save_result(args.name, results, command=command)
     print_table("Whole-photo reader on synthetic SVHN-like scenes", rows, ["close_looks", "long_side", "scenes", "right", "wrong", "rejected", "box_iou"])
+    print_table("The same, numbers stacked or on a diagonal", stepped, ["close_looks", "scenes", "right", "wrong"])
     print(f"recognizer alone, in the true box: {results['true_box_read_right']:.1%} right")
     print(f"wrote {path}")
     return 0

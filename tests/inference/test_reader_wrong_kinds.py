@@ -41,3 +41,23 @@ def test_the_scenes_benchmark_counts_its_wrong_readings_by_kind() -> None:
     everything = score(reader, scenes, truth)[-1]  # the truths are given apart from the scenes
     assert everything["long_side"] == "all" and everything["right"] == 0.25 and everything["wrong"] == 0.75
     assert everything["wrong_by_kind"] == {"digits_added_after": 1, "digits_added_before": 0, "digits_missing": 1, "other": 1}
+
+
+def test_the_scenes_benchmark_scores_stacked_numbers_apart() -> None:
+    import numpy as np
+
+    from benchmarks.scripts.reader_scenes import stepped_score
+    from svhnx.inference.reader import Reader
+    from svhnx.synth.generator import SceneBatch
+    from tests.inference.stand_ins import BrightIsNumber, Reads
+
+    photo = np.zeros((64, 96, 3), np.uint8)
+    photo[20:44, 30:66] = 255
+    in_a_row = [[30, 20, 18, 24], [48, 20, 18, 24]]
+    stacked = [[30, 10, 18, 20], [30, 32, 18, 20]]
+    blank = [[np.nan] * 4] * 3
+    boxes = np.array([in_a_row + blank, stacked + blank, stacked + blank], np.float32)
+    digits = np.array([[2, 6] + [10] * 3] * 3)
+    scenes = SceneBatch([photo] * 3, boxes, digits, np.full(3, 2))
+    truth = [("26", None), ("26", None), ("27", None)]
+    assert stepped_score(Reader(BrightIsNumber(), Reads("26")), scenes, truth) == {"scenes": 2, "right": 0.5, "wrong": 0.5}
