@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from svhnx.data.npz import read_npz
+from svhnx.inference.digits import read_digits
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import BLANK, MAX_DIGITS
 from svhnx.metrics.coverage import coverage_at_accuracy
@@ -141,13 +142,9 @@ def score_numbers(model: nn.Module, numbers: RealNumbers, *, views: int = DEFAUL
     return scores
 
 
-@torch.inference_mode()
-def score_digits32(model: nn.Module, images: np.ndarray, labels: np.ndarray, *, batch: int = BATCH) -> dict[str, Any]:
-    """A digit classifier's accuracy on 32 x 32 digits, overall and per class."""
-    model.eval()
-    predicted = np.concatenate([model(torch.from_numpy(images[s:s + batch])).argmax(dim=1).numpy()
-                                for s in range(0, len(images), batch)]) if len(images) else np.zeros(0, np.int64)
-    right = predicted == labels
+def score_digits32(model: nn.Module, images: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """A digit classifier's accuracy on 32 x 32 digits (read by :func:`svhnx.inference.digits.read_digits`), overall and per class."""
+    right = read_digits(images, reader=model).labels == labels
     return {
         "count": int(len(labels)),
         "digit_accuracy": _share(right),
