@@ -7,6 +7,8 @@ import pytest
 import torch
 
 import svhnx.evaluate
+from svhnx import pretrained
+from svhnx.checkpoint import load_checkpoint, model_from_checkpoint
 from svhnx.evaluate import LoadedRun, evaluate_run, load_ensemble, load_run, with_warped_views
 from svhnx.evaluate import __main__ as evaluate_cli
 from svhnx.train import cli
@@ -95,6 +97,34 @@ def test_models_whose_outputs_are_not_class_logits_are_not_ensembled(run_dir, mo
     monkeypatch.setattr(svhnx.evaluate, "load_run", lambda *args, **kwargs: next(runs))
     with pytest.raises(ValueError, match="cannot be ensembled"):
         load_ensemble(["a", "b"])
+
+
+def test_a_weights_file_is_scored_with_the_task_and_flags_it_was_trained_with(run_dir, tmp_path):
+    checkpoint = load_checkpoint(run_dir / "last.pt")
+    weights = tmp_path / "tiny.pt"
+    pretrained.save_weights(model_from_checkpoint(checkpoint), checkpoint["model"]["name"], checkpoint["model"]["kwargs"],
+                            weights, pretrained.training_facts(checkpoint))
+    run = load_run(weights, device="cpu")
+    assert run.task.name == "mnist-seq" and run.checkpoint["progress"]["step"] == 10
+    from_weights, from_checkpoint = evaluate_run(run, size=200, seed=7), evaluate_run(load_run(run_dir / "last.pt"), size=200, seed=7)
+    assert from_weights.keys() == from_checkpoint.keys()
+    assert from_weights["sequence_accuracy"] == pytest.approx(from_checkpoint["sequence_accuracy"], abs=0.02)  # float16 weights
+
+
+def test_a_shipped_model_is_scored_by_its_name_on_its_tasks_synthetic_data(capsys):
+    assert evaluate_cli.main(["digits", "--seed", "53", "--val-size", "256", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "digits (task synth-digits, model digit-resnet, step" in out and "validation seed 53" in out
+    assert float(out.split("digit_accuracy")[1].split()[0]) > 0.85
+
+
+def test_weights_that_kept_no_training_task_are_a_clear_error(run_dir, tmp_path, capsys):
+    checkpoint = load_checkpoint(run_dir / "last.pt")
+    weights = tmp_path / "bare.pt"
+    pretrained.save_weights(model_from_checkpoint(checkpoint), checkpoint["model"]["name"], checkpoint["model"]["kwargs"], weights, {})
+    with pytest.raises(SystemExit):
+        evaluate_cli.main([str(weights)])
+    assert "bare.pt: its meta records no training task and flags" in capsys.readouterr().err
 
 
 def test_bad_paths_are_argparse_errors(tmp_path, capsys):

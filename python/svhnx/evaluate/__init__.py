@@ -2,21 +2,23 @@
 
 The checkpoint names its task, the task's flags and the model, so the evaluator rebuilds all three,
 scores the model on fresh validation data (a seed the run never validated on) and draws sample
-predictions, mistakes first. Several runs of one recognizer task are scored as one
-:class:`~svhnx.evaluate.views.Ensemble`.
+predictions, mistakes first. A weights file or a shipped model's name (``digits``) is scored the same
+way, with the task and flags its ``meta`` kept from training. Several runs of one recognizer task are
+scored as one :class:`~svhnx.evaluate.views.Ensemble`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from svhnx.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint
+from svhnx import pretrained
+from svhnx.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint, restore_config
 from svhnx.evaluate.views import Ensemble, ShiftedViews, WarpedViews
 from svhnx.progress import with_progress
 from svhnx.tasks.base import Task, get_task
@@ -39,9 +41,15 @@ class LoadedRun:
 
 
 def load_run(path: str | Path, *, which: str = "best", device: str = "auto", data_root: Path | None = None) -> LoadedRun:
-    """Rebuild the task (with the run's flags, ``data_root`` replaced if given) and the model."""
-    file = checkpoint_path(path, which)
-    checkpoint = load_checkpoint(file)
+    """Rebuild the task (with the run's flags, ``data_root`` replaced if given) and the model, from a
+    run directory, a training checkpoint, a weights file or a shipped model's name."""
+    if str(path) in pretrained.SHIPPED and not Path(path).exists():
+        file, checkpoint = Path(path), _checkpoint_of_weights(str(path))
+    else:
+        file = checkpoint_path(path, which)
+        checkpoint = load_checkpoint(file)
+        if checkpoint.get("format") == pretrained.FORMAT:
+            checkpoint = _checkpoint_of_weights(file)
     for key in ("task", "config", "model", "model_state"):
         if key not in checkpoint:
             raise ValueError(f"{file} is not an svhnx training checkpoint (no {key!r})")
@@ -56,6 +64,27 @@ def load_run(path: str | Path, *, which: str = "best", device: str = "auto", dat
     target = select_device(device)
     model = model_from_checkpoint(checkpoint, file).to(target)
     return LoadedRun(file, task, model, target, checkpoint)
+
+
+def _checkpoint_of_weights(source: str | Path) -> dict[str, Any]:
+    """A weights file (or shipped model) as the parts of a training checkpoint that :func:`load_run`
+    reads: the task, flags and step its ``meta`` kept from training (a mean of weights: its first
+    member's), the model and its float32 weights."""
+    try:
+        spec, state = pretrained.spec_and_state(source)
+    except pretrained.WeightsError as exc:
+        raise ValueError(str(exc)) from None
+    members = spec["meta"].get("members")
+    facts = members[0] if isinstance(members, list) and members and isinstance(members[0], dict) else spec["meta"]
+    if not isinstance(facts.get("task"), str) or not isinstance(facts.get("config"), dict):
+        raise ValueError(f"{source}: its meta records no training task and flags, so there is no validation data to score it on")
+    try:
+        config_fields = fields(get_task(facts["task"]).Config)
+    except ValueError:
+        raise ValueError(f"{source}: unknown task {facts['task']!r}") from None
+    paths = [f.name for f in config_fields if "Path" in str(f.type)]
+    return {"task": facts["task"], "config": restore_config(facts["config"], paths), "progress": {"step": facts.get("step")},
+            "model": {"name": spec["name"], "kwargs": spec["kwargs"]}, "model_state": state}
 
 
 def load_ensemble(

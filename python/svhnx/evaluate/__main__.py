@@ -1,5 +1,6 @@
 """``python -m svhnx.evaluate RUN_OR_CHECKPOINT [RUN_OR_CHECKPOINT ...]``: metrics on fresh validation
-data and a PNG grid of sample predictions (mistakes first). Several runs of one recognizer task are
+data and a PNG grid of sample predictions (mistakes first). A weights file or a shipped model's name
+(``digits``) is scored as a run of the task it was trained with. Several runs of one recognizer task are
 scored as one ensemble (their class probabilities averaged) on the first run's validation data.
 
 ``--numbers FILE.npz`` scores a recognizer on real number crops and ``--digits32 FILE.npz`` a digit
@@ -34,7 +35,8 @@ from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.evaluate", description=plain(__doc__), allow_abbrev=False)
     parser.add_argument("runs", type=Path, nargs="*", metavar="RUN_OR_CHECKPOINT",
-                        help="a run directory or a .pt checkpoint; several: their ensemble "
+                        help="a run directory, a .pt checkpoint or weights file, or a shipped model's name (digits, "
+                             "localizer, recognizer: scored as a run of the task it was trained with); several: their ensemble "
                              "(with --numbers or --digits32 and none given: the shipped model)")
     real = parser.add_argument_group("real pixels (files in the layout of svhn-real)")
     real.add_argument("--numbers", type=Path, default=None, metavar="FILE.npz",
