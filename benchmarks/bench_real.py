@@ -1,14 +1,14 @@
 """Reading real house numbers: svhnx's shipped models (or checkpoints) on real SVHN pixels, with peers.
 
-``python -m benchmarks real [--peers] [--recognizer CKPT] [--digits CKPT]`` scores
+``python -m benchmarks real [--peers] [--recognizer CKPT] [--digits CKPT ...]`` scores
 
 * the recognizer on ``svhn-real/test-numbers-dev.npz`` (1,000 real number crops), reading five views
   of each as the whole-photo reader does (``numbers``) and only the centre 54 x 54 (``numbers_1_view``):
   sequence and digit accuracy, accuracy per length, coverage at 98% accuracy, on all crops and on
   those less than 30% filled in, and milliseconds per crop on one thread;
-* the digit classifier on ``svhn-real/test-digits32-dev.npz`` (1,952 real 32 x 32 digits), alone
-  (``digits32``) and averaged with the recognizer reading each digit as a one-digit number
-  (``digits32_with_recognizer``, :mod:`svhnx.inference.digits`);
+* the digit classifiers on ``svhn-real/test-digits32-dev.npz`` (1,952 real 32 x 32 digits): the first
+  alone (``digits32``), and all of them averaged with the recognizer reading each digit as a one-digit
+  number (``digits32_with_recognizer``, :func:`svhnx.inference.digits.digit_reader`);
 * the recognizer on the number crops of the 9 ``svhn-sample`` photos (the SVHN crop rule);
 * the whole-photo reader on those 9 photos (:mod:`benchmarks.real_photos`): right or wrong, box
   IoU against the true union box, seconds per photo.
@@ -43,7 +43,7 @@ from svhnx.data.download import default_root
 from svhnx.data.svhn_preprocess import load_crops, preprocess_split
 from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score_digits32, score_numbers
 from svhnx.inference.backends import load_model
-from svhnx.inference.digits import digit_pair
+from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
@@ -130,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks real", description=__doc__.split("\n\n")[0])
     parser.add_argument("--recognizer", type=Path, default=None, help="a recognizer checkpoint (default: the shipped one)")
     parser.add_argument("--localizer", type=Path, default=None, help="a localizer checkpoint for the whole photos (default: the shipped one)")
-    parser.add_argument("--digits", type=Path, default=None, help="a digit classifier checkpoint (default: the shipped one)")
+    parser.add_argument("--digits", type=Path, nargs="+", default=None, metavar="CKPT",
+                        help="digit classifier checkpoints (default: the shipped ones)")
     parser.add_argument("--peers", action="store_true", help="also run RapidOCR and Tesseract on the same crops")
     parser.add_argument("--peer-crops", type=int, default=150,
                         help="real number crops the peers read, the first ones of the file (Tesseract takes about a second each; "
@@ -140,9 +141,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     root = args.data_root or default_root()
     torch.set_num_threads(1)
     recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else pretrained.load("recognizer")
-    digits = load_model(args.digits, role="digits") if args.digits else pretrained.load("digits")
+    digits = ([load_model(path, role="digits") for path in args.digits] if args.digits
+              else [pretrained.load(name) for name in SHIPPED_CLASSIFIERS])
     results: dict[str, Any] = {"threads": 1, "load_average_1min": round(os.getloadavg()[0], 2),
-                               "recognizer": str(args.recognizer or "shipped"), "digits": str(args.digits or "shipped")}
+                               "recognizer": str(args.recognizer or "shipped"), "digits": list(map(str, args.digits)) if args.digits else "shipped"}
 
     numbers = load_numbers(root / NUMBERS)
     figure = Path(__file__).parent / "results" / "real_numbers_mistakes.png"
@@ -152,8 +154,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for key, views in READINGS:
         results[key]["ms_per_crop"] = round(ms_per_crop(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
-    results["digits32"] = score_digits32(digits, images, labels)
-    results["digits32_with_recognizer"] = score_digits32(digit_pair(digits, recognizer), images, labels)
+    results["digits32"] = score_digits32(digits[0], images, labels)
+    results["digits32_with_recognizer"] = score_digits32(digit_reader(digits, recognizer), images, labels)
 
     crops, truths, names = sample_crops(root)
     readings = read_numbers(recognizer, crops)

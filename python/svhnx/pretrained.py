@@ -55,6 +55,10 @@ SHIPPED: dict[str, ShippedModel] = {
                               ("unet",), "finds the number in a photo"),
     "digits": ShippedModel("digits.pt", "919e4efac679b9eb16668bab071f18178775e56479f07334dbbc67600978a076",
                            ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
+    "digits-2": ShippedModel("digits-2.pt", "3d4355433e56da684b3508c53592529d04a6b1e307b245f2651e2601819a0856",
+                             ("digit-resnet",), "classifies a 32 x 32 digit: the digit reader's second classifier"),
+    "digits-3": ShippedModel("digits-3.pt", "80efb583b83731594d9babc30c8a6cd8f085f7ad6b914500ec52bde8fd397ef1",
+                             ("digit-resnet",), "classifies a 32 x 32 digit: the digit reader's third classifier"),
 }
 
 

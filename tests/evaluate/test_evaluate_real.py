@@ -156,14 +156,14 @@ def test_digits32_scores_a_weights_file_in_the_shipped_format(tmp_path):
     assert exit_info.value.code == 2
 
 
-def test_digits32_without_a_checkpoint_reads_with_the_shipped_classifier_and_recognizer(data_root, tmp_path):
+def test_digits32_without_a_checkpoint_reads_with_the_shipped_classifiers_and_recognizer(data_root, tmp_path):
     images, labels = load_digits32(data_root / "svhn-real" / "test-digits32-dev.npz")
     np.savez(tmp_path / "d.npz", images=images[:20], labels=labels[:20])
     out = tmp_path / "out.json"
     torch.set_num_threads(1)
     assert evaluate_main(["--digits32", str(tmp_path / "d.npz"), "--json", str(out)]) == 0
     scores = json.loads(out.read_text())["digits32"]
-    assert scores["model"] == "shipped digit classifier (five shifted views) and recognizer, averaged"
+    assert scores["model"] == "shipped digit classifiers (five shifted views each) and recognizer, averaged"
     assert scores["count"] == 20 and scores["digit_accuracy"] >= 0.8
 
 

@@ -1,11 +1,19 @@
-"""Single 32 x 32 digits read by the digit classifier and the number recognizer together."""
+"""Single 32 x 32 digits read by the digit classifiers and the number recognizer together."""
 
 import numpy as np
 import pytest
 import torch
 
 from svhnx.evaluate.real import load_digits32, score_digits32
-from svhnx.inference.digits import DigitEnsemble, RecognizerDigits, ShiftedDigits, number_crops_of_digits, shipped_digit_reader
+from svhnx.inference.digits import (
+    SHIPPED_CLASSIFIERS,
+    DigitEnsemble,
+    RecognizerDigits,
+    ShiftedDigits,
+    digit_reader,
+    number_crops_of_digits,
+    shipped_digit_reader,
+)
 from tests.inference.stand_ins import Reads
 
 
@@ -94,16 +102,25 @@ def test_shifted_views_repeat_the_square_s_edge_and_average_the_five_readings():
         ShiftedDigits(classifier, pixels=0)
 
 
-def test_the_shipped_pair_reads_real_digits_better_than_the_classifier_alone(data_root):
+@pytest.mark.parametrize("classifiers", [1, 3])
+def test_the_classifiers_together_weigh_as_much_as_the_recognizer(classifiers):
+    sure_three = [0.0] * 10
+    sure_three[3] = 20.0
+    reader = digit_reader([Says(sure_three)] * classifiers, Reads("5"))
+    probs = reader(torch.zeros(1, 32, 32, 3, dtype=torch.uint8)).exp()[0]
+    assert probs[3].item() == pytest.approx(0.5, abs=1e-3) and probs[5].item() == pytest.approx(0.5, abs=1e-3)
+
+
+def test_the_shipped_reader_reads_real_digits_better_than_its_first_classifier_alone(data_root):
     from svhnx import pretrained
 
     images, labels = load_digits32(data_root / "svhn-real" / "test-digits32-dev.npz")
     images, labels = images[:400], labels[:400]
     torch.set_num_threads(1)
     with torch.inference_mode():
-        alone = score_digits32(pretrained.load("digits"), images, labels)["digit_accuracy"]
-        pair = score_digits32(shipped_digit_reader(), images, labels)["digit_accuracy"]
-    assert pair > alone
+        alone = score_digits32(pretrained.load(SHIPPED_CLASSIFIERS[0]), images, labels)["digit_accuracy"]
+        together = score_digits32(shipped_digit_reader(), images, labels)["digit_accuracy"]
+    assert together > alone
 
 
 def test_read_digits_gives_a_label_and_its_probability_for_each_square():
@@ -123,7 +140,7 @@ def test_read_digits_gives_a_label_and_its_probability_for_each_square():
         svhnx.read_digits(digits[..., 0], reader=Says(sure_five))
 
 
-def test_read_digits_reads_with_the_shipped_pair_by_default(data_root):
+def test_read_digits_reads_with_the_shipped_reader_by_default(data_root):
     from svhnx.inference.digits import read_digits
 
     images, labels = load_digits32(data_root / "svhn-real" / "test-digits32-dev.npz")

@@ -5,7 +5,7 @@ scored as one ensemble (their class probabilities averaged) on the first run's v
 
 ``--numbers FILE.npz`` scores a recognizer on real number crops and ``--digits32 FILE.npz`` a digit
 classifier on real 32 x 32 digits (files in the layout of svhn-real); without a checkpoint, the
-shipped models (for digits: the digit classifier and the recognizer averaged, :mod:`svhnx.inference.digits`)."""
+shipped models (for digits: the digit classifiers and the recognizer averaged, :mod:`svhnx.inference.digits`)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "whole-photo reader does (default: %(default)s)")
     real.add_argument("--digits32", type=Path, default=None, metavar="FILE.npz",
                       help="score a digit classifier (task synth-digits) on these 32 x 32 digits "
-                           "(none given: the shipped digit classifier and recognizer, averaged)")
+                           "(none given: the shipped digit classifiers and recognizer, averaged)")
     parser.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which checkpoint of a run directory (default: best)")
     parser.add_argument("--val-size", type=positive_int, default=None, help="validation samples (default: the run's)")
     parser.add_argument("--seed", type=non_negative_int, default=None, help="validation seed (default: one the run never used)")
@@ -149,9 +149,9 @@ def score_real(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module, Path]:
     """``(where it came from, model, folder for its figures)``: the checkpoints given (several:
     their ensemble; figures beside the first), else the shipped model ``shipped`` (for ``"digits"``: the shipped
-    digit classifier and recognizer averaged; figures in the working folder)."""
+    digit classifiers and recognizer averaged; figures in the working folder)."""
     if not args.runs and shipped == "digits":
-        return "shipped digit classifier (five shifted views) and recognizer, averaged", shipped_digit_reader(), Path()
+        return "shipped digit classifiers (five shifted views each) and recognizer, averaged", shipped_digit_reader(), Path()
     if not args.runs:
         return f"shipped {shipped} ({pretrained.path(shipped).name})", pretrained.load(shipped), Path()
     paths = [checkpoint_path(run, args.checkpoint) for run in args.runs]

@@ -1,9 +1,10 @@
-"""Read single 32 x 32 digits (SVHN format 2) with the digit classifier and the number recognizer together.
+"""Read single 32 x 32 digits (SVHN format 2) with the digit classifiers and the number recognizer together.
 
-The two are different nets trained on different synthetic tasks, so they miss different digits: on the
-1,952 svhn-real dev digits the shipped digit classifier reads 1,757, the recognizer (the digit shown as a
-one-digit number crop) 1,733, the two averaged 1,784, and 1,790 with the classifier reading five views
-(:class:`ShiftedDigits`; ``python -m benchmarks real`` records the first and the last)::
+They are different nets trained on different synthetic tasks, so they miss different digits: on the
+1,952 svhn-real dev digits the first shipped digit classifier reads 1,757, the recognizer (the digit shown as a
+one-digit number crop) 1,733, the two averaged 1,784, 1,790 with the classifier reading five views
+(:class:`ShiftedDigits`), and 1,805 with the three shipped classifiers each reading five views, averaged, in
+the place of one (``python -m benchmarks real`` records the first and the last)::
 
     from svhnx.inference.digits import read_digits
     labels, confidence = read_digits(digits)   # uint8 N x 32 x 32 x 3 (or one 32 x 32 x 3) -> N digits, N probabilities
@@ -32,6 +33,8 @@ from svhnx.ops.crop_rule import CROP_SIDE, GROWTH
 DIGIT_ASPECT = 0.484
 DIGIT_SIDE = ROLES["digits"].inputs[0][0]  # what a digit classifier takes: 32 x 32 x 3
 BATCH = 256  # digits read at once by read_digits
+#: The shipped digit classifiers that :func:`shipped_digit_reader` reads with (:data:`svhnx.pretrained.SHIPPED`).
+SHIPPED_CLASSIFIERS = ("digits", "digits-2", "digits-3")
 
 
 class DigitReadings(NamedTuple):
@@ -120,22 +123,24 @@ class DigitEnsemble(nn.Module):
         return mean_log_probabilities([member(images) for member in self.members])
 
 
-def digit_pair(classifier: nn.Module, recognizer: nn.Module, views: int = DEFAULT_VIEWS) -> DigitEnsemble:
-    """A digit classifier reading five views (:class:`ShiftedDigits`) and a recognizer reading ``views``
-    views (:class:`RecognizerDigits`), averaged with equal weight, in eval mode."""
-    return DigitEnsemble([ShiftedDigits(classifier), RecognizerDigits(recognizer, views)]).eval()
+def digit_reader(classifiers: Sequence[nn.Module], recognizer: nn.Module, views: int = DEFAULT_VIEWS) -> DigitEnsemble:
+    """Digit classifiers, each reading five views (:class:`ShiftedDigits`) and averaged as one, and a
+    recognizer reading ``views`` views (:class:`RecognizerDigits`): the two halves averaged with equal
+    weight, in eval mode."""
+    classifier_half = DigitEnsemble([ShiftedDigits(classifier) for classifier in classifiers])
+    return DigitEnsemble([classifier_half, RecognizerDigits(recognizer, views)]).eval()
 
 
 def shipped_digit_reader(views: int = DEFAULT_VIEWS) -> DigitEnsemble:
-    """The shipped digit classifier and the shipped recognizer as a :func:`digit_pair`."""
-    return digit_pair(pretrained.load("digits"), pretrained.load("recognizer"), views)
+    """The shipped digit classifiers (:data:`SHIPPED_CLASSIFIERS`) and the shipped recognizer as a :func:`digit_reader`."""
+    return digit_reader([pretrained.load(name) for name in SHIPPED_CLASSIFIERS], pretrained.load("recognizer"), views)
 
 
 @torch.inference_mode()
 def read_digits(images: np.ndarray, reader: nn.Module | None = None) -> DigitReadings:
     """Read SVHN format-2 digits, ``uint8 N x 32 x 32 x 3`` RGB (one ``32 x 32 x 3`` square is read as
     a batch of one), with ``reader`` (a digit classifier's ``N x 10`` logits or log-probabilities),
-    else the shipped :func:`digit_pair` (loaded once)."""
+    else the :func:`shipped_digit_reader` (loaded once)."""
     global _shipped_reader
     if isinstance(images, np.ndarray) and images.shape == (DIGIT_SIDE, DIGIT_SIDE, 3):
         images = images[None]
