@@ -99,11 +99,13 @@ def test_models_whose_outputs_are_not_class_logits_are_not_ensembled(run_dir, mo
         load_ensemble(["a", "b"])
 
 
-def test_a_weights_file_is_scored_with_the_task_and_flags_it_was_trained_with(run_dir, tmp_path):
+@pytest.mark.parametrize("averaged", [False, True])
+def test_a_weights_file_is_scored_with_the_task_and_flags_it_was_trained_with(run_dir, tmp_path, averaged):
     checkpoint = load_checkpoint(run_dir / "last.pt")
     weights = tmp_path / "tiny.pt"
-    pretrained.save_weights(model_from_checkpoint(checkpoint), checkpoint["model"]["name"], checkpoint["model"]["kwargs"],
-                            weights, pretrained.training_facts(checkpoint))
+    facts = pretrained.training_facts(checkpoint)
+    meta = {"averaged_from": ["a.pt", "b.pt"], "members": [facts, facts]} if averaged else facts  # a mean of weights: its first member's
+    pretrained.save_weights(model_from_checkpoint(checkpoint), checkpoint["model"]["name"], checkpoint["model"]["kwargs"], weights, meta)
     run = load_run(weights, device="cpu")
     assert run.task.name == "mnist-seq" and run.checkpoint["progress"]["step"] == 10
     from_weights, from_checkpoint = evaluate_run(run, size=200, seed=7), evaluate_run(load_run(run_dir / "last.pt"), size=200, seed=7)
