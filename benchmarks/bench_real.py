@@ -8,7 +8,8 @@
   those less than 30% filled in, and milliseconds per crop on one thread;
 * the digit classifiers on ``svhn-real/test-digits32-dev.npz`` (1,952 real 32 x 32 digits): the first
   alone (``digits32``), and all of them averaged with the recognizer reading each digit as a one-digit
-  number (``digits32_with_recognizer``, :func:`svhnx.inference.digits.digit_reader`);
+  number (``digits32_with_recognizer``, :func:`svhnx.inference.digits.digit_reader`), and milliseconds per
+  digit read one at a time;
 * the recognizer on the number crops of the 9 ``svhn-sample`` photos (the SVHN crop rule);
 * the whole-photo reader on those 9 photos (:mod:`benchmarks.real_photos`): right or wrong, box
   IoU against the true union box, seconds per photo.
@@ -43,7 +44,7 @@ from svhnx.data.download import default_root
 from svhnx.data.svhn_preprocess import load_crops, preprocess_split
 from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score_digits32, score_numbers
 from svhnx.inference.backends import load_model
-from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader
+from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader, read_digits
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
@@ -155,7 +156,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[key]["ms_per_crop"] = round(ms_per_crop(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
     results["digits32"] = score_digits32(digits[0], images, labels)
-    results["digits32_with_recognizer"] = score_digits32(digit_reader(digits, recognizer), images, labels)
+    reader_of_digits = digit_reader(digits, recognizer)
+    results["digits32_with_recognizer"] = score_digits32(reader_of_digits, images, labels)
+    for key, reader in (("digits32", digits[0].eval()), ("digits32_with_recognizer", reader_of_digits)):
+        results[key]["ms_per_digit"] = round(ms_per_crop(lambda d, reader=reader: read_digits(d, reader), images[:200]), 2)
 
     crops, truths, names = sample_crops(root)
     readings = read_numbers(recognizer, crops)
@@ -192,8 +196,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows.append({"reader": name, "peer subset": scores["sequence_accuracy"], "ms/crop": scores["ms_per_crop"],
                          "sample crops": f"{results['peers'][name]['sample_crops']['right']}/{len(truths)}"})
     print_table("Reading real SVHN number crops (one thread)", rows, ["reader", "real numbers", "peer subset", "coverage at 98%", "ms/crop", "sample crops"])
-    print(f"digits32: {results['digits32']['digit_accuracy']:.4f} of {results['digits32']['count']} real digits, "
-          f"{results['digits32_with_recognizer']['digit_accuracy']:.4f} with the recognizer")
+    print(f"digits32: {results['digits32']['digit_accuracy']:.4f} of {results['digits32']['count']} real digits "
+          f"({results['digits32']['ms_per_digit']} ms each), {results['digits32_with_recognizer']['digit_accuracy']:.4f} "
+          f"with the recognizer ({results['digits32_with_recognizer']['ms_per_digit']} ms each)")
     print(f"\nwrote {save_result('real', results)}")
 
 
