@@ -113,6 +113,20 @@ def test_evaluate_cli_refuses_a_digit_classifier_for_numbers(tmp_path):
     assert exit_info.value.code == 2
 
 
+def test_a_shipped_model_is_named_like_a_checkpoint_and_must_fit_the_task(tmp_path, capsys, monkeypatch):
+    path = numbers_file(tmp_path / "n.npz", [[1, 10, 10, 10, 10]] * 2, [1, 1])
+    monkeypatch.chdir(tmp_path)  # where its figure goes: not into the package
+    torch.set_num_threads(1)
+    assert evaluate_main(["recognizer", "--numbers", str(path), "--json", "by-name.json"]) == 0
+    assert evaluate_main(["--numbers", str(path), "--json", "default.json"]) == 0
+    by_name, default = (json.loads((tmp_path / f).read_text())["numbers"] for f in ("by-name.json", "default.json"))
+    assert by_name["all"] == default["all"] and by_name["model"].endswith("recognizer.pt")
+    assert (tmp_path / "numbers-mistakes.png").is_file()
+    with pytest.raises(SystemExit):
+        evaluate_main(["digits", "--numbers", str(path)])
+    assert "digits is a shipped digit-resnet, not a recognizer" in capsys.readouterr().err
+
+
 def test_a_symlink_loop_is_reported_as_such_not_as_a_missing_file(tmp_path, capsys):
     loop = tmp_path / "loop.pt"
     loop.symlink_to(loop)

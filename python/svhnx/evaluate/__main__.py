@@ -147,18 +147,30 @@ def score_real(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module, Path]:
-    """``(where it came from, model, folder for its figures)``: the checkpoints given (several:
-    their ensemble; figures beside the first), else the shipped model ``shipped`` (for ``"digits"``: the shipped
-    digit classifiers and recognizer averaged; figures in the working folder)."""
+    """``(where it came from, model, folder for its figures)``: the models given (checkpoints, weights files or
+    shipped models' names; several: their ensemble; figures beside the first, or in the working folder for a
+    shipped one), else the shipped model ``shipped`` (for ``"digits"``: the shipped digit classifiers and
+    recognizer averaged; figures in the working folder)."""
     if not args.runs and shipped == "digits":
         return "shipped digit classifiers (five shifted views each) and recognizer, averaged", shipped_digit_reader(), Path()
     if not args.runs:
         return f"shipped {shipped} ({pretrained.path(shipped).name})", pretrained.load(shipped), Path()
-    paths = [checkpoint_path(run, args.checkpoint) for run in args.runs]
-    models = [load_model(path, role=shipped) for path in paths]
+    sources, models = zip(*(_model_for(run, args.checkpoint, shipped) for run in args.runs))
+    folder = Path() if pretrained.WEIGHTS_DIR in sources[0].resolve().parents else sources[0].parent  # not into the package
     if len(models) == 1:
-        return str(paths[0]), models[0], paths[0].parent
-    return f"ensemble of {', '.join(map(str, paths))}", Ensemble(models).eval(), paths[0].parent
+        return str(sources[0]), models[0], folder
+    return f"ensemble of {', '.join(map(str, sources))}", Ensemble(models).eval(), folder
+
+
+def _model_for(run: Path, which: str, role: str) -> tuple[Path, nn.Module]:
+    """``(its file, model)`` of a shipped model's name (its SHA-256 checked; ``ValueError`` if it is not a
+    ``role``), a run directory (its ``which`` checkpoint), a checkpoint or a weights file."""
+    if str(run) in pretrained.SHIPPED and not run.exists():
+        if not set(pretrained.SHIPPED[str(run)].models) & set(pretrained.SHIPPED[role].models):
+            raise ValueError(f"{run} is a shipped {' or '.join(pretrained.SHIPPED[str(run)].models)}, not a {role}")
+        return pretrained.path(str(run)), pretrained.load(str(run))
+    path = checkpoint_path(run, which)
+    return path, load_model(path, role=role)
 
 
 if __name__ == "__main__":
