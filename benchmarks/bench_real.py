@@ -73,12 +73,12 @@ def sample_crops(root: Path) -> tuple[np.ndarray, list[str], list[str]]:
     return np.concatenate(images), truths, names
 
 
-def ms_per_crop(read: Callable[[np.ndarray], Any], crops: np.ndarray) -> float:
-    """Milliseconds per crop of ``read`` over ``crops`` (one call per crop)."""
+def ms_each(read: Callable[[np.ndarray], Any], items: np.ndarray) -> float:
+    """Milliseconds per item of ``read`` over ``items`` (crops or digits; one call per item)."""
     start = time.perf_counter()
-    for crop in crops:
-        read(crop)
-    return 1000 * (time.perf_counter() - start) / max(len(crops), 1)
+    for item in items:
+        read(item)
+    return 1000 * (time.perf_counter() - start) / max(len(items), 1)
 
 
 def rapidocr_reader() -> Callable[[np.ndarray], str] | str:
@@ -153,13 +153,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     results["numbers"]["views"] = DEFAULT_VIEWS
     results["numbers_1_view"] = score_numbers(recognizer, numbers, views=1)
     for key, views in READINGS:
-        results[key]["ms_per_crop"] = round(ms_per_crop(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
+        results[key]["ms_per_crop"] = round(ms_each(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
     results["digits32"] = score_digits32(digits[0], images, labels)
     reader_of_digits = digit_reader(digits, recognizer)
     results["digits32_with_recognizer"] = score_digits32(reader_of_digits, images, labels)
-    for key, reader in (("digits32", digits[0].eval()), ("digits32_with_recognizer", reader_of_digits)):
-        results[key]["ms_per_digit"] = round(ms_per_crop(lambda d, reader=reader: read_digits(d, reader), images[:200]), 2)
+    for key, reader in (("digits32", digits[0]), ("digits32_with_recognizer", reader_of_digits)):
+        results[key]["ms_per_digit"] = round(ms_each(lambda d, reader=reader: read_digits(d, reader), images[:200]), 2)
 
     crops, truths, names = sample_crops(root)
     readings = read_numbers(recognizer, crops)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,11 @@ class WeightsError(ValueError):
 def path(name: str) -> Path:
     """Where the shipped model ``name`` lives (whether or not the file is there)."""
     return WEIGHTS_DIR / _entry(name).file
+
+
+def shipped_name(source: str | os.PathLike[str]) -> str | None:
+    """``source`` as a shipped model's name, when it is one and no file or folder of that name exists; else ``None``."""
+    return str(source) if str(source) in SHIPPED and not Path(source).exists() else None
 
 
 def available() -> dict[str, Path]:

@@ -43,8 +43,8 @@ class LoadedRun:
 def load_run(path: str | Path, *, which: str = "best", device: str = "auto", data_root: Path | None = None) -> LoadedRun:
     """Rebuild the task (with the run's flags, ``data_root`` replaced if given) and the model, from a
     run directory, a training checkpoint, a weights file or a shipped model's name."""
-    if str(path) in pretrained.SHIPPED and not Path(path).exists():
-        file, checkpoint = Path(path), _checkpoint_of_weights(str(path))
+    if (name := pretrained.shipped_name(path)) is not None:
+        file, checkpoint = Path(name), _checkpoint_of_weights(name)
     else:
         file = checkpoint_path(path, which)
         checkpoint = load_checkpoint(file)

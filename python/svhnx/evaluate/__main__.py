@@ -165,10 +165,10 @@ def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module,
 def _model_for(run: Path, which: str, role: str) -> tuple[Path, nn.Module]:
     """``(its file, model)`` of a shipped model's name (its SHA-256 checked; ``ValueError`` if it is not a
     ``role``), a run directory (its ``which`` checkpoint), a checkpoint or a weights file."""
-    if str(run) in pretrained.SHIPPED and not run.exists():
-        if not set(pretrained.SHIPPED[str(run)].models) & set(pretrained.SHIPPED[role].models):
-            raise ValueError(f"{run} is a shipped {' or '.join(pretrained.SHIPPED[str(run)].models)}, not a {role}")
-        return pretrained.path(str(run)), pretrained.load(str(run))
+    if (name := pretrained.shipped_name(run)) is not None:
+        if not set(pretrained.SHIPPED[name].models) & set(pretrained.SHIPPED[role].models):
+            raise ValueError(f"{name} is a shipped {' or '.join(pretrained.SHIPPED[name].models)}, not a {role}")
+        return pretrained.path(name), pretrained.load(name)
     path = checkpoint_path(run, which)
     return path, load_model(path, role=role)
 
