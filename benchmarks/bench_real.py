@@ -1,6 +1,6 @@
 """Reading real house numbers: svhnx's shipped models (or checkpoints) on real SVHN pixels, with peers.
 
-``python -m benchmarks real [--peers] [--recognizer CKPT] [--digits CKPT ...]`` scores
+``python -m benchmarks real [--peers] [--recognizer CKPT ...] [--digits CKPT ...]`` scores
 
 * the recognizer on ``svhn-real/test-numbers-dev.npz`` (1,000 real number crops), reading five views
   of each as the whole-photo reader does (``numbers``) and only the centre 54 x 54 (``numbers_1_view``):
@@ -48,6 +48,7 @@ from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader, read_digit
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
+from svhnx.models.heads import Ensemble
 
 NUMBERS = "svhn-real/test-numbers-dev.npz"
 READINGS = (("numbers", DEFAULT_VIEWS), ("numbers_1_view", 1))  # result key, views of each crop
@@ -129,7 +130,9 @@ def peer_scores(read: Callable[[np.ndarray], str], crops: np.ndarray, truths: Se
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks real", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--recognizer", type=Path, default=None, help="a recognizer checkpoint (default: the shipped one)")
+    parser.add_argument("--recognizer", type=Path, nargs="+", default=None, metavar="CKPT",
+                        help="recognizer checkpoints, several read as one ensemble; the first is the digit reader's "
+                             "recognizer half (default: the shipped ones)")
     parser.add_argument("--localizer", type=Path, default=None, help="a localizer checkpoint for the whole photos (default: the shipped one)")
     parser.add_argument("--digits", type=Path, nargs="+", default=None, metavar="CKPT",
                         help="digit classifier checkpoints (default: the shipped ones)")
@@ -141,11 +144,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     root = args.data_root or default_root()
     torch.set_num_threads(1)
-    recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else pretrained.load("recognizer")
+    members = ([load_model(path, role="recognizer") for path in args.recognizer] if args.recognizer
+               else [pretrained.load(name) for name in pretrained.RECOGNIZERS])
+    recognizer = members[0] if len(members) == 1 else Ensemble(members).eval()
     digits = ([load_model(path, role="digits") for path in args.digits] if args.digits
               else [pretrained.load(name) for name in SHIPPED_CLASSIFIERS])
     results: dict[str, Any] = {"threads": 1, "load_average_1min": round(os.getloadavg()[0], 2),
-                               "recognizer": str(args.recognizer or "shipped"), "digits": list(map(str, args.digits)) if args.digits else "shipped"}
+                               "recognizer": list(map(str, args.recognizer)) if args.recognizer else "shipped", "digits": list(map(str, args.digits)) if args.digits else "shipped"}
 
     numbers = load_numbers(root / NUMBERS)
     figure = Path(__file__).parent / "results" / "real_numbers_mistakes.png"
@@ -156,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[key]["ms_per_crop"] = round(ms_each(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
     results["digits32"] = score_digits32(digits[0], images, labels)
-    reader_of_digits = digit_reader(digits, recognizer)
+    reader_of_digits = digit_reader(digits, members[0])
     results["digits32_with_recognizer"] = score_digits32(reader_of_digits, images, labels)
     for key, reader in (("digits32", digits[0]), ("digits32_with_recognizer", reader_of_digits)):
         results[key]["ms_per_digit"] = round(ms_each(lambda d, reader=reader: read_digits(d, reader), images[:200]), 2)
@@ -166,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     read = [target_to_string(d) for d in readings.digits]
     results["sample_crops"] = {"right": int(sum(r == t for r, t in zip(read, truths))), "count": len(truths),
                                "readings": dict(zip(names, read)), "truths": dict(zip(names, truths))}
-    reader = Reader.from_checkpoints(args.localizer, args.recognizer)
+    localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
+    reader = Reader(localizer, recognizer)
     results["sample_photos"] = {"svhnx": score_photos(reader, root / SAMPLE)}
     if args.peers:
         results["sample_photos"].update(score_peers(root / SAMPLE))

@@ -120,6 +120,19 @@ def test_a_weights_file_is_a_model_wherever_a_checkpoint_is(shipped, tmp_path):
         load_model(file)
 
 
+def test_several_files_load_as_one_ensemble_and_one_file_as_its_model(shipped, tmp_path):
+    from svhnx.inference.backends import load_models
+    from svhnx.models.heads import Ensemble
+
+    file = tmp_path / "earlier-recognizer.pt"
+    pretrained.save_weights(shipped, "svhn-resnet", {"width": 0.25, "dense": 16}, file, {"trained": "no"})
+    assert type(load_models([file], role="recognizer")) is type(shipped)
+    ensemble = load_models([file, pretrained.path("tiny")], role="recognizer")
+    assert isinstance(ensemble, Ensemble) and len(ensemble.members) == 2 and not ensemble.training
+    with pytest.raises(ValueError, match="at least one"):
+        load_models([], role="recognizer")
+
+
 def test_a_weights_file_carries_its_calibrated_reader_threshold(tmp_path):
     model = create_model("svhn-resnet", width=0.25, dense=16)
     path = tmp_path / "calibrated.pt"

@@ -30,7 +30,7 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx.hardware import amx_available
-from svhnx.inference.backends import load_model
+from svhnx.inference.backends import load_model, load_models
 from svhnx.inference.reader import Reader
 from svhnx.models import create_model
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS
@@ -72,7 +72,8 @@ def timed_read(reader: Reader, image: np.ndarray) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_latency", description=__doc__.split("\n\n")[0])
     parser.add_argument("--localizer", type=Path, default=None, help="CPU U-Net checkpoint or run (default: untrained)")
-    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: untrained svhn-resnet)")
+    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
+                        help="recognizer checkpoints or runs, several read as one ensemble (default: untrained svhn-resnet)")
     parser.add_argument("--photos", type=int, default=4, help="photos read (default: %(default)s)")
     parser.add_argument("--reads", type=int, default=3, help="reads of each photo (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         localizer = load_model(args.localizer, role="localizer")
     else:  # the unet task's default model, untrained
         localizer = create_model("unet", widths=list(CPU_WIDTHS), stem=CPU_STEM, length_head=True).eval()
-    recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else create_model("svhn-resnet").eval()
+    recognizer = load_models(args.recognizer, role="recognizer") if args.recognizer else create_model("svhn-resnet").eval()
     photos = [cv2.resize(p.image, (SIDE, SIDE), interpolation=cv2.INTER_AREA)
               for p in PhotoGenerator.from_data().photos(args.photos, seed=SEED, with_number=True)]
     load_before = os.getloadavg()
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "setup": f"{args.photos} synthetic house-front photos (seed {SEED}) resized to {SIDE} x {SIDE}, {args.reads} reads each "
                  "after a warm-up, one torch thread, one OpenCV thread; medians over reads",
         "localizer": str(args.localizer) if args.localizer else "untrained CPU U-Net",
-        "recognizer": str(args.recognizer) if args.recognizer else "untrained svhn-resnet",
+        "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "untrained svhn-resnet",
         "amx": amx_available(),
         "rows": rows,
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in load_after]},

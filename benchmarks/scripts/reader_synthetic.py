@@ -44,7 +44,7 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx import pretrained
-from svhnx.inference.backends import load_model
+from svhnx.inference.backends import load_model, load_models
 from svhnx.inference.reader import CHECK_LENGTH, Reader, decode_readings
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.metrics.segmentation import box_iou
@@ -106,6 +106,11 @@ def candidate_readings(reader: Reader, image: np.ndarray) -> list[tuple[str, np.
 def file_sha256(path: Path) -> str | None:
     """The SHA-256 of a model file (``None`` for a run directory): what a calibration checks it was made on."""
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def one_or_list(items: list[Any]) -> Any:
+    """One item as itself, several as the list (a single recognizer's result keeps its old form)."""
+    return items[0] if len(items) == 1 else items
 
 
 def replay(readings: list[tuple[str, np.float32, bool]], min_confidence: float) -> str | None:
@@ -190,7 +195,8 @@ def localizer_alone(localizer: torch.nn.Module, with_number: list[Photo], number
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_synthetic", description=__doc__.split("\n\n")[0])
     parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
-    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: the shipped one)")
+    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
+                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
     parser.add_argument("--localizer-alone", action="store_true", help="score the localizer alone (no recognizer, no sweep)")
     parser.add_argument("--with-number", type=int, default=200, help="photos with a number (default: %(default)s)")
     parser.add_argument("--number-free", type=int, default=500, help="photos without a number (default: %(default)s)")
@@ -210,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
     if not args.localizer_alone:
-        recognizer = load_model(args.recognizer, role="recognizer") if args.recognizer else pretrained.load("recognizer")
+        recognizer = load_models(args.recognizer, role="recognizer") if args.recognizer else pretrained.load_recognizer()
         for name, options in CONFIGURATIONS.items():
             reader = Reader(localizer, recognizer, precision="float32", views=args.views, **options)
             rows.append({"configuration": name, "min_confidence": reader.min_confidence, **score(reader, with_number, number_free)})
@@ -227,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "photos": {"seed": args.seed, "with_number": args.with_number, "number_free": args.number_free, "sides": list(generator.sides)},
         "localizer": str(args.localizer or "shipped"),
-        "recognizer": None if args.localizer_alone else str(args.recognizer or "shipped"),
-        "recognizer_sha256": None if args.localizer_alone else file_sha256(args.recognizer or pretrained.path("recognizer")),
+        "recognizer": None if args.localizer_alone else one_or_list([str(p) for p in args.recognizer] if args.recognizer else ["shipped"]),
+        "recognizer_sha256": None if args.localizer_alone else one_or_list(
+            [file_sha256(p) for p in args.recognizer or [pretrained.path(name) for name in pretrained.RECOGNIZERS]]),
         "views": None if args.localizer_alone else args.views,
         "localizer_alone": alone,
         "rows": rows,

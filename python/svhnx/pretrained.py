@@ -30,6 +30,7 @@ from torch import nn
 from svhnx.atomic import atomic_path
 from svhnx.checkpoint import CheckpointError, build_model, load_checkpoint
 from svhnx.models import model_kwargs
+from svhnx.models.heads import Ensemble
 
 FORMAT = "svhnx-weights/1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -62,6 +63,11 @@ SHIPPED: dict[str, ShippedModel] = {
                              ("digit-resnet",), "classifies a 32 x 32 digit: the digit reader's third classifier"),
 }
 
+#: The shipped recognizers that read whole numbers together (:func:`load_recognizer`): wherever svhnx
+#: reads a number crop with "the shipped recognizer" (the reader, ``predict``, ``evaluate --numbers``,
+#: ``benchmarks real``), it averages their class probabilities. The digit reader's recognizer half is
+#: the first alone (:mod:`svhnx.inference.digits`).
+RECOGNIZERS = ("recognizer",)
 
 #: What a weights file's ``meta["operating_point"]`` may set (see :func:`operating_point`).
 OPERATING_POINT_KEYS = ("min_confidence",)
@@ -98,6 +104,13 @@ def load(name: str, *, file: str | Path | None = None) -> nn.Module:
     if file is None:
         _check_sha256(data, source, name)
     return model_from_weights(read_weights(data, source), allowed=entry.models, source=source)
+
+
+def load_recognizer() -> nn.Module:
+    """The shipped recognizers (:data:`RECOGNIZERS`) read as one: their
+    :class:`~svhnx.models.heads.Ensemble`, in eval mode (with one, that model)."""
+    members = [load(name) for name in RECOGNIZERS]
+    return members[0] if len(members) == 1 else Ensemble(members).eval()
 
 
 def read_weights_file(source: str | Path) -> dict[str, Any]:

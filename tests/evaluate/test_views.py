@@ -46,6 +46,14 @@ def test_members_must_share_an_input_shape():
         Ensemble([])
 
 
+def test_the_members_shared_operating_point_is_the_ensembles_and_differing_ones_give_none():
+    a, b = models(2)
+    a.pretrained_cfg = b.pretrained_cfg = {"min_confidence": 0.9}
+    assert Ensemble([a, b]).pretrained_cfg == {"min_confidence": 0.9}
+    b.pretrained_cfg = {"min_confidence": 0.95}
+    assert Ensemble([a, b]).pretrained_cfg == {}
+
+
 def test_shift_images_moves_pixels_and_fills_with_zeros():
     x = torch.arange(1, 13, dtype=torch.uint8).reshape(1, 3, 4, 1)
     assert shift_images(x, 1, 0)[0, :, :, 0].tolist() == [[0, 0, 0, 0], [1, 2, 3, 4], [5, 6, 7, 8]]

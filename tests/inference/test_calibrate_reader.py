@@ -4,11 +4,13 @@ import hashlib
 import json
 
 import pytest
+import torch
 
 from benchmarks.scripts.calibrate_reader import choose_threshold, pooled_sweep
 from benchmarks.scripts.calibrate_reader import main as calibrate
 from svhnx import pretrained
 from svhnx.models import create_model
+from svhnx.models.heads import Ensemble
 
 
 def sweep_result(wrong_by_seed: dict[str, list[float]], sha256: str | None = None) -> dict:
@@ -44,3 +46,22 @@ def test_calibration_writes_the_threshold_into_the_weights_file_it_was_measured_
     assert contents["meta"]["run"] == "x" and contents["meta"]["operating_point"] == {"min_confidence": 0.95}
     assert contents["meta"]["operating_point_calibration"]["seeds"] == [777, 4321]
     assert pretrained.model_from_weights(contents, allowed=("svhn-resnet",)).pretrained_cfg == {"min_confidence": 0.95}
+
+
+def test_an_ensembles_calibration_writes_its_threshold_into_every_member_and_the_ensemble_runs_with_it(tmp_path):
+    files = [tmp_path / "recognizer.pt", tmp_path / "recognizer-2.pt"]
+    for seed, file in enumerate(files):
+        torch.manual_seed(seed)
+        pretrained.save_weights(create_model("svhn-resnet", width=0.25, dense=16), "svhn-resnet", {"width": 0.25, "dense": 16}, file, {"run": file.stem})
+    digests = [hashlib.sha256(file.read_bytes()).hexdigest() for file in files]
+    result = tmp_path / "calibration.json"
+    result.write_text(json.dumps(sweep_result({"777": [0.04, 0.03, 0.01], "4321": [0.03, 0.01, 0.01]}, digests[0])))
+    with pytest.raises(SystemExit):  # made with the first member alone, not with the ensemble
+        calibrate([*map(str, files), str(result)])
+    result.write_text(json.dumps(sweep_result({"777": [0.04, 0.03, 0.01], "4321": [0.03, 0.01, 0.01]}, digests)))
+    calibrate([*map(str, files), str(result)])
+    contents = [pretrained.read_weights_file(file) for file in files]
+    assert [c["meta"]["run"] for c in contents] == ["recognizer", "recognizer-2"]
+    assert all(c["meta"]["operating_point_calibration"]["ensemble_of"] == ["recognizer.pt", "recognizer-2.pt"] for c in contents)
+    ensemble = Ensemble([pretrained.model_from_weights(c, allowed=("svhn-resnet",)) for c in contents])
+    assert ensemble.pretrained_cfg == {"min_confidence": 0.95}

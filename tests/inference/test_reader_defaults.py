@@ -8,6 +8,7 @@ import torch
 
 from svhnx import pretrained
 from svhnx.inference.reader import LOCALIZER_ENV, MIN_CONFIDENCE, RECOGNIZER_ENV, Reader
+from svhnx.models.heads import Ensemble
 
 
 class StandIn(torch.nn.Module):
@@ -60,3 +61,12 @@ def test_the_reader_uses_the_recognizers_own_threshold_unless_given_one():
     assert Reader(StandIn("localizer"), calibrated).min_confidence == 0.97
     assert Reader(StandIn("localizer"), calibrated, min_confidence=0.5).min_confidence == 0.5
     assert Reader(StandIn("localizer"), StandIn("recognizer")).min_confidence == MIN_CONFIDENCE
+
+
+def test_several_shipped_recognizers_are_read_as_one_ensemble_and_each_must_be_installed(shipped, monkeypatch):
+    monkeypatch.setattr(pretrained, "RECOGNIZERS", ("recognizer", "recognizer-2"))
+    with pytest.raises(ValueError, match="no shipped recognizer"):
+        Reader.from_checkpoints()
+    monkeypatch.setattr(pretrained, "available", lambda: {"localizer": Path("l.pt"), "recognizer": Path("r.pt"), "recognizer-2": Path("r2.pt")})
+    recognizer = Reader.from_checkpoints().recognizer
+    assert isinstance(recognizer, Ensemble) and [m.name for m in recognizer.members] == ["recognizer", "recognizer-2"]

@@ -154,7 +154,8 @@ def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module,
     if not args.runs and shipped == "digits":
         return "shipped digit classifiers (five shifted views each) and recognizer, averaged", shipped_digit_reader(), Path()
     if not args.runs:
-        return f"shipped {shipped} ({pretrained.path(shipped).name})", pretrained.load(shipped), Path()
+        files = " + ".join(pretrained.path(name).name for name in pretrained.RECOGNIZERS)
+        return f"shipped {shipped} ({files})", pretrained.load_recognizer(), Path()
     sources, models = zip(*(_model_for(run, args.checkpoint, shipped) for run in args.runs))
     folder = Path() if pretrained.WEIGHTS_DIR in sources[0].resolve().parents else sources[0].parent  # not into the package
     if len(models) == 1:

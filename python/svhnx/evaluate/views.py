@@ -10,13 +10,11 @@ softmax, the evaluator's metrics and losses) reads an ensemble's the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 
 from svhnx.data.augment import SlotWarp
-from svhnx.models.heads import SequenceOutput, mean_probabilities
+from svhnx.models.heads import Ensemble, SequenceOutput, mean_probabilities
 
 __all__ = ["MILD_WARP", "Ensemble", "ShiftedViews", "WarpedViews", "mean_probabilities", "shift_images"]
 
@@ -34,27 +32,6 @@ def shift_images(images: torch.Tensor, down: int, right: int) -> torch.Tensor:
             :, max(-down, 0) : h - max(down, 0), max(-right, 0) : w - max(right, 0)
         ]
     return out
-
-
-class Ensemble(nn.Module):
-    """The members' class probabilities, averaged over the members, for every head they all have.
-
-    ``forward(images) -> {head: log(mean_m softmax(member_m(images)[head]))}``; the heads' last
-    dimension holds the classes (``digits``: ``N x 5 x 11``, ``length``: ``N x 7``).
-    """
-
-    def __init__(self, members: Sequence[nn.Module]) -> None:
-        super().__init__()
-        if not members:
-            raise ValueError("members: expected at least one model")
-        shapes = {getattr(m, "input_shape", None) for m in members}
-        if len(shapes) != 1:
-            raise ValueError(f"members: expected models of one input shape, got {sorted(map(str, shapes))}")
-        self.members = nn.ModuleList(members)
-        self.input_shape = shapes.pop()
-
-    def forward(self, images: torch.Tensor) -> SequenceOutput:
-        return mean_probabilities([member(images) for member in self.members])
 
 
 class ShiftedViews(nn.Module):

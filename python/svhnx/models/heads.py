@@ -32,6 +32,31 @@ def mean_probabilities(outputs: Sequence[SequenceOutput]) -> SequenceOutput:
     return {head: mean_log_probabilities([out[head] for out in outputs]) for head in heads}  # type: ignore[literal-required,misc]
 
 
+class Ensemble(nn.Module):
+    """Recognizers read as one: ``forward(images) -> {head: log(mean_m softmax(member_m(images)[head]))}``
+    for every head they all have (``digits``: ``N x 5 x 11``, ``length``: ``N x 7``), so argmax,
+    softmax and the metrics read an ensemble's output as they read one member's.
+
+    Its ``pretrained_cfg`` (the settings a reader runs it with, :func:`svhnx.pretrained.operating_point`)
+    is the members' own where they all have the same one, else empty.
+    """
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("members: expected at least one model")
+        shapes = {getattr(m, "input_shape", None) for m in members}
+        if len(shapes) != 1:
+            raise ValueError(f"members: expected models of one input shape, got {sorted(map(str, shapes))}")
+        self.members = nn.ModuleList(members)
+        self.input_shape = shapes.pop()
+        settings = [getattr(m, "pretrained_cfg", {}) for m in members]
+        self.pretrained_cfg = dict(settings[0]) if all(s == settings[0] for s in settings) else {}
+
+    def forward(self, images: torch.Tensor) -> SequenceOutput:
+        return mean_probabilities([member(images) for member in self.members])
+
+
 def image_input(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     """``uint8 N x H x W x C`` images -> normalised ``float N x C x H x W`` (the model's door).
 
