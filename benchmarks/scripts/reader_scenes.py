@@ -30,7 +30,7 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
-from svhnx.inference.reader import Reader
+from svhnx.inference.reader import Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
@@ -52,19 +52,24 @@ def truths(scenes: SceneBatch) -> list[Truth]:
             for digits, boxes, length in zip(scenes.digits, scenes.boxes, scenes.lengths.tolist())]
 
 
-def score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> list[dict[str, Any]]:
-    """Right / wrong / rejected shares and the mean box IoU, by long side and over all scenes; over
-    all scenes also the wrong readings by kind (:func:`benchmarks.scripts.reader_synthetic.wrong_kind`)."""
-    rows, kinds = [], []
+def read_scenes(reader: Reader, scenes: SceneBatch) -> tuple[list[Reading], float]:
+    """The reader's reading of every scene, and the CPU seconds it took per scene."""
     start = time.process_time()
-    for image, (number, box) in zip(scenes.images, truth):
-        reading = reader.read(image)
+    readings = [reader.read(image) for image in scenes.images]
+    return readings, (time.process_time() - start) / max(len(readings), 1)
+
+
+def score(readings: list[Reading], seconds: float, scenes: SceneBatch, truth: list[Truth]) -> list[dict[str, Any]]:
+    """Right / wrong / rejected shares and the mean box IoU of the scenes' ``readings``, by long side
+    and over all scenes; over all scenes also the wrong readings by kind
+    (:func:`benchmarks.scripts.reader_synthetic.wrong_kind`) and the ``seconds`` per scene."""
+    rows, kinds = [], []
+    for image, reading, (number, box) in zip(scenes.images, readings, truth):
         iou = float(box_iou(np.array(reading.box, np.float32), box)) if reading.box is not None else 0.0
         wrong = reading.number not in (None, number)
         rows.append((max(image.shape[:2]), reading.number == number, wrong, iou))
         if wrong:
             kinds.append(wrong_kind(number, reading.number))
-    seconds = (time.process_time() - start) / max(len(rows), 1)
     table = np.array(rows, dtype=np.float64).reshape(-1, 4)
     out = []
     for name, low, high in LONG_SIDES:
@@ -83,13 +88,14 @@ def score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> list[dict[s
     return out
 
 
-def stepped_score(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> dict[str, Any]:
-    """Right and wrong shares on the scenes whose number steps down (stacked or on a diagonal)."""
+def stepped_score(readings: list[Reading], scenes: SceneBatch, truth: list[Truth]) -> dict[str, Any]:
+    """Right and wrong shares of the scenes' ``readings`` on those whose number steps down (stacked
+    or on a diagonal)."""
     stepped = np.flatnonzero(stepped_numbers(scenes.boxes, scenes.lengths))
-    readings = [reader.read(scenes.images[i]).number for i in stepped]
+    read = [readings[i].number for i in stepped]
     numbers = [truth[i][0] for i in stepped]
-    right = sum(r == n for r, n in zip(readings, numbers))
-    wrong = sum(r not in (None, n) for r, n in zip(readings, numbers))
+    right = sum(r == n for r, n in zip(read, numbers))
+    wrong = sum(r not in (None, n) for r, n in zip(read, numbers))
     return {"scenes": len(stepped), "right": round(right / max(len(stepped), 1), 4), "wrong": round(wrong / max(len(stepped), 1), 4)}
 
 
@@ -117,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     rows, stepped = [], []
     for looks in CLOSE_LOOKS:
         reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", close_looks=looks, min_confidence=shipped.min_confidence)
-        rows += [{"close_looks": looks, **row} for row in score(reader, scenes, truth)]
-        stepped.append({"close_looks": looks, **stepped_score(reader, scenes, truth)})
+        readings, seconds = read_scenes(reader, scenes)
+        rows += [{"close_looks": looks, **row} for row in score(readings, seconds, scenes, truth)]
+        stepped.append({"close_looks": looks, **stepped_score(readings, scenes, truth)})
         print(rows[-1], stepped[-1], flush=True)
     results = {
         "scenes": {"seed": args.seed, "count": args.scenes, "layouts": "SVHN test split"},

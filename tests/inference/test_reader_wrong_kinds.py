@@ -27,7 +27,7 @@ def test_a_wrong_reading_is_counted_by_how_it_differs_from_the_number(truth: str
 def test_the_scenes_benchmark_counts_its_wrong_readings_by_kind() -> None:
     import numpy as np
 
-    from benchmarks.scripts.reader_scenes import score
+    from benchmarks.scripts.reader_scenes import read_scenes, score
     from svhnx.inference.reader import Reader
     from svhnx.synth.generator import SceneBatch
     from tests.inference.stand_ins import BrightIsNumber, Reads
@@ -38,7 +38,7 @@ def test_the_scenes_benchmark_counts_its_wrong_readings_by_kind() -> None:
     reader = Reader(BrightIsNumber(), Reads("264"))
     scenes = SceneBatch([photo] * 4, np.zeros((4, 5, 4), np.float32), np.full((4, 5), 10), np.ones(4, np.int64))
     truth = [("264", box), ("26", box), ("2640", box), ("1", box)]
-    everything = score(reader, scenes, truth)[-1]  # the truths are given apart from the scenes
+    everything = score(*read_scenes(reader, scenes), scenes, truth)[-1]  # the truths are given apart from the scenes
     assert everything["long_side"] == "all" and everything["right"] == 0.25 and everything["wrong"] == 0.75
     assert everything["wrong_by_kind"] == {"digits_added_after": 1, "digits_added_before": 0, "digits_missing": 1, "other": 1}
 
@@ -46,7 +46,7 @@ def test_the_scenes_benchmark_counts_its_wrong_readings_by_kind() -> None:
 def test_the_scenes_benchmark_scores_stacked_numbers_apart() -> None:
     import numpy as np
 
-    from benchmarks.scripts.reader_scenes import stepped_score
+    from benchmarks.scripts.reader_scenes import read_scenes, stepped_score
     from svhnx.inference.reader import Reader
     from svhnx.synth.generator import SceneBatch
     from tests.inference.stand_ins import BrightIsNumber, Reads
@@ -60,4 +60,5 @@ def test_the_scenes_benchmark_scores_stacked_numbers_apart() -> None:
     digits = np.array([[2, 6] + [10] * 3] * 3)
     scenes = SceneBatch([photo] * 3, boxes, digits, np.full(3, 2))
     truth = [("26", None), ("26", None), ("27", None)]
-    assert stepped_score(Reader(BrightIsNumber(), Reads("26")), scenes, truth) == {"scenes": 2, "right": 0.5, "wrong": 0.5}
+    readings, _ = read_scenes(Reader(BrightIsNumber(), Reads("26")), scenes)
+    assert stepped_score(readings, scenes, truth) == {"scenes": 2, "right": 0.5, "wrong": 0.5}
