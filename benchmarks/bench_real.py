@@ -48,7 +48,7 @@ from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader, read_digit
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
-from svhnx.models.heads import Ensemble
+from svhnx.models.heads import ensemble_of
 
 NUMBERS = "svhn-real/test-numbers-dev.npz"
 READINGS = (("numbers", DEFAULT_VIEWS), ("numbers_1_view", 1))  # result key, views of each crop
@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.set_num_threads(1)
     members = ([load_model(path, role="recognizer") for path in args.recognizer] if args.recognizer
                else [pretrained.load(name) for name in pretrained.RECOGNIZERS])
-    recognizer = members[0] if len(members) == 1 else Ensemble(members).eval()
+    recognizer = ensemble_of(members)
     digits = ([load_model(path, role="digits") for path in args.digits] if args.digits
               else [pretrained.load(name) for name in SHIPPED_CLASSIFIERS])
     results: dict[str, Any] = {"threads": 1, "load_average_1min": round(os.getloadavg()[0], 2),

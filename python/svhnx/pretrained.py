@@ -30,7 +30,7 @@ from torch import nn
 from svhnx.atomic import atomic_path
 from svhnx.checkpoint import CheckpointError, build_model, load_checkpoint
 from svhnx.models import model_kwargs
-from svhnx.models.heads import Ensemble
+from svhnx.models.heads import ensemble_of
 
 FORMAT = "svhnx-weights/1"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -109,8 +109,7 @@ def load(name: str, *, file: str | Path | None = None) -> nn.Module:
 def load_recognizer() -> nn.Module:
     """The shipped recognizers (:data:`RECOGNIZERS`) read as one: their
     :class:`~svhnx.models.heads.Ensemble`, in eval mode (with one, that model)."""
-    members = [load(name) for name in RECOGNIZERS]
-    return members[0] if len(members) == 1 else Ensemble(members).eval()
+    return ensemble_of([load(name) for name in RECOGNIZERS])
 
 
 def read_weights_file(source: str | Path) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from torch import nn
 
 from svhnx import pretrained
 from svhnx.checkpoint import ROLES, InputShape, check_role, checkpoint_path, load_checkpoint, model_from_checkpoint, run_file
-from svhnx.models.heads import Ensemble
+from svhnx.models.heads import ensemble_of
 
 BACKENDS = ("torch", "onnx")
 ONNX_INSTALL_HINT = "the onnx backend needs onnxruntime: pip install 'svhnx[onnx]' (or pip install onnxruntime)"
@@ -162,10 +162,7 @@ def load_model(path: str | os.PathLike[str], *, role: str | None = None) -> nn.M
 def load_models(paths: Sequence[str | os.PathLike[str]], *, role: str | None = None) -> nn.Module:
     """The models at ``paths`` (each as :func:`load_model` reads it) as one: their
     :class:`~svhnx.models.heads.Ensemble`, in eval mode; one path: its model."""
-    models = [load_model(path, role=role) for path in paths]
-    if not models:
-        raise ValueError("paths: expected at least one checkpoint")
-    return models[0] if len(models) == 1 else Ensemble(models).eval()
+    return ensemble_of([load_model(path, role=role) for path in paths])
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

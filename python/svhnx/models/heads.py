@@ -1,4 +1,4 @@
-"""Parts shared by the multi-digit recognizers: the image input and the per-slot output heads."""
+"""Parts shared by the multi-digit recognizers: the image input, the per-slot output heads, and several recognizers read as one."""
 
 from __future__ import annotations
 
@@ -55,6 +55,13 @@ class Ensemble(nn.Module):
 
     def forward(self, images: torch.Tensor) -> SequenceOutput:
         return mean_probabilities([member(images) for member in self.members])
+
+
+def ensemble_of(models: Sequence[nn.Module]) -> nn.Module:
+    """One model as it is; several as their :class:`Ensemble`, in eval mode."""
+    if not models:
+        raise ValueError("models: expected at least one model")
+    return models[0] if len(models) == 1 else Ensemble(models).eval()
 
 
 def image_input(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
