@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     root = args.data_root or default_root()
     torch.set_num_threads(1)
     members = ([load_model(path, role="recognizer") for path in args.recognizer] if args.recognizer
-               else [pretrained.load(name) for name in pretrained.RECOGNIZERS])
+               else [pretrained.load(name) for name in pretrained.members("recognizer")])
     recognizer = ensemble_of(members)
     digits = ([load_model(path, role="digits") for path in args.digits] if args.digits
               else [pretrained.load(name) for name in SHIPPED_CLASSIFIERS])

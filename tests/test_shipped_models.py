@@ -34,7 +34,7 @@ def test_shipped_recognizer_reads_the_svhn_sample_crops(data_root, tmp_path):
         crops.append(loaded.images)
         truths += [target_to_string(d) for d in loaded.digits]
     torch.set_num_threads(1)
-    readings = read_numbers(pretrained.load_recognizer(), np.concatenate(crops))
+    readings = read_numbers(pretrained.load_as_one("recognizer"), np.concatenate(crops))
     read = [target_to_string(d) for d in readings.digits]
     assert sum(r == t for r, t in zip(read, truths)) >= MIN_SAMPLE_CROPS_RIGHT, list(zip(read, truths))
 
@@ -44,7 +44,7 @@ def test_shipped_reader_reports_no_number_on_house_fronts_without_one(data_root)
     from svhnx.synth.photos import PhotoGenerator
 
     torch.set_num_threads(1)
-    reader = Reader(pretrained.load("localizer"), pretrained.load_recognizer(), precision="float32")
+    reader = Reader(pretrained.load("localizer"), pretrained.load_as_one("recognizer"), precision="float32")
     photos = PhotoGenerator.from_data(data_root).photos(40, seed=8642, first=200, with_number=False)
     readings = [reader.read(photo.image) for photo in photos]
     # The localizer confirms some words as candidates; the recognizer must read them as "no digits" or unsure.
@@ -57,7 +57,7 @@ def test_shipped_reader_reads_the_smallest_sample_photo(data_root):
     from svhnx.inference.reader import Reader
 
     torch.set_num_threads(1)
-    reader = Reader(pretrained.load("localizer"), pretrained.load_recognizer(), precision="float32")
+    reader = Reader(pretrained.load("localizer"), pretrained.load_as_one("recognizer"), precision="float32")
     photo = load_image(data_root / "svhn-sample" / "train" / "3.png")
     assert photo.shape[:2] == (23, 52)  # seen at 28 x 64, padded to the localizer's 64 x 64 training views
     assert reader.read(photo).number == "25"

@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
     if not args.localizer_alone:
-        recognizer = load_models(args.recognizer, role="recognizer") if args.recognizer else pretrained.load_recognizer()
+        recognizer = load_models(args.recognizer, role="recognizer") if args.recognizer else pretrained.load_as_one("recognizer")
         for name, options in CONFIGURATIONS.items():
             reader = Reader(localizer, recognizer, precision="float32", views=args.views, **options)
             rows.append({"configuration": name, "min_confidence": reader.min_confidence, **score(reader, with_number, number_free)})
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         "localizer": str(args.localizer or "shipped"),
         "recognizer": None if args.localizer_alone else one_or_list([str(p) for p in args.recognizer] if args.recognizer else ["shipped"]),
         "recognizer_sha256": None if args.localizer_alone else one_or_list(
-            [file_sha256(p) for p in args.recognizer or [pretrained.path(name) for name in pretrained.RECOGNIZERS]]),
+            [file_sha256(p) for p in args.recognizer or [pretrained.path(name) for name in pretrained.members("recognizer")]]),
         "views": None if args.localizer_alone else args.views,
         "localizer_alone": alone,
         "rows": rows,

@@ -63,7 +63,7 @@ SHIPPED: dict[str, ShippedModel] = {
                              ("digit-resnet",), "classifies a 32 x 32 digit: the digit reader's third classifier"),
 }
 
-#: The shipped recognizers that read whole numbers together (:func:`load_recognizer`): wherever svhnx
+#: The shipped recognizers that read whole numbers together (:func:`load_as_one`): wherever svhnx
 #: reads a number crop with "the shipped recognizer" (the reader, ``predict``, ``evaluate --numbers``,
 #: ``benchmarks real``), it averages their class probabilities. The digit reader's recognizer half is
 #: the first alone (:mod:`svhnx.inference.digits`).
@@ -106,10 +106,16 @@ def load(name: str, *, file: str | Path | None = None) -> nn.Module:
     return model_from_weights(read_weights(data, source), allowed=entry.models, source=source)
 
 
-def load_recognizer() -> nn.Module:
-    """The shipped recognizers (:data:`RECOGNIZERS`) read as one: their
+def members(role: str) -> tuple[str, ...]:
+    """The shipped models read as one where svhnx needs its ``role``: :data:`RECOGNIZERS` for
+    ``"recognizer"``, else the model of that name."""
+    return RECOGNIZERS if role == "recognizer" else (role,)
+
+
+def load_as_one(role: str) -> nn.Module:
+    """The shipped models of ``role`` (:func:`members`) read as one: their
     :class:`~svhnx.models.heads.Ensemble`, in eval mode (with one, that model)."""
-    return ensemble_of([load(name) for name in RECOGNIZERS])
+    return ensemble_of([load(name) for name in members(role)])
 
 
 def read_weights_file(source: str | Path) -> dict[str, Any]:

@@ -24,11 +24,12 @@ from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
 from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
-from svhnx.evaluate.views import Ensemble, ShiftedViews
+from svhnx.evaluate.views import ShiftedViews
 from svhnx.helptext import plain
 from svhnx.inference.backends import load_model
 from svhnx.inference.digits import shipped_digit_reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
+from svhnx.models.heads import ensemble_of
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
 
 
@@ -154,13 +155,12 @@ def _real_model(args: argparse.Namespace, shipped: str) -> tuple[str, nn.Module,
     if not args.runs and shipped == "digits":
         return "shipped digit classifiers (five shifted views each) and recognizer, averaged", shipped_digit_reader(), Path()
     if not args.runs:
-        files = " + ".join(pretrained.path(name).name for name in pretrained.RECOGNIZERS)
-        return f"shipped {shipped} ({files})", pretrained.load_recognizer(), Path()
+        files = " + ".join(pretrained.path(name).name for name in pretrained.members(shipped))
+        return f"shipped {shipped} ({files})", pretrained.load_as_one(shipped), Path()
     sources, models = zip(*(_model_for(run, args.checkpoint, shipped) for run in args.runs))
     folder = Path() if pretrained.WEIGHTS_DIR in sources[0].resolve().parents else sources[0].parent  # not into the package
-    if len(models) == 1:
-        return str(sources[0]), models[0], folder
-    return f"ensemble of {', '.join(map(str, sources))}", Ensemble(models).eval(), folder
+    source = str(sources[0]) if len(sources) == 1 else f"ensemble of {', '.join(map(str, sources))}"
+    return source, ensemble_of(list(models)), folder
 
 
 def _model_for(run: Path, which: str, role: str) -> tuple[Path, nn.Module]:

@@ -275,12 +275,11 @@ def decode_readings(output: dict[str, torch.Tensor]) -> tuple[list[str], np.ndar
 def _load_model(path: str | os.PathLike[str] | None, env: str, what: str, backend: str, threads: int | None) -> nn.Module:
     """The ``what`` model: the checkpoint given, else the one ``$env`` names, else the shipped one."""
     if path is None and not os.environ.get(env):
-        names = pretrained.RECOGNIZERS if what == "recognizer" else (what,)
-        if not set(names) <= set(pretrained.available()):
+        if not set(pretrained.members(what)) <= set(pretrained.available()):
             raise ValueError(f"no {what} checkpoint: pass one (--{what} CKPT) or set ${env} (no shipped {what} is installed)")
         if backend != "torch":
             raise ValueError(f"the shipped {what} runs with the torch backend; pass its ONNX export (--{what} FILE) for {backend}")
-        return pretrained.load_recognizer() if what == "recognizer" else pretrained.load(what)
+        return pretrained.load_as_one(what)
     return load_backend(_checkpoint_path(path, env, what), backend, threads=threads, role=what).as_module()
 
 
