@@ -3,7 +3,7 @@ numbers placed as SVHN's test split places them, read right, read wrong or rejec
 photo's long side; with one and with two close looks at the candidates, side by side.
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scenes [--scenes N] [--seed S]
-        [--localizer RUN] [--recognizer RUN] [--name NAME]
+        [--localizer RUN] [--recognizer RUN [RUN ...]] [--name NAME]
 
 Scenes: :meth:`svhnx.synth.generator.SceneGenerator.scenes` with the layout statistics (image
 sizes, box places and sizes) of SVHN's *test* split, which no training run draws from, on a seed
@@ -30,6 +30,8 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
+from svhnx import pretrained
+from svhnx.inference.backends import load_model, load_models
 from svhnx.inference.reader import Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
@@ -107,7 +109,8 @@ def true_box_right(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_scenes", description=__doc__.split("\n\n")[0])
     parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
-    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: the shipped one)")
+    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
+                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
     parser.add_argument("--scenes", type=int, default=1000, help="scenes to read (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the scenes' stream (default: %(default)s)")
     parser.add_argument("--min-confidence", type=float, default=None,
@@ -119,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     scenes = SceneGenerator.from_data(split="test").scenes(args.scenes, seed=args.seed)
     truth = truths(scenes)
     load_before = os.getloadavg()
-    shipped = Reader.from_checkpoints(args.localizer, args.recognizer, precision="float32", min_confidence=args.min_confidence)
+    localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
+    recognizer = load_models(args.recognizer, role="recognizer") if args.recognizer else pretrained.load_as_one("recognizer")
+    shipped = Reader(localizer, recognizer, precision="float32", min_confidence=args.min_confidence)
     rows, stepped = [], []
     for looks in CLOSE_LOOKS:
         reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", close_looks=looks, min_confidence=shipped.min_confidence)
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "scenes": {"seed": args.seed, "count": args.scenes, "layouts": "SVHN test split"},
         "localizer": str(args.localizer or "shipped"),
-        "recognizer": str(args.recognizer or "shipped"),
+        "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
         "min_confidence": shipped.min_confidence,
         "rows": rows,
         "stepped_numbers": stepped,

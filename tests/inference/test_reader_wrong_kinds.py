@@ -62,3 +62,19 @@ def test_the_scenes_benchmark_scores_stacked_numbers_apart() -> None:
     truth = [("26", None), ("26", None), ("27", None)]
     readings, _ = read_scenes(Reader(BrightIsNumber(), Reads("26")), scenes)
     assert stepped_score(readings, scenes, truth) == {"scenes": 2, "right": 0.5, "wrong": 0.5}
+
+
+def test_the_scenes_benchmark_reads_with_several_recognizers_as_one_ensemble(tmp_path, monkeypatch) -> None:
+    import json
+
+    import benchmarks.record
+    from benchmarks.scripts.reader_scenes import main
+    from svhnx import pretrained
+
+    monkeypatch.setattr(benchmarks.record, "RESULTS", tmp_path)
+    built = []
+    monkeypatch.setattr("benchmarks.scripts.reader_scenes.load_models", lambda paths, role: built.append(paths) or pretrained.load_as_one(role))
+    recognizer = str(pretrained.path("recognizer"))
+    main(["--scenes", "2", "--recognizer", recognizer, recognizer, "--name", "scenes_pair"])
+    assert [list(map(str, paths)) for paths in built] == [[recognizer, recognizer]]
+    assert json.loads((tmp_path / "scenes_pair.json").read_text())["results"]["recognizer"] == f"{recognizer} + {recognizer}"
