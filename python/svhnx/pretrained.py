@@ -51,8 +51,10 @@ class ShippedModel:
 #: Name -> the shipped file and the hash it must have (updated when new weights are shipped, by
 #: ``python -m benchmarks.scripts.ship_weights``; the README's model card says how each was trained).
 SHIPPED: dict[str, ShippedModel] = {
-    "recognizer": ShippedModel("recognizer.pt", "6902306b3618d611afb9f03dcf539b036ac39d41e7d84f00a17786c4bf3049f8",
+    "recognizer": ShippedModel("recognizer.pt", "7d3cbe3dfd5edf6f340995d7f390fab252e4486868ba5ae19fbd4cde6a160ed0",
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),
+    "recognizer-2": ShippedModel("recognizer-2.pt", "162f9d2d02b9d8dd4b790ed6bdeffaa12c20af4540d3829649af83bdb2bef6ab",
+                                 ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop: the second recognizer, averaged with the first"),
     "localizer": ShippedModel("localizer.pt", "de19281ee6069508ac69e0d80063d7bc42b1e11f9f2a2d6b69880cc47b3152fb",
                               ("unet",), "finds the number in a photo"),
     "digits": ShippedModel("digits.pt", "919e4efac679b9eb16668bab071f18178775e56479f07334dbbc67600978a076",
@@ -67,7 +69,7 @@ SHIPPED: dict[str, ShippedModel] = {
 #: reads a number crop with "the shipped recognizer" (the reader, ``predict``, ``evaluate --numbers``,
 #: ``benchmarks real``), it averages their class probabilities. The digit reader's recognizer half is
 #: the first alone (:mod:`svhnx.inference.digits`).
-RECOGNIZERS = ("recognizer",)
+RECOGNIZERS = ("recognizer", "recognizer-2")
 
 #: What a weights file's ``meta["operating_point"]`` may set (see :func:`operating_point`).
 OPERATING_POINT_KEYS = ("min_confidence",)

@@ -26,6 +26,7 @@ def shipped(monkeypatch):
     monkeypatch.delenv(LOCALIZER_ENV, raising=False)
     monkeypatch.delenv(RECOGNIZER_ENV, raising=False)
     monkeypatch.setattr(pretrained, "available", lambda: {"localizer": Path("l.pt"), "recognizer": Path("r.pt")})
+    monkeypatch.setattr(pretrained, "RECOGNIZERS", ("recognizer",))  # one, whatever ships today
     monkeypatch.setattr(pretrained, "load", lambda name, **_: StandIn(name))
 
 
