@@ -1,13 +1,13 @@
 """A recognizer read with one view of each crop and with five, on held-out synthetic crops and on
 the real dev crops, side by side.
 
-    python -m benchmarks.scripts.recognizer_views [--recognizer RUN_OR_CKPT] [--seeds 12 777] [--size 2048]
+    python -m benchmarks.scripts.recognizer_views [--recognizer RUN_OR_CKPT ...] [--seeds 12 777] [--size 2048] [--name NAME]
 
 Synthetic: :func:`svhnx.synth.dataset.validation_crops` of each seed (a validation stream no
 training run draws from; seed 12 is the shipped recognizer's own validation stream). Real:
 ``svhn-real/test-numbers-dev.npz``. Sequence accuracy and coverage at 98% for views 1 and 5
-(:func:`svhnx.inference.recognize.recognize`). One thread. Writes
-``benchmarks/results/recognizer_views.json``.
+(:func:`svhnx.inference.recognize.recognize`). Several recognizers are read as one ensemble; none: the
+shipped ones. One thread. Writes ``benchmarks/results/NAME.json`` (default ``recognizer_views``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from benchmarks.record import print_table, save_result
 from svhnx import pretrained
 from svhnx.data.download import default_root
 from svhnx.evaluate.real import Readings, load_numbers, number_scores, read_numbers
-from svhnx.inference.backends import load_model
+from svhnx.inference.backends import load_models
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.synth.dataset import validation_crops
 from svhnx.synth.generator import SceneGenerator
@@ -39,12 +39,14 @@ def scores(readings: Readings, digits: Any, lengths: Any) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.recognizer_views", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--recognizer", type=Path, default=None, help="recognizer checkpoint or run (default: the shipped one)")
+    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
+                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[12, 777], help="synthetic validation streams (default: %(default)s)")
     parser.add_argument("--size", type=int, default=2048, help="synthetic crops per seed (default: %(default)s)")
+    parser.add_argument("--name", default="recognizer_views", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    model = load_model(args.recognizer, role="recognizer") if args.recognizer else pretrained.load("recognizer")
+    model = load_models(args.recognizer, role="recognizer") if args.recognizer else pretrained.load_as_one("recognizer")
     generator = SceneGenerator.from_data(None)
     sets = {f"synthetic seed {seed}": validation_crops(generator, args.size, seed=seed, threads=1) for seed in args.seeds}
     real = load_numbers(default_root() / NUMBERS)
@@ -55,8 +57,8 @@ def main(argv: list[str] | None = None) -> None:
             row[f"{views} view{'s' * (views > 1)}"] = scores(read_numbers(model, crops.images, views=views), crops.digits, crops.lengths)
         rows.append(row)
         print(row, flush=True)
-    results = {"recognizer": str(args.recognizer or "shipped"), "threads": 1, "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}
-    path = save_result("recognizer_views", results)
+    results = {"recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped", "threads": 1, "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}
+    path = save_result(args.name, results)
     flat = [{"crops": r["crops"], **{f"{k} {m}": v[m] for k, v in r.items() if isinstance(v, dict) for m in v}} for r in rows]
     print_table("One view against five (sequence accuracy, coverage at 98%)", flat, list(flat[0]))
     print(f"\nwrote {path}")
