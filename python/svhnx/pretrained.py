@@ -51,10 +51,12 @@ class ShippedModel:
 #: Name -> the shipped file and the hash it must have (updated when new weights are shipped, by
 #: ``python -m benchmarks.scripts.ship_weights``; the README's model card says how each was trained).
 SHIPPED: dict[str, ShippedModel] = {
-    "recognizer": ShippedModel("recognizer.pt", "7d3cbe3dfd5edf6f340995d7f390fab252e4486868ba5ae19fbd4cde6a160ed0",
+    "recognizer": ShippedModel("recognizer.pt", "c48b05fbc99250a8ae1c3db1cb9ff5c934baec34b98319590d803738f166e2b3",
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),
-    "recognizer-2": ShippedModel("recognizer-2.pt", "162f9d2d02b9d8dd4b790ed6bdeffaa12c20af4540d3829649af83bdb2bef6ab",
+    "recognizer-2": ShippedModel("recognizer-2.pt", "6eae4ff62ae9866a55d3567807af6cff9d20ceaec89882d4b813c6662515a3d0",
                                  ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop: the second recognizer, averaged with the first"),
+    "recognizer-3": ShippedModel("recognizer-3.pt", "6c1c6dfc4361cd0825cfba24510ad1eab26f02bf6e20483e59a37204d3ad9de7",
+                                 ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop: the third recognizer, averaged with the first two"),
     "localizer": ShippedModel("localizer.pt", "de19281ee6069508ac69e0d80063d7bc42b1e11f9f2a2d6b69880cc47b3152fb",
                               ("unet",), "finds the number in a photo"),
     "digits": ShippedModel("digits.pt", "919e4efac679b9eb16668bab071f18178775e56479f07334dbbc67600978a076",
@@ -69,7 +71,7 @@ SHIPPED: dict[str, ShippedModel] = {
 #: reads a number crop with "the shipped recognizer" (the reader, ``predict``, ``evaluate --numbers``,
 #: ``benchmarks real``), it averages their class probabilities. The digit reader's recognizer half is
 #: the first alone (:mod:`svhnx.inference.digits`).
-RECOGNIZERS = ("recognizer", "recognizer-2")
+RECOGNIZERS = ("recognizer", "recognizer-2", "recognizer-3")
 
 #: What a weights file's ``meta["operating_point"]`` may set (see :func:`operating_point`).
 OPERATING_POINT_KEYS = ("min_confidence",)
