@@ -164,3 +164,14 @@ def test_weights_over_the_size_limit_are_refused_and_nothing_is_left_behind(tmp_
     with pytest.raises(WeightsError, match="over the"):
         pretrained.save_weights(model, "svhn-resnet", {"width": 0.25, "dense": 16}, target, {"version": 2})
     assert target.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["big.pt"]
+
+
+def test_without_files_given_the_shipped_models_of_the_role_are_read_as_one(shipped, tmp_path, monkeypatch):
+    from svhnx.inference.backends import load_models_or_shipped
+
+    file = tmp_path / "earlier-recognizer.pt"
+    pretrained.save_weights(shipped, "svhn-resnet", {"width": 0.25, "dense": 16}, file, {"trained": "no"})
+    given = load_models_or_shipped([file], role="recognizer")
+    monkeypatch.setattr(pretrained, "load_as_one", lambda role: f"shipped {role}")
+    assert load_models_or_shipped(None, role="recognizer") == load_models_or_shipped([], role="recognizer") == "shipped recognizer"
+    assert type(given) is type(shipped)

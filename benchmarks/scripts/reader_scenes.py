@@ -31,7 +31,7 @@ import torch
 from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
 from svhnx import pretrained
-from svhnx.inference.backends import load_model, load_models
+from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.reader import Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     truth = truths(scenes)
     load_before = os.getloadavg()
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    recognizer = load_models(args.recognizer, role="recognizer") if args.recognizer else pretrained.load_as_one("recognizer")
+    recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
     shipped = Reader(localizer, recognizer, precision="float32", min_confidence=args.min_confidence)
     rows, stepped = [], []
     for looks in CLOSE_LOOKS:

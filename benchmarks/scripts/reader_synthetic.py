@@ -44,7 +44,7 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx import pretrained
-from svhnx.inference.backends import load_model, load_models
+from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.reader import CHECK_LENGTH, Reader, decode_readings
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.metrics.segmentation import box_iou
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
     if not args.localizer_alone:
-        recognizer = load_models(args.recognizer, role="recognizer") if args.recognizer else pretrained.load_as_one("recognizer")
+        recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
         for name, options in CONFIGURATIONS.items():
             reader = Reader(localizer, recognizer, precision="float32", views=args.views, **options)
             rows.append({"configuration": name, "min_confidence": reader.min_confidence, **score(reader, with_number, number_free)})

@@ -20,10 +20,9 @@ from typing import Any
 import torch
 
 from benchmarks.record import print_table, save_result
-from svhnx import pretrained
 from svhnx.data.download import default_root
 from svhnx.evaluate.real import Readings, load_numbers, number_scores, read_numbers
-from svhnx.inference.backends import load_models
+from svhnx.inference.backends import load_models_or_shipped
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.synth.dataset import validation_crops
 from svhnx.synth.generator import SceneGenerator
@@ -46,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="recognizer_views", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    model = load_models(args.recognizer, role="recognizer") if args.recognizer else pretrained.load_as_one("recognizer")
+    model = load_models_or_shipped(args.recognizer, role="recognizer")
     generator = SceneGenerator.from_data(None)
     sets = {f"synthetic seed {seed}": validation_crops(generator, args.size, seed=seed, threads=1) for seed in args.seeds}
     real = load_numbers(default_root() / NUMBERS)

@@ -73,7 +73,7 @@ def test_the_scenes_benchmark_reads_with_several_recognizers_as_one_ensemble(tmp
 
     monkeypatch.setattr(benchmarks.record, "RESULTS", tmp_path)
     built = []
-    monkeypatch.setattr("benchmarks.scripts.reader_scenes.load_models", lambda paths, role: built.append(paths) or pretrained.load_as_one(role))
+    monkeypatch.setattr("svhnx.inference.backends.load_models", lambda paths, role: built.append(paths) or pretrained.load_as_one(role))
     recognizer = str(pretrained.path("recognizer"))
     main(["--scenes", "2", "--recognizer", recognizer, recognizer, "--name", "scenes_pair"])
     assert [list(map(str, paths)) for paths in built] == [[recognizer, recognizer]]

@@ -165,6 +165,12 @@ def load_models(paths: Sequence[str | os.PathLike[str]], *, role: str | None = N
     return ensemble_of([load_model(path, role=role) for path in paths])
 
 
+def load_models_or_shipped(paths: Sequence[str | os.PathLike[str]] | None, *, role: str) -> nn.Module:
+    """The models at ``paths`` read as one (:func:`load_models`); none given: the shipped models of
+    ``role`` read as one (:func:`svhnx.pretrained.load_as_one`)."""
+    return load_models(paths, role=role) if paths else pretrained.load_as_one(role)
+
+
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A checkpoint file's contents; ``FileNotFoundError``/``ValueError`` for a missing or foreign file."""
     return load_checkpoint(Path(path))
