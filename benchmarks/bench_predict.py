@@ -41,10 +41,10 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx.data.svhn import split_entries
-from svhnx.hardware import amx_available
+from svhnx.hardware import amx_available, resolve_precision
 from svhnx.inference.backends import load_backend, load_model, read_checkpoint
 from svhnx.inference.export import export_checkpoint
-from svhnx.inference.localize import localize, pad_to_multiple, probability_map, resolve_precision
+from svhnx.inference.localize import localize, pad_to_multiple, probability_map
 from svhnx.inference.predict import load_image
 from svhnx.inference.reader import Reader
 from svhnx.metrics.segmentation import box_iou

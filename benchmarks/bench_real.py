@@ -5,7 +5,8 @@
 * the recognizer on ``svhn-real/test-numbers-dev.npz`` (1,000 real number crops), reading five views
   of each as the whole-photo reader does (``numbers``) and only the centre 54 x 54 (``numbers_1_view``):
   sequence and digit accuracy, accuracy per length, coverage at 98% accuracy, on all crops and on
-  those less than 30% filled in, and milliseconds per crop on one thread;
+  those less than 30% filled in, and milliseconds per crop on one thread; the recognizer computes in
+  the reader's precision, and in each other one ``--recognizer-precision`` names (``numbers_bfloat16``);
 * the digit classifiers on ``svhn-real/test-digits32-dev.npz`` (1,952 real 32 x 32 digits): the first
   alone (``digits32``), and all of them averaged with the recognizer reading each digit as a one-digit
   number (``digits32_with_recognizer``, :func:`svhnx.inference.digits.digit_reader`), and milliseconds per
@@ -43,9 +44,10 @@ from svhnx import pretrained
 from svhnx.data.download import default_root
 from svhnx.data.svhn_preprocess import load_crops, preprocess_split
 from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score_digits32, score_numbers
+from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.backends import load_model
 from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader, read_digits
-from svhnx.inference.reader import Reader
+from svhnx.inference.reader import RECOGNIZER_PRECISION, Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
 from svhnx.models.heads import ensemble_of
@@ -140,8 +142,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--peer-crops", type=int, default=150,
                         help="real number crops the peers read, the first ones of the file (Tesseract takes about a second each; "
                              "svhnx is scored on the same subset too) (default: %(default)s)")
+    parser.add_argument("--recognizer-precision", nargs="+", choices=PRECISIONS, default=[RECOGNIZER_PRECISION], metavar="PRECISION",
+                        help=f"how the recognizer computes ({', '.join(PRECISIONS)}): the first for every reading; each other one "
+                             "also reads the real number crops, side by side (default: %(default)s)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA)")
     args = parser.parse_args(argv)
+    precision, *others = [resolve_precision(p) for p in args.recognizer_precision]
     root = args.data_root or default_root()
     torch.set_num_threads(1)
     members = ([load_model(path, role="recognizer") for path in args.recognizer] if args.recognizer
@@ -149,16 +155,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     recognizer = ensemble_of(members)
     digits = ([load_model(path, role="digits") for path in args.digits] if args.digits
               else [pretrained.load(name) for name in SHIPPED_CLASSIFIERS])
-    results: dict[str, Any] = {"threads": 1, "load_average_1min": round(os.getloadavg()[0], 2),
+    results: dict[str, Any] = {"threads": 1, "load_average_1min": round(os.getloadavg()[0], 2), "recognizer_precision": precision,
                                "recognizer": list(map(str, args.recognizer)) if args.recognizer else "shipped", "digits": list(map(str, args.digits)) if args.digits else "shipped"}
 
     numbers = load_numbers(root / NUMBERS)
     figure = Path(__file__).parent / "results" / "real_numbers_mistakes.png"
-    results["numbers"] = score_numbers(recognizer, numbers, figure=figure)
+    results["numbers"] = score_numbers(recognizer, numbers, figure=figure, precision=precision)
     results["numbers"]["views"] = DEFAULT_VIEWS
-    results["numbers_1_view"] = score_numbers(recognizer, numbers, views=1)
-    for key, views in READINGS:
-        results[key]["ms_per_crop"] = round(ms_each(lambda c: read_numbers(recognizer, c[None], views=views), numbers.images[:200]), 2)
+    readings = [(key, views, precision) for key, views in READINGS] + [(f"{key}_{other}", views, other) for other in others for key, views in READINGS]
+    for key, views, how in readings[1:]:
+        results[key] = score_numbers(recognizer, numbers, views=views, precision=how)
+    for key, views, how in readings:
+        results[key]["precision"] = how
+        results[key]["ms_per_crop"] = round(ms_each(lambda c: read_numbers(recognizer, c[None], views=views, precision=how), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
     results["digits32"] = score_digits32(digits[0], images, labels)
     reader_of_digits = digit_reader(digits, members[0])
@@ -167,23 +176,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[key]["ms_per_digit"] = round(ms_each(lambda d, reader=reader: read_digits(d, reader), images[:200]), 2)
 
     crops, truths, names = sample_crops(root)
-    readings = read_numbers(recognizer, crops)
-    read = [target_to_string(d) for d in readings.digits]
+    read = [target_to_string(d) for d in read_numbers(recognizer, crops, precision=precision).digits]
     results["sample_crops"] = {"right": int(sum(r == t for r, t in zip(read, truths))), "count": len(truths),
                                "readings": dict(zip(names, read)), "truths": dict(zip(names, truths))}
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    reader = Reader(localizer, recognizer)
+    reader = Reader(localizer, recognizer, recognizer_precision=precision)
     results["sample_photos"] = {"svhnx": score_photos(reader, root / SAMPLE)}
     if args.peers:
         results["sample_photos"].update(score_peers(root / SAMPLE))
 
-    rows = [{"reader": f"svhnx, {views} view{'s' * (views > 1)}", "real numbers": results[key]["all"]["sequence_accuracy"],
+    rows = [{"reader": f"svhnx, {views} view{'s' * (views > 1)}, {how}", "real numbers": results[key]["all"]["sequence_accuracy"],
              "coverage at 98%": results[key]["all"]["coverage_at_98"], "ms/crop": results[key]["ms_per_crop"]}
-            for key, views in READINGS]
+            for key, views, how in readings]
     rows[0]["sample crops"] = f"{results['sample_crops']['right']}/{len(truths)}"
     if args.peers:
         for row, (key, views) in zip(rows, READINGS):
-            subset = read_numbers(recognizer, numbers.images[:args.peer_crops], views=views)
+            subset = read_numbers(recognizer, numbers.images[:args.peer_crops], views=views, precision=precision)
             same = (subset.digits == numbers.digits[:args.peer_crops]).all(axis=1) & (subset.lengths == numbers.lengths[:args.peer_crops])
             results[key]["peer_subset"] = {"count": int(len(same)), "sequence_accuracy": float(same.mean())}
             row["peer subset"] = float(same.mean())

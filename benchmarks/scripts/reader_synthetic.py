@@ -44,8 +44,9 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx import pretrained
+from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.backends import load_model, load_models_or_shipped
-from svhnx.inference.reader import CHECK_LENGTH, Reader, decode_readings
+from svhnx.inference.reader import CHECK_LENGTH, RECOGNIZER_PRECISION, Reader, decode_readings
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
@@ -98,7 +99,7 @@ def candidate_readings(reader: Reader, image: np.ndarray) -> list[tuple[str, np.
     if not candidates:
         return []
     crops = reader._crops(image, candidates)  # the reader's own 30%-expanded 64 x 64 crops
-    numbers, read_lengths, confidences = decode_readings(recognize(reader.recognizer, crops, reader.views))
+    numbers, read_lengths, confidences = decode_readings(recognize(reader.recognizer, crops, reader.views, precision=reader.recognizer_precision))
     lengths = lengths if lengths is not None and reader.check_length else [None] * len(candidates)
     return [(n, c, length is None or length == r) for n, c, r, length in zip(numbers, confidences, read_lengths, lengths)]
 
@@ -203,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
     parser.add_argument("--confirm-seed", type=int, default=None, help="also sweep the photos of this stream (a second, held-out set)")
     parser.add_argument("--views", type=int, default=DEFAULT_VIEWS, help="views of each crop the recognizer reads (default: %(default)s)")
+    parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
+                        help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
     parser.add_argument("--name", default="reader_synthetic", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -218,10 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.localizer_alone:
         recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
         for name, options in CONFIGURATIONS.items():
-            reader = Reader(localizer, recognizer, precision="float32", views=args.views, **options)
+            reader = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, views=args.views, **options)
             rows.append({"configuration": name, "min_confidence": reader.min_confidence, **score(reader, with_number, number_free)})
             print(rows[-1], flush=True)
-        reader = Reader(localizer, recognizer, precision="float32", views=args.views)
+        reader = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, views=args.views)
         thresholds = tuple(sorted({*THRESHOLDS, reader.min_confidence}))
         sweeps[str(args.seed)] = sweep(reader, with_number, number_free, thresholds)
         at_default = next(row for row in sweeps[str(args.seed)] if row["min_confidence"] == reader.min_confidence)
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         "recognizer_sha256": None if args.localizer_alone else one_or_list(
             [file_sha256(p) for p in args.recognizer or [pretrained.path(name) for name in pretrained.members("recognizer")]]),
         "views": None if args.localizer_alone else args.views,
+        "recognizer_precision": None if args.localizer_alone else resolve_precision(args.recognizer_precision),
         "localizer_alone": alone,
         "rows": rows,
         "min_confidence_sweep": {"configuration": DEFAULT_CONFIGURATION, "by_seed": sweeps},

@@ -1,12 +1,14 @@
 """A recognizer read with one view of each crop and with five, on held-out synthetic crops and on
 the real dev crops, side by side.
 
-    python -m benchmarks.scripts.recognizer_views [--recognizer RUN_OR_CKPT ...] [--seeds 12 777] [--size 2048] [--name NAME]
+    python -m benchmarks.scripts.recognizer_views [--recognizer RUN_OR_CKPT ...] [--seeds 12 777] [--size 2048]
+        [--precision float32 bfloat16] [--name NAME]
 
 Synthetic: :func:`svhnx.synth.dataset.validation_crops` of each seed (a validation stream no
 training run draws from; seed 12 is the shipped recognizer's own validation stream). Real:
 ``svhn-real/test-numbers-dev.npz``. Sequence accuracy and coverage at 98% for views 1 and 5
-(:func:`svhnx.inference.recognize.recognize`). Several recognizers are read as one ensemble; none: the
+(:func:`svhnx.inference.recognize.recognize`), in each ``--precision`` (columns after the first
+precision's are suffixed with its name). Several recognizers are read as one ensemble; none: the
 shipped ones. One thread. Writes ``benchmarks/results/NAME.json`` (default ``recognizer_views``).
 """
 
@@ -22,6 +24,7 @@ import torch
 from benchmarks.record import print_table, save_result
 from svhnx.data.download import default_root
 from svhnx.evaluate.real import Readings, load_numbers, number_scores, read_numbers
+from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.backends import load_models_or_shipped
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.synth.dataset import validation_crops
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[12, 777], help="synthetic validation streams (default: %(default)s)")
     parser.add_argument("--size", type=int, default=2048, help="synthetic crops per seed (default: %(default)s)")
+    parser.add_argument("--precision", nargs="+", choices=PRECISIONS, default=["float32"],
+                        help="how the recognizer computes, each in turn (default: %(default)s)")
     parser.add_argument("--name", default="recognizer_views", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -52,11 +57,15 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for name, crops in [*sets.items(), ("svhn-real dev", real)]:
         row: dict[str, Any] = {"crops": name, "count": len(crops.images)}
-        for views in (1, DEFAULT_VIEWS):
-            row[f"{views} view{'s' * (views > 1)}"] = scores(read_numbers(model, crops.images, views=views), crops.digits, crops.lengths)
+        for index, precision in enumerate(args.precision):
+            for views in (1, DEFAULT_VIEWS):
+                key = f"{views} view{'s' * (views > 1)}" + (f" {resolve_precision(precision)}" if index else "")
+                readings = read_numbers(model, crops.images, views=views, precision=precision)
+                row[key] = scores(readings, crops.digits, crops.lengths)
         rows.append(row)
         print(row, flush=True)
-    results = {"recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped", "threads": 1, "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}
+    results = {"recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped", "threads": 1,
+               "precisions": [resolve_precision(p) for p in args.precision], "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}
     path = save_result(args.name, results)
     flat = [{"crops": r["crops"], **{f"{k} {m}": v[m] for k, v in r.items() if isinstance(v, dict) for m in v}} for r in rows]
     print_table("One view against five (sequence accuracy, coverage at 98%)", flat, list(flat[0]))

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import torch
 
+#: How a model computes at inference: ``"auto"`` is ``"bfloat16"`` on CPUs with AMX tiles (bfloat16
+#: matrix units) and ``"float32"`` elsewhere (:func:`resolve_precision`).
+PRECISIONS = ("auto", "float32", "bfloat16")
+
 
 def amx_available() -> bool:
     """Whether this CPU has AMX tiles, where oneDNN runs bfloat16 convolutions on matrix units
     (elsewhere bfloat16 on the CPU is emulated, and slower than float32)."""
     check = getattr(torch.cpu, "_is_amx_tile_supported", None)
     return bool(check()) if check is not None else False
+
+
+def resolve_precision(precision: str) -> str:
+    """``"float32"`` or ``"bfloat16"`` for one of :data:`PRECISIONS` (``"auto"`` decided by :func:`amx_available`)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        return "bfloat16" if amx_available() else "float32"
+    return precision
 
 
 def check_amp(amp: bool | None, device: torch.device) -> None:

@@ -5,15 +5,14 @@ import pytest
 import torch
 from stand_ins import BrightIsNumber
 
+from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.localize import (
-    PRECISIONS,
     Candidate,
     as_rgb,
     localize,
     mask_to_boxes,
     pad_to_multiple,
     probability_map,
-    resolve_precision,
     scale_sizes,
 )
 from svhnx.models.unet import UNet

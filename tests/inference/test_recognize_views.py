@@ -8,6 +8,7 @@ from torch import nn
 from svhnx.inference.predict import build_parser
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import recognize
+from svhnx.models import create_model
 from svhnx.models.heads import mean_probabilities
 from svhnx.ops.crop_rule import VIEW_SHIFTS, recognizer_input, recognizer_views
 
@@ -95,4 +96,48 @@ def test_predict_takes_one_to_five_views(capsys):
     assert build_parser().parse_args(["photo.png", "--views", "1"]).views == 1
     with pytest.raises(SystemExit):
         build_parser().parse_args(["photo.png", "--views", "6"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+class NotesAutocast(ReadsTopLeft):
+    """:class:`ReadsTopLeft` that remembers whether each call ran under CPU bfloat16 autocast."""
+
+    def __init__(self):
+        super().__init__()
+        self.autocast = []
+
+    def forward(self, images):
+        self.autocast.append(torch.is_autocast_enabled("cpu"))
+        return super().forward(images)
+
+
+def test_bfloat16_reads_almost_as_float32_and_answers_in_float32():
+    torch.manual_seed(0)
+    model = create_model("svhn-resnet", width=0.25, dense=16).eval()
+    crops = np.random.default_rng(0).integers(0, 256, (4, 64, 64, 3), dtype=np.uint8)
+    with torch.inference_mode():
+        full, half = recognize(model, crops, 5), recognize(model, crops, 5, precision="bfloat16")
+    for head in ("digits", "length"):
+        assert half[head].dtype == torch.float32
+        torch.testing.assert_close(half[head].exp(), full[head].exp(), atol=0.05, rtol=0)
+    with pytest.raises(ValueError, match="precision"):
+        recognize(model, crops, 1, precision="half")
+
+
+def test_the_reader_runs_the_recognizer_in_the_precision_asked_for():
+    photo, box = np.zeros((80, 120, 3), np.uint8), (30, 20, 40, 30)
+    for precision, autocast in (("float32", False), ("bfloat16", True)):
+        recognizer = NotesAutocast()
+        Reader(nn.Identity(), recognizer, recognizer_precision=precision).read_box(photo, box)
+        assert recognizer.autocast == [autocast]
+    assert Reader(nn.Identity(), nn.Identity()).recognizer_precision == "float32"  # the default
+    with pytest.raises(ValueError, match="precision"):
+        Reader(nn.Identity(), nn.Identity(), recognizer_precision="fp16")
+
+
+def test_predict_takes_the_recognizer_precision(capsys):
+    assert build_parser().parse_args(["photo.png"]).recognizer_precision == "float32"
+    assert build_parser().parse_args(["photo.png", "--recognizer-precision", "bfloat16"]).recognizer_precision == "bfloat16"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["photo.png", "--recognizer-precision", "half"])
     assert "invalid choice" in capsys.readouterr().err

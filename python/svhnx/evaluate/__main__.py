@@ -25,9 +25,11 @@ from svhnx.data.download import DatasetNotFoundError
 from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
 from svhnx.evaluate.views import ShiftedViews
+from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.helptext import plain
 from svhnx.inference.backends import load_model
 from svhnx.inference.digits import shipped_digit_reader
+from svhnx.inference.reader import RECOGNIZER_PRECISION
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.models.heads import ensemble_of
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
@@ -45,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     real.add_argument("--views", type=int, choices=VIEW_COUNTS, default=DEFAULT_VIEWS, metavar="N",
                       help=f"with --numbers: views of each crop read and averaged, 1-{len(VIEW_SHIFTS)}, as the "
                            "whole-photo reader does (default: %(default)s)")
+    real.add_argument("--precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
+                      help="with --numbers: how the recognizer computes, auto being bfloat16 on CPUs with AMX; the default is "
+                           "the reader's (default: %(default)s)")
     real.add_argument("--digits32", type=Path, default=None, metavar="FILE.npz",
                       help="score a digit classifier (task synth-digits) on these 32 x 32 digits "
                            "(none given: the shipped digit classifiers and recognizer, averaged)")
@@ -131,8 +136,8 @@ def score_real(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
                 figure = args.figure or folder / "numbers-mistakes.png"
                 if args.tta_shift:
                     model, source = ShiftedViews(model, args.tta_shift).eval(), f"{source}, 5 views shifted {args.tta_shift} px"
-                scores[kind] = {"file": str(file), "model": source, "views": args.views,
-                                **score_numbers(model, load_numbers(file), views=args.views, figure=figure)}
+                scores[kind] = {"file": str(file), "model": source, "views": args.views, "precision": resolve_precision(args.precision),
+                                **score_numbers(model, load_numbers(file), views=args.views, figure=figure, precision=args.precision)}
                 print(f"{file} read by {source}; mistakes: {figure}")
             else:
                 images, labels = load_digits32(file)

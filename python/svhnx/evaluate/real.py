@@ -88,13 +88,15 @@ def load_digits32(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 @torch.inference_mode()
-def read_numbers(model: nn.Module, crops: np.ndarray, *, views: int = DEFAULT_VIEWS, batch: int = BATCH) -> Readings:
-    """A recognizer's readings of 64 x 64 crops (their centre 54 x 54, or ``views`` views:
-    :func:`svhnx.inference.recognize.recognize`), joint decoding."""
+def read_numbers(
+    model: nn.Module, crops: np.ndarray, *, views: int = DEFAULT_VIEWS, batch: int = BATCH, precision: str = "float32"
+) -> Readings:
+    """A recognizer's readings of 64 x 64 crops (their centre 54 x 54, or ``views`` views, computed
+    in ``precision``: :func:`svhnx.inference.recognize.recognize`), joint decoding."""
     model.eval()
     parts = []
     for start in range(0, len(crops), batch):
-        output = recognize(model, crops[start:start + batch], views, threads=1)
+        output = recognize(model, crops[start:start + batch], views, threads=1, precision=precision)
         parts.append([t.cpu().numpy() for t in most_probable_numbers(output)])
     if not parts:
         return Readings(np.zeros((0, MAX_DIGITS), np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
@@ -126,10 +128,12 @@ def _share(mask: np.ndarray) -> float:
     return float(mask.mean()) if mask.size else float("nan")
 
 
-def score_numbers(model: nn.Module, numbers: RealNumbers, *, views: int = DEFAULT_VIEWS, figure: Path | None = None) -> dict[str, Any]:
+def score_numbers(
+    model: nn.Module, numbers: RealNumbers, *, views: int = DEFAULT_VIEWS, figure: Path | None = None, precision: str = "float32"
+) -> dict[str, Any]:
     """:func:`number_scores` of :func:`read_numbers` on the whole file and on the crops less than
     30% filled in, and a figure of the mistakes at ``figure``."""
-    readings = read_numbers(model, numbers.images, views=views)
+    readings = read_numbers(model, numbers.images, views=views, precision=precision)
     scores: dict[str, Any] = {"all": number_scores(readings, numbers.digits, numbers.lengths)}
     if numbers.uncovered is not None:
         keep = numbers.uncovered < UNCOVERED_LIMIT

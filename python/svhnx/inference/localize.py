@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from svhnx.hardware import amx_available
+from svhnx.hardware import resolve_precision
 from svhnx.ops.crop_rule import CROP_SIDE
 
 #: Long side, in pixels, of the resized photo at each scale the localizer looks at. The localizer
@@ -28,9 +28,6 @@ MULTIPLE = 16
 #: Photos are padded to a multiple of the localizer's ``multiple`` attribute, or of this for a model
 #: without one (an ONNX backend): 32 serves every U-Net of :mod:`svhnx.models.unet` (16 or 32).
 UNKNOWN_MULTIPLE = 32
-#: How the localizer computes: ``"auto"`` is ``"bfloat16"`` on CPUs with AMX tiles (bfloat16
-#: matrix units; the U-Net about 3x faster there, probabilities within 0.06) and ``"float32"`` elsewhere.
-PRECISIONS = ("auto", "float32", "bfloat16")
 #: :func:`refine` looks at a candidate through a square window this many times its larger side.
 REFINE_CONTEXT = 2.0
 #: A close look joins the mask components about as tall as its best one, within this factor: the
@@ -120,20 +117,12 @@ def scale_sizes(height: int, width: int, scales: Sequence[int] = DEFAULT_SCALES)
     return [(max(1, round(height * s / long_side)), max(1, round(width * s / long_side))) for s in kept]
 
 
-def resolve_precision(precision: str) -> str:
-    """``"float32"`` or ``"bfloat16"`` for one of :data:`PRECISIONS` (``"auto"`` decided by :func:`amx_available`)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision == "auto":
-        return "bfloat16" if amx_available() else "float32"
-    return precision
-
-
 @torch.inference_mode()
 def run_localizer(model: nn.Module, images: torch.Tensor, precision: str = "auto") -> dict[str, Any]:
     """The localizer's outputs for ``uint8 N x H x W x 3`` images as ``float32`` tensors, computed
-    in ``precision`` (bfloat16 by CPU autocast; a model that is not torch, such as an ONNX
-    backend, ignores it; a model with bfloat16 weights always runs in bfloat16)."""
+    in ``precision`` (bfloat16 by CPU autocast, about 3x faster than float32 where the CPU has
+    AMX, probabilities within 0.06; a model that is not torch, such as an ONNX backend, ignores
+    it; a model with bfloat16 weights always runs in bfloat16)."""
     weight = next(model.parameters(), None)
     bfloat16 = resolve_precision(precision) == "bfloat16" or (weight is not None and weight.dtype == torch.bfloat16)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
@@ -147,7 +136,7 @@ def probability_map(
 ) -> np.ndarray:
     """The localizer's number probability for the photo, fused over ``scales`` by the per-pixel
     maximum, at the resolution of the largest scale used (``float32``, aspect of the photo),
-    computed in ``precision`` (one of :data:`PRECISIONS`). The photo is shrunk once, to the
+    computed in ``precision`` (one of :data:`svhnx.hardware.PRECISIONS`). The photo is shrunk once, to the
     largest scale; the smaller scales are shrunk from that (cheaper than from a large photo). A photo
     looked at once is padded to at least :data:`MIN_INPUT_SIDE` a side, as the training views were."""
     image = as_rgb(image)
@@ -242,7 +231,7 @@ def localize(
     """Candidate number boxes in ``image`` (``uint8`` ``H x W``, or ``H x W x C`` with C = 1, 3 or
     4), best first, in pixels of ``image``. ``model`` is a localizer in eval mode that takes
     ``uint8 N x H x W x 3`` images and returns ``{"mask": logits}`` (:class:`svhnx.models.unet.UNet`);
-    ``precision`` is one of :data:`PRECISIONS`."""
+    ``precision`` is one of :data:`svhnx.hardware.PRECISIONS`."""
     image = as_rgb(image)
     probability = probability_map(model, image, scales, precision=precision)
     sy = image.shape[0] / probability.shape[0]

@@ -30,11 +30,12 @@ import cv2
 import numpy as np
 
 from svhnx.argtypes import positive_int
+from svhnx.hardware import PRECISIONS
 from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
-from svhnx.inference.localize import PRECISIONS, REFINE_PASSES
-from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, Reader, Reading
+from svhnx.inference.localize import REFINE_PASSES
+from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, RECOGNIZER_PRECISION, Reader, Reading
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
 
@@ -149,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="close looks at each candidate, each around the box the one before found; 1 is a little faster (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX, float32 elsewhere (default: %(default)s)")
+    parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
+                        help="how the torch recognizer computes, the same choices (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None,
                         help="intra-op threads of torch or onnxruntime (default: one per core; 1 is the fastest per photo on a busy machine)")
     parser.add_argument("--max-pixels", type=pixel_count, default=None,
@@ -163,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     options = {"check_length": args.length_check, "backend": args.backend, "precision": args.precision,
+               "recognizer_precision": args.recognizer_precision,
                "threads": args.threads, "views": args.views, "close_looks": args.close_looks}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence

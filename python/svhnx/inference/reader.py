@@ -37,8 +37,9 @@ import torch
 from torch import nn
 
 from svhnx import pretrained
+from svhnx.hardware import resolve_precision
 from svhnx.inference.backends import load_backend
-from svhnx.inference.localize import DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, localize, refine, resolve_precision, run_localizer
+from svhnx.inference.localize import DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, localize, refine, run_localizer
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
@@ -50,6 +51,8 @@ from svhnx.ops.crop_rule import check_views, number_crops
 MIN_CONFIDENCE = 0.9
 #: Whether the reader rejects readings whose length the localizer's length head disputes, by default.
 CHECK_LENGTH = False
+#: How the recognizer computes by default: float32, the precision its threshold was calibrated in.
+RECOGNIZER_PRECISION = "float32"
 
 #: Keys of :meth:`Reading.to_dict`, in order; a stable schema (tests pin it).
 READING_KEYS = ("number", "confidence", "box", "length", "rejected")
@@ -122,8 +125,10 @@ class Reader:
             :data:`svhnx.inference.localize.REFINE_PASSES`); only with ``refine``.
         views: how many views of each crop the recognizer reads, 1 to 5 (default
             :data:`svhnx.inference.recognize.DEFAULT_VIEWS`): the centre, then shifted windows.
-        precision: how the localizer computes, one of :data:`svhnx.inference.localize.PRECISIONS`
-            (``"auto"``: bfloat16 on CPUs with AMX, float32 elsewhere); the recognizer is float32.
+        precision: how the localizer computes, one of :data:`svhnx.hardware.PRECISIONS`
+            (``"auto"``: bfloat16 on CPUs with AMX, float32 elsewhere).
+        recognizer_precision: how the recognizer computes, the same choices (default
+            :data:`RECOGNIZER_PRECISION`).
 
     A torch localizer is put in eval mode and in channels-last memory format (faster convolutions
     on the CPU), in place; in bfloat16 the reader keeps a copy with bfloat16 weights (cast once,
@@ -144,6 +149,7 @@ class Reader:
         close_looks: int = REFINE_PASSES,
         views: int = DEFAULT_VIEWS,
         precision: str = "auto",
+        recognizer_precision: str = RECOGNIZER_PRECISION,
     ) -> None:
         if min_confidence is None:
             min_confidence = getattr(recognizer, "pretrained_cfg", {}).get("min_confidence", MIN_CONFIDENCE)
@@ -157,6 +163,7 @@ class Reader:
             localizer = copy.deepcopy(localizer).to(torch.bfloat16)
         self.localizer = localizer
         self.recognizer = recognizer.eval()
+        self.recognizer_precision = resolve_precision(recognizer_precision)
         self.scales = tuple(scales)
         self.threshold = threshold
         self.min_confidence = min_confidence
@@ -233,7 +240,7 @@ class Reader:
         """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
         ``lengths``: the localizer's length for each candidate when known (from :func:`svhnx.inference.localize.refine`)."""
         crops = self._crops(image, candidates)
-        numbers, read_lengths, confidences = decode_readings(recognize(self.recognizer, crops, self.views))
+        numbers, read_lengths, confidences = decode_readings(recognize(self.recognizer, crops, self.views, precision=self.recognizer_precision))
         best_rejected: Reading | None = None
         for i in np.argsort(-confidences, kind="stable"):
             rejected, length = None, lengths[i] if lengths is not None else None

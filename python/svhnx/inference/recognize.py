@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from svhnx.hardware import resolve_precision
 from svhnx.models.heads import SequenceOutput, mean_probabilities
 from svhnx.ops.crop_rule import recognizer_views
 
@@ -23,12 +24,18 @@ from svhnx.ops.crop_rule import recognizer_views
 DEFAULT_VIEWS = 5
 
 
-def recognize(recognizer: nn.Module, crops: np.ndarray, views: int = DEFAULT_VIEWS, *, threads: int | None = None) -> SequenceOutput:
+def recognize(
+    recognizer: nn.Module, crops: np.ndarray, views: int = DEFAULT_VIEWS, *, threads: int | None = None, precision: str = "float32"
+) -> SequenceOutput:
     """The recognizer's output for ``uint8 N x 64 x 64 x 3`` crops: with one view, as it is; with
-    more, the log of the views' mean class probabilities."""
+    more, the log of the views' mean class probabilities. ``precision`` is one of
+    :data:`svhnx.hardware.PRECISIONS`: in bfloat16 the recognizer runs under CPU autocast (a model
+    that is not torch, such as an ONNX backend, ignores it); the output is float32 either way."""
     batch = recognizer_views(crops, views, threads=threads)
     n = batch.shape[1]
-    output = recognizer(torch.from_numpy(batch.reshape(views * n, *batch.shape[2:])))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=resolve_precision(precision) == "bfloat16"):
+        output = recognizer(torch.from_numpy(batch.reshape(views * n, *batch.shape[2:])))
+    output = {head: out.float() for head, out in output.items()}
     if views == 1:
-        return output
+        return output  # type: ignore[return-value]
     return mean_probabilities([{head: out[v * n : (v + 1) * n] for head, out in output.items()} for v in range(views)])  # type: ignore[misc]
