@@ -162,10 +162,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     figure = Path(__file__).parent / "results" / "real_numbers_mistakes.png"
     results["numbers"] = score_numbers(recognizer, numbers, figure=figure, precision=precision)
     results["numbers"]["views"] = DEFAULT_VIEWS
-    readings = [(key, views, precision) for key, views in READINGS] + [(f"{key}_{other}", views, other) for other in others for key, views in READINGS]
-    for key, views, how in readings[1:]:
+    passes = [(key, views, precision) for key, views in READINGS]  # result key, views, precision
+    passes += [(f"{key}_{other}", views, other) for other in others for key, views in READINGS]
+    for key, views, how in passes[1:]:
         results[key] = score_numbers(recognizer, numbers, views=views, precision=how)
-    for key, views, how in readings:
+    for key, views, how in passes:
         results[key]["precision"] = how
         results[key]["ms_per_crop"] = round(ms_each(lambda c: read_numbers(recognizer, c[None], views=views, precision=how), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
@@ -187,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     rows = [{"reader": f"svhnx, {views} view{'s' * (views > 1)}, {how}", "real numbers": results[key]["all"]["sequence_accuracy"],
              "coverage at 98%": results[key]["all"]["coverage_at_98"], "ms/crop": results[key]["ms_per_crop"]}
-            for key, views, how in readings]
+            for key, views, how in passes]
     rows[0]["sample crops"] = f"{results['sample_crops']['right']}/{len(truths)}"
     if args.peers:
         for row, (key, views) in zip(rows, READINGS):
