@@ -1,5 +1,5 @@
-"""Seconds per 1100 x 1100 photo of the whole-photo reader on one thread, float32 and bfloat16:
-the study's U-Net read the old way against the CPU-sized U-Net with a cheap first pass and one or
+"""Seconds per 1100 x 1100 photo of the whole-photo reader on one thread, float32 and bfloat16 (the
+localizer alone, then the recognizer too): the study's U-Net read the old way against the CPU-sized U-Net with a cheap first pass and one or
 two close looks at its candidates.
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_latency --localizer RUN [--recognizer RUN]
@@ -38,6 +38,8 @@ from svhnx.synth.photos import PhotoGenerator
 
 SIDE = 1100
 SEED = 4321  # a photo stream no training or validation run draws from
+#: (localizer, recognizer) precisions measured: all float32, the localizer in bfloat16, both.
+PRECISION_PAIRS = (("float32", "float32"), ("bfloat16", "float32"), ("bfloat16", "bfloat16"))
 
 
 def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
@@ -89,16 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     rows = []
     for name, config in configurations(localizer).items():
-        for precision in ("float32", "bfloat16"):
-            reader = Reader(recognizer=recognizer, precision=precision, **config)
+        for precision, recognizer_precision in PRECISION_PAIRS:
+            reader = Reader(recognizer=recognizer, precision=precision, recognizer_precision=recognizer_precision, **config)
             timed_read(reader, photos[0])  # warm-up
             reads = [timed_read(reader, photo) for photo in photos for _ in range(args.reads)]
-            row = {"configuration": name, "precision": precision}
+            row = {"configuration": name, "precision": precision, "recognizer_precision": recognizer_precision}
             for key in reads[0]:
                 row[key] = round(statistics.median(r[key] for r in reads), 4)
             row["cpu_s_max"] = round(max(r["cpu_s"] for r in reads), 4)
             rows.append(row)
-            print(f"{name} {precision}: {row['cpu_s']:.3f} s CPU, {row['wall_s']:.3f} s wall", flush=True)
+            print(f"{name} {precision}/{recognizer_precision}: {row['cpu_s']:.3f} s CPU, {row['wall_s']:.3f} s wall", flush=True)
     load_after = os.getloadavg()
     results = {
         "setup": f"{args.photos} synthetic house-front photos (seed {SEED}) resized to {SIDE} x {SIDE}, {args.reads} reads each "
@@ -114,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     command = ["python", "-m", "benchmarks.scripts.reader_latency", *(argv if argv is not None else sys.argv[1:])]
     path = save_result("reader_latency", results, command=command)
     print_table("Whole-photo reader, 1100 x 1100, one thread", rows,
-                ["configuration", "precision", "cpu_s", "cpu_s_max", "wall_s", "first_pass_cpu_s", "close_look_cpu_s", "recognize_cpu_s",
+                ["configuration", "precision", "recognizer_precision", "cpu_s", "cpu_s_max", "wall_s", "first_pass_cpu_s", "close_look_cpu_s", "recognize_cpu_s",
                  "candidates_read"])
     print(f"wrote {path}")
     return 0
