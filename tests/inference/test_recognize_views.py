@@ -124,6 +124,18 @@ def test_bfloat16_reads_almost_as_float32_and_answers_in_float32():
         recognize(model, crops, 1, precision="half")
 
 
+def test_in_bfloat16_the_reader_keeps_a_bfloat16_copy_of_the_recognizer():
+    recognizer = create_model("svhn-resnet", width=0.25, dense=16)
+    reader = Reader(nn.Identity(), recognizer, recognizer_precision="bfloat16")
+    assert {p.dtype for p in reader.recognizer.parameters()} == {torch.bfloat16}
+    assert {p.dtype for p in recognizer.parameters()} == {torch.float32}  # the model given is left as it was
+    assert Reader(nn.Identity(), recognizer).recognizer is recognizer  # float32: the model itself
+    crops = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    with torch.inference_mode():  # bfloat16 weights run in bfloat16 whatever precision is asked for
+        output = recognize(reader.recognizer, crops, 1, precision="float32")
+    assert output["digits"].dtype == torch.float32
+
+
 def test_the_reader_runs_the_recognizer_in_the_precision_asked_for():
     photo, box = np.zeros((80, 120, 3), np.uint8), (30, 20, 40, 30)
     for precision, autocast in (("float32", False), ("bfloat16", True)):

@@ -18,6 +18,8 @@ import torch
 from torch import nn
 
 from svhnx.data.npz import read_npz
+from svhnx.hardware import resolve_precision
+from svhnx.inference.backends import in_precision
 from svhnx.inference.digits import read_digits
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import BLANK, MAX_DIGITS
@@ -92,8 +94,9 @@ def read_numbers(
     model: nn.Module, crops: np.ndarray, *, views: int = DEFAULT_VIEWS, batch: int = BATCH, precision: str = "float32"
 ) -> Readings:
     """A recognizer's readings of 64 x 64 crops (their centre 54 x 54, or ``views`` views, computed
-    in ``precision``: :func:`svhnx.inference.recognize.recognize`), joint decoding."""
-    model.eval()
+    in ``precision``: :func:`svhnx.inference.recognize.recognize`; in bfloat16, by a copy with
+    bfloat16 weights, :func:`svhnx.inference.backends.in_precision`), joint decoding."""
+    model = in_precision(model.eval(), resolve_precision(precision))
     parts = []
     for start in range(0, len(crops), batch):
         output = recognize(model, crops[start:start + batch], views, threads=1, precision=precision)

@@ -14,6 +14,7 @@ it, with the same name and the ``.onnx`` suffix. onnxruntime is optional:
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from abc import ABC, abstractmethod
@@ -169,6 +170,15 @@ def load_models_or_shipped(paths: Sequence[str | os.PathLike[str]] | None, *, ro
     """The models at ``paths`` read as one (:func:`load_models`); none given: the shipped models of
     ``role`` read as one (:func:`svhnx.pretrained.load_as_one`)."""
     return load_models(paths, role=role) if paths else pretrained.load_as_one(role)
+
+
+def in_precision(model: nn.Module, precision: str) -> nn.Module:
+    """The model to run in ``precision`` (``"float32"`` or ``"bfloat16"``): itself in float32, or when
+    it has no float32 weights (a bfloat16 copy already, an ONNX backend); in bfloat16, a copy with
+    bfloat16 weights, cast once here rather than by autocast at every call."""
+    if precision == "bfloat16" and any(p.dtype == torch.float32 for p in model.parameters()):
+        return copy.deepcopy(model).to(torch.bfloat16)
+    return model
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

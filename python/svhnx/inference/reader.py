@@ -24,7 +24,6 @@ The two-stage reader the original study proposed after its recognizer failed on 
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Sequence
@@ -38,7 +37,7 @@ from torch import nn
 
 from svhnx import pretrained
 from svhnx.hardware import resolve_precision
-from svhnx.inference.backends import load_backend
+from svhnx.inference.backends import in_precision, load_backend
 from svhnx.inference.localize import DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, localize, refine, run_localizer
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import MAX_DIGITS
@@ -131,8 +130,8 @@ class Reader:
             :data:`RECOGNIZER_PRECISION`).
 
     A torch localizer is put in eval mode and in channels-last memory format (faster convolutions
-    on the CPU), in place; in bfloat16 the reader keeps a copy with bfloat16 weights (cast once,
-    not at every call).
+    on the CPU), in place; for a model in bfloat16 the reader keeps a copy with bfloat16 weights
+    (:func:`svhnx.inference.backends.in_precision`).
     """
 
     def __init__(
@@ -158,12 +157,9 @@ class Reader:
         if max_candidates < 1:
             raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
         self.precision = resolve_precision(precision)
-        localizer = localizer.eval().to(memory_format=torch.channels_last)
-        if self.precision == "bfloat16" and any(p.dtype == torch.float32 for p in localizer.parameters()):
-            localizer = copy.deepcopy(localizer).to(torch.bfloat16)
-        self.localizer = localizer
-        self.recognizer = recognizer.eval()
+        self.localizer = in_precision(localizer.eval().to(memory_format=torch.channels_last), self.precision)
         self.recognizer_precision = resolve_precision(recognizer_precision)
+        self.recognizer = in_precision(recognizer.eval(), self.recognizer_precision)
         self.scales = tuple(scales)
         self.threshold = threshold
         self.min_confidence = min_confidence

@@ -30,10 +30,14 @@ def recognize(
     """The recognizer's output for ``uint8 N x 64 x 64 x 3`` crops: with one view, as it is; with
     more, the log of the views' mean class probabilities. ``precision`` is one of
     :data:`svhnx.hardware.PRECISIONS`: in bfloat16 the recognizer runs under CPU autocast (a model
-    that is not torch, such as an ONNX backend, ignores it); the output is float32 either way."""
+    that is not torch, such as an ONNX backend, ignores it; a model with bfloat16 weights, from
+    :func:`svhnx.inference.backends.in_precision`, always runs in bfloat16); the output is float32
+    either way."""
     batch = recognizer_views(crops, views, threads=threads)
     n = batch.shape[1]
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=resolve_precision(precision) == "bfloat16"):
+    weight = next(recognizer.parameters(), None)
+    bfloat16 = resolve_precision(precision) == "bfloat16" or (weight is not None and weight.dtype == torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
         output = recognizer(torch.from_numpy(batch.reshape(views * n, *batch.shape[2:])))
     output = {head: out.float() for head, out in output.items()}
     if views == 1:
