@@ -123,7 +123,8 @@ def test_onnx_and_torch_read_the_real_sample_photos_alike(tmp_path, data_root):
         assert max_diff(torch_localizer(padded), onnx_localizer(padded)) < TOLERANCE
 
     # the whole reader (localize, crop, recognize) on each backend: the same readings
-    options = {"scales": (64, 128), "min_confidence": 0.0, "check_length": False}
+    # (ONNX computes in float32; an untrained recognizer's guesses can change in bfloat16, the default on AMX)
+    options = {"scales": (64, 128), "min_confidence": 0.0, "check_length": False, "recognizer_precision": "float32"}
     readers = {b: Reader.from_checkpoints(localizer_run, recognizer_run, backend=b, **options) for b in ("torch", "onnx")}
     readings = [(readers["torch"].read(photo), readers["onnx"].read(photo)) for photo in photos]
     assert sum(expected.number is not None for expected, _ in readings) >= 5  # candidates were found and read

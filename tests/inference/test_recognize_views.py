@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from svhnx.hardware import resolve_precision
 from svhnx.inference.predict import build_parser
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import recognize
@@ -129,7 +130,7 @@ def test_in_bfloat16_the_reader_keeps_a_bfloat16_copy_of_the_recognizer():
     reader = Reader(nn.Identity(), recognizer, recognizer_precision="bfloat16")
     assert {p.dtype for p in reader.recognizer.parameters()} == {torch.bfloat16}
     assert {p.dtype for p in recognizer.parameters()} == {torch.float32}  # the model given is left as it was
-    assert Reader(nn.Identity(), recognizer).recognizer is recognizer  # float32: the model itself
+    assert Reader(nn.Identity(), recognizer, recognizer_precision="float32").recognizer is recognizer  # the model itself
     crops = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
     with torch.inference_mode():  # bfloat16 weights run in bfloat16 whatever precision is asked for
         output = recognize(reader.recognizer, crops, 1, precision="float32")
@@ -142,13 +143,13 @@ def test_the_reader_runs_the_recognizer_in_the_precision_asked_for():
         recognizer = NotesAutocast()
         Reader(nn.Identity(), recognizer, recognizer_precision=precision).read_box(photo, box)
         assert recognizer.autocast == [autocast]
-    assert Reader(nn.Identity(), nn.Identity()).recognizer_precision == "float32"  # the default
+    assert Reader(nn.Identity(), nn.Identity()).recognizer_precision == resolve_precision("auto")  # the default
     with pytest.raises(ValueError, match="precision"):
         Reader(nn.Identity(), nn.Identity(), recognizer_precision="fp16")
 
 
 def test_predict_takes_the_recognizer_precision(capsys):
-    assert build_parser().parse_args(["photo.png"]).recognizer_precision == "float32"
+    assert build_parser().parse_args(["photo.png"]).recognizer_precision == "auto"
     assert build_parser().parse_args(["photo.png", "--recognizer-precision", "bfloat16"]).recognizer_precision == "bfloat16"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["photo.png", "--recognizer-precision", "half"])
