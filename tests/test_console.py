@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from svhnx import cli, doctor
+from svhnx.hardware import resolve_precision
 
 
 def test_the_svhnx_command_is_an_installed_entry_point():
@@ -49,6 +50,7 @@ def test_doctor_reports_versions_kernels_device_folders_and_weights(monkeypatch,
             "synth_cache", "svhn_crops_cache", "shipped_weights"} <= set(info)
     assert {"svhnx", "python", "torch", "numpy", "opencv-python-headless"} <= set(info["versions"])
     assert info["native_kernels"] in {"avx2", "sse2", "plain"}
+    assert info["reader_precision"].startswith(resolve_precision("auto"))
     assert info["data_folder"] == f"{tmp_path / 'data'} (not created yet)"
     assert info["svhn_crops_cache"].startswith(os.environ["SVHNX_CACHE"])
     assert info["shipped_weights"][0].startswith("none")

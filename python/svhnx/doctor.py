@@ -1,8 +1,9 @@
 """``python -m svhnx.doctor`` (or ``svhnx doctor``): what this installation runs with.
 
 Prints the versions of svhnx and the libraries it uses, the native kernels the data path runs
-(AVX2, SSE2 or plain C++), the device and threads torch uses, where the data and cache folders
-are, and which shipped weights are present; ``--json`` prints the same as one JSON object.
+(AVX2, SSE2 or plain C++), the device and threads torch uses, the precision the reader's models
+compute in by default (bfloat16 where the CPU has AMX tiles), where the data and cache folders are,
+and which shipped weights are present; ``--json`` prints the same as one JSON object.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 
 import svhnx
 from svhnx.data.download import default_root
+from svhnx.hardware import amx_available
 from svhnx.helptext import plain
 from svhnx.ops import simd_kernels
 from svhnx.synth.atlas import default_cache_dir
@@ -56,6 +58,11 @@ def device() -> str:
     return "cpu (no CUDA device)" if torch.version.cuda else "cpu (this torch build has no CUDA)"
 
 
+def reader_precision() -> str:
+    """The precision ``auto`` picks for the reader's models on this CPU, and why."""
+    return "bfloat16 (this CPU has AMX tiles)" if amx_available() else "float32 (no AMX tiles: bfloat16 would be emulated)"
+
+
 def folder(path: Path) -> str:
     """``path`` and whether it exists."""
     return f"{path} ({'exists' if path.is_dir() else 'not created yet'})"
@@ -77,6 +84,7 @@ def report() -> dict[str, Any]:
         "device": device(),
         "torch_threads": torch.get_num_threads(),
         "cpu_cores": os.cpu_count(),
+        "reader_precision": reader_precision(),
         "data_folder": folder(default_root()),
         "synth_cache": folder(default_cache_dir()),
         "svhn_crops_cache": folder(default_crops_dir()),
