@@ -31,8 +31,9 @@ import torch
 from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
 from svhnx import pretrained
+from svhnx.hardware import PRECISIONS
 from svhnx.inference.backends import load_model, load_models_or_shipped
-from svhnx.inference.reader import Reader, Reading
+from svhnx.inference.reader import RECOGNIZER_PRECISION, Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED, help="the scenes' stream (default: %(default)s)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="the reader's threshold (default: the recognizer's calibrated one, else 0.9)")
+    parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
+                        help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
     parser.add_argument("--name", default="reader_scenes", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -124,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
     recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
-    shipped = Reader(localizer, recognizer, precision="float32", min_confidence=args.min_confidence)
+    shipped = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, min_confidence=args.min_confidence)
     rows, stepped = [], []
     for looks in CLOSE_LOOKS:
-        reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", close_looks=looks, min_confidence=shipped.min_confidence)
+        reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", recognizer_precision=shipped.recognizer_precision,
+                        close_looks=looks, min_confidence=shipped.min_confidence)
         readings, seconds = read_scenes(reader, scenes)
         rows += [{"close_looks": looks, **row} for row in score(readings, seconds, scenes, truth)]
         stepped.append({"close_looks": looks, **stepped_score(readings, scenes, truth)})
@@ -137,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "localizer": str(args.localizer or "shipped"),
         "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
         "min_confidence": shipped.min_confidence,
+        "recognizer_precision": shipped.recognizer_precision,
         "rows": rows,
         "stepped_numbers": stepped,
         "true_box_read_right": true_box_right(shipped, scenes, truth),
