@@ -160,15 +160,16 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     numbers = load_numbers(root / NUMBERS)
     figure = Path(__file__).parent / "results" / "real_numbers_mistakes.png"
-    results["numbers"] = score_numbers(recognizer, numbers, figure=figure, precision=precision)
+    in_each = {how: in_precision(recognizer, how) for how in (precision, *others)}  # cast once, as the reader does
+    results["numbers"] = score_numbers(in_each[precision], numbers, figure=figure, precision=precision)
     results["numbers"]["views"] = DEFAULT_VIEWS
     passes = [(key, views, precision) for key, views in READINGS]  # result key, views, precision
     passes += [(f"{key}_{other}", views, other) for other in others for key, views in READINGS]
     for key, views, how in passes[1:]:
-        results[key] = score_numbers(recognizer, numbers, views=views, precision=how)
+        results[key] = score_numbers(in_each[how], numbers, views=views, precision=how)
     for key, views, how in passes:
         results[key]["precision"] = how
-        model = in_precision(recognizer, how)  # cast once, as the reader does, not at every crop
+        model = in_each[how]
         results[key]["ms_per_crop"] = round(ms_each(lambda c: read_numbers(model, c[None], views=views, precision=how), numbers.images[:200]), 2)
     images, labels = load_digits32(root / DIGITS32)
     results["digits32"] = score_digits32(digits[0], images, labels)
@@ -178,11 +179,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         results[key]["ms_per_digit"] = round(ms_each(lambda d, reader=reader: read_digits(d, reader), images[:200]), 2)
 
     crops, truths, names = sample_crops(root)
-    read = [target_to_string(d) for d in read_numbers(recognizer, crops, precision=precision).digits]
+    read = [target_to_string(d) for d in read_numbers(in_each[precision], crops, precision=precision).digits]
     results["sample_crops"] = {"right": int(sum(r == t for r, t in zip(read, truths))), "count": len(truths),
                                "readings": dict(zip(names, read)), "truths": dict(zip(names, truths))}
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    reader = Reader(localizer, recognizer, recognizer_precision=precision)
+    reader = Reader(localizer, in_each[precision], recognizer_precision=precision)
     results["sample_photos"] = {"svhnx": score_photos(reader, root / SAMPLE)}
     if args.peers:
         results["sample_photos"].update(score_peers(root / SAMPLE))
@@ -193,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows[0]["sample crops"] = f"{results['sample_crops']['right']}/{len(truths)}"
     if args.peers:
         for row, (key, views) in zip(rows, READINGS):
-            subset = read_numbers(recognizer, numbers.images[:args.peer_crops], views=views, precision=precision)
+            subset = read_numbers(in_each[precision], numbers.images[:args.peer_crops], views=views, precision=precision)
             same = (subset.digits == numbers.digits[:args.peer_crops]).all(axis=1) & (subset.lengths == numbers.lengths[:args.peer_crops])
             results[key]["peer_subset"] = {"count": int(len(same)), "sequence_accuracy": float(same.mean())}
             row["peer subset"] = float(same.mean())

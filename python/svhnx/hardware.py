@@ -25,6 +25,15 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
+def autocast_for(model: torch.nn.Module, precision: str) -> torch.autocast:
+    """CPU bfloat16 autocast, on when ``precision`` resolves to bfloat16 or when the model's weights
+    are bfloat16 already (a copy cast once); off otherwise. A model that is not torch (an ONNX
+    backend) is not affected by it either way."""
+    weight = next(model.parameters(), None)
+    bfloat16 = resolve_precision(precision) == "bfloat16" or (weight is not None and weight.dtype == torch.bfloat16)
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16)
+
+
 def check_amp(amp: bool | None, device: torch.device) -> None:
     """``ValueError`` when mixed precision is asked for (``amp=True``) on a CPU without AMX tiles;
     it is used on CUDA, and on CPUs with AMX (bfloat16)."""

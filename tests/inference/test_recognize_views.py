@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from svhnx.hardware import resolve_precision
+from svhnx.hardware import autocast_for, resolve_precision
 from svhnx.inference.predict import build_parser
 from svhnx.inference.reader import Reader
 from svhnx.inference.recognize import recognize
@@ -154,3 +154,14 @@ def test_predict_takes_the_recognizer_precision(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["photo.png", "--recognizer-precision", "half"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_autocast_is_on_for_bfloat16_asked_for_or_bfloat16_weights():
+    def autocast_on(model, precision):
+        with autocast_for(model, precision):
+            return torch.is_autocast_enabled("cpu")
+
+    model = create_model("svhn-resnet", width=0.25, dense=16)
+    assert [autocast_on(model, p) for p in ("float32", "bfloat16")] == [False, True]
+    assert autocast_on(model.to(torch.bfloat16), "float32")  # a copy cast once runs in bfloat16
+    assert not autocast_on(nn.Identity(), "float32")  # no weights: the precision asked for decides

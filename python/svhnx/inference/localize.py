@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from svhnx.hardware import resolve_precision
+from svhnx.hardware import autocast_for, resolve_precision
 from svhnx.ops.crop_rule import CROP_SIDE
 
 #: Long side, in pixels, of the resized photo at each scale the localizer looks at. The localizer
@@ -123,9 +123,7 @@ def run_localizer(model: nn.Module, images: torch.Tensor, precision: str = "auto
     in ``precision`` (bfloat16 by CPU autocast, about 3x faster than float32 where the CPU has
     AMX, probabilities within 0.06; a model that is not torch, such as an ONNX backend, ignores
     it; a model with bfloat16 weights always runs in bfloat16)."""
-    weight = next(model.parameters(), None)
-    bfloat16 = resolve_precision(precision) == "bfloat16" or (weight is not None and weight.dtype == torch.bfloat16)
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+    with autocast_for(model, precision):
         out = model(images)
     return {key: value.float() for key, value in out.items()}
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from svhnx.hardware import resolve_precision
+from svhnx.hardware import autocast_for
 from svhnx.models.heads import SequenceOutput, mean_probabilities
 from svhnx.ops.crop_rule import recognizer_views
 
@@ -35,9 +35,7 @@ def recognize(
     either way."""
     batch = recognizer_views(crops, views, threads=threads)
     n = batch.shape[1]
-    weight = next(recognizer.parameters(), None)
-    bfloat16 = resolve_precision(precision) == "bfloat16" or (weight is not None and weight.dtype == torch.bfloat16)
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+    with autocast_for(recognizer, precision):
         output = recognizer(torch.from_numpy(batch.reshape(views * n, *batch.shape[2:])))
     output = {head: out.float() for head, out in output.items()}
     if views == 1:
