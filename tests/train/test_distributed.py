@@ -1,6 +1,7 @@
 """Distributed data-parallel training on the CPU (Gloo): two processes on batches of B train the
 same model as one process on their combined batches of 2B, and ``torchrun -m svhnx.train`` works."""
 
+import gc
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from svhnx.models import register_model
 from svhnx.models.heads import SequenceHeads, image_input
@@ -68,6 +70,9 @@ def train_one_rank(rank, port, data_root, out):
         Trainer(MnistSequenceTask(arguments(data_root, out)), RunDirectory(out), progress_bar=False).run()
     finally:
         distributed.teardown()
+    # nothing that holds the process group outlives it: freed at interpreter shutdown instead, it
+    # can abort the process
+    assert not [o for o in gc.get_objects() if isinstance(o, DistributedDataParallel)]
 
 
 class CombinedBatchTrainer(Trainer):

@@ -13,6 +13,7 @@ group on the CPU even when the gradients go through NCCL, so they never wait on 
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any, TypeVar
 
@@ -104,9 +105,16 @@ def local_device(device: torch.device) -> torch.device:
 
 
 def teardown() -> None:
-    """Leave the process group (if this process joined one)."""
+    """Leave the process group (if this process joined one).
+
+    A finished trainer can outlive its run in a reference cycle (an exception caught deep inside
+    matplotlib keeps the training loop's frames), and with it the DDP wrapper, which holds the
+    group. Left to interpreter shutdown, freeing that group can abort the process
+    (``terminate called without an active exception``), so such cycles are collected first.
+    """
     global _control_group
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
     _control_group = None
 
