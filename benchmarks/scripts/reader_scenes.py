@@ -3,7 +3,7 @@ numbers placed as SVHN's test split places them, read right, read wrong or rejec
 photo's long side; with one and with two close looks at the candidates, side by side.
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scenes [--scenes N] [--seed S]
-        [--localizer RUN] [--recognizer RUN [RUN ...]] [--name NAME]
+        [--localizer RUN] [--recognizer RUN [RUN ...]] [--close-looks 1 2] [--name NAME]
 
 Scenes: :meth:`svhnx.synth.generator.SceneGenerator.scenes` with the layout statistics (image
 sizes, box places and sizes) of SVHN's *test* split, which no training run draws from, on a seed
@@ -12,7 +12,9 @@ is against the union box of its digits; the recognizer's reading of that true bo
 rule and rejections, :meth:`svhnx.inference.reader.Reader.read_box`) shows how much is lost in
 finding the number. The numbers whose digits step down (stacked or on a diagonal,
 :func:`svhnx.synth.layouts.stepped_numbers`) are also scored apart. One thread, float32, the shipped models unless named. Writes
-``benchmarks/results/NAME.json`` (default ``reader_scenes``).
+``benchmarks/results/NAME.json`` (default ``reader_scenes``), with every scene's outcome (``outcomes``:
+one letter per scene, by close looks), so that two readers scored on the same stream can be
+compared scene by scene (:mod:`benchmarks.scripts.compare_readers`).
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ def score(readings: list[Reading], seconds: float, scenes: SceneBatch, truth: li
     return out
 
 
+def outcomes(readings: list[Reading], truth: list[Truth]) -> str:
+    """One letter per scene, in stream order: ``R`` read right, ``W`` read wrong, ``-`` rejected."""
+    return "".join("-" if r.number is None else "R" if r.number == number else "W" for r, (number, _) in zip(readings, truth))
+
+
 def stepped_score(readings: list[Reading], scenes: SceneBatch, truth: list[Truth]) -> dict[str, Any]:
     """Right and wrong shares of the scenes' ``readings`` on those whose number steps down (stacked
     or on a diagonal)."""
@@ -114,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
     parser.add_argument("--scenes", type=int, default=1000, help="scenes to read (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the scenes' stream (default: %(default)s)")
+    parser.add_argument("--close-looks", type=int, nargs="+", default=CLOSE_LOOKS,
+                        help="close looks at the candidates, each count scored apart (default: %(default)s)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="the reader's threshold (default: the recognizer's calibrated one, else 0.9)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
@@ -128,13 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
     recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
     shipped = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, min_confidence=args.min_confidence)
-    rows, stepped = [], []
-    for looks in CLOSE_LOOKS:
+    rows, stepped, letters = [], [], {}
+    for looks in args.close_looks:
         reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", recognizer_precision=shipped.recognizer_precision,
                         close_looks=looks, min_confidence=shipped.min_confidence)
         readings, seconds = read_scenes(reader, scenes)
         rows += [{"close_looks": looks, **row} for row in score(readings, seconds, scenes, truth)]
         stepped.append({"close_looks": looks, **stepped_score(readings, scenes, truth)})
+        letters[str(looks)] = outcomes(readings, truth)
         print(rows[-1], stepped[-1], flush=True)
     results = {
         "scenes": {"seed": args.seed, "count": args.scenes, "layouts": "SVHN test split"},
@@ -145,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "stepped_numbers": stepped,
         "true_box_read_right": true_box_right(shipped, scenes, truth),
+        "outcomes": letters,
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
     command = ["python", "-m", "benchmarks.scripts.reader_scenes", *(argv if argv is not None else sys.argv[1:])]

@@ -77,4 +77,6 @@ def test_the_scenes_benchmark_reads_with_several_recognizers_as_one_ensemble(tmp
     recognizer = str(pretrained.path("recognizer"))
     main(["--scenes", "2", "--recognizer", recognizer, recognizer, "--name", "scenes_pair"])
     assert [list(map(str, paths)) for paths in built] == [[recognizer, recognizer]]
-    assert json.loads((tmp_path / "scenes_pair.json").read_text())["results"]["recognizer"] == f"{recognizer} + {recognizer}"
+    results = json.loads((tmp_path / "scenes_pair.json").read_text())["results"]
+    assert results["recognizer"] == f"{recognizer} + {recognizer}"
+    assert set(results["outcomes"]) == {"1", "2"} and all(len(v) == 2 and set(v) <= set("RW-") for v in results["outcomes"].values())

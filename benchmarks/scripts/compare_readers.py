@@ -1,0 +1,88 @@
+"""Two whole-photo readers on the same synthetic scenes, compared scene by scene.
+
+    python -m benchmarks.scripts.compare_readers A.json B.json [--close-looks 2] [--name NAME]
+
+``A.json`` and ``B.json`` are :mod:`benchmarks.scripts.reader_scenes` results on the same stream
+(seed and count are checked), each with its scenes' ``outcomes``. For "read right" and for "read
+wrong" in turn, the scenes where exactly one reader has it are counted (``a_only``, ``b_only``), and
+McNemar's exact test gives the two-sided p-value of so uneven a split if the two readers were
+alike: a difference of a few scenes in a thousand is told from noise by the scenes the readers
+disagree on, not by the two shares alone. Prints the table; with ``--name``, writes
+``benchmarks/results/NAME.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.record import print_table, save_result
+
+OUTCOMES = {"right": "R", "wrong": "W"}
+
+
+def mcnemar_exact(a_only: int, b_only: int) -> float:
+    """Two-sided p-value of McNemar's exact test: the chance, with ``a_only + b_only`` discordant
+    scenes each falling to either reader with probability 1/2, of a split at least this uneven."""
+    n, k = a_only + b_only, min(a_only, b_only)
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def compare(a: str, b: str) -> list[dict[str, Any]]:
+    """Rows for "right" and "wrong": each reader's share, the scenes only one of them has, and the
+    exact McNemar p-value, from two outcome strings of one stream (``R``, ``W`` or ``-`` a scene)."""
+    if len(a) != len(b) or not a:
+        raise ValueError(f"outcomes: expected two equally long, non-empty strings, got {len(a)} and {len(b)} scenes")
+    rows = []
+    for name, letter in OUTCOMES.items():
+        a_only = sum(x == letter != y for x, y in zip(a, b))
+        b_only = sum(y == letter != x for x, y in zip(a, b))
+        rows.append({
+            "outcome": name,
+            "a": round(a.count(letter) / len(a), 4),
+            "b": round(b.count(letter) / len(b), 4),
+            "a_only": a_only,
+            "b_only": b_only,
+            "p_value": round(mcnemar_exact(a_only, b_only), 4),
+        })
+    return rows
+
+
+def load_outcomes(path: Path, close_looks: int) -> tuple[dict[str, Any], str]:
+    """A reader_scenes result's scene stream and its outcomes with ``close_looks`` close looks."""
+    results = json.loads(path.read_text())["results"]
+    letters = results.get("outcomes", {}).get(str(close_looks))
+    if letters is None:
+        raise ValueError(f"{path}: no outcomes with {close_looks} close looks (reader_scenes records them since 2026-12-06)")
+    return results["scenes"], letters
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.compare_readers", description=__doc__.split("\n\n")[0])
+    parser.add_argument("a", type=Path, help="reader_scenes result of the first reader")
+    parser.add_argument("b", type=Path, help="reader_scenes result of the second reader, on the same scenes")
+    parser.add_argument("--close-looks", type=int, default=2, help="which of the results' close-look counts (default: %(default)s)")
+    parser.add_argument("--name", default=None, help="also write benchmarks/results/NAME.json")
+    args = parser.parse_args(argv)
+    (scenes_a, a), (scenes_b, b) = load_outcomes(args.a, args.close_looks), load_outcomes(args.b, args.close_looks)
+    if scenes_a != scenes_b:
+        parser.error(f"the two results read different scenes: {scenes_a} and {scenes_b}")
+    rows = compare(a, b)
+    print_table(f"A = {args.a.name}, B = {args.b.name}: {len(a)} scenes, {args.close_looks} close looks", rows,
+                ["outcome", "a", "b", "a_only", "b_only", "p_value"])
+    if args.name:
+        results = {"a": str(args.a), "b": str(args.b), "scenes": scenes_a, "close_looks": args.close_looks, "rows": rows}
+        command = ["python", "-m", "benchmarks.scripts.compare_readers", *(argv if argv is not None else sys.argv[1:])]
+        print(f"wrote {save_result(args.name, results, command=command)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

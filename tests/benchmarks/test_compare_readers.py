@@ -1,0 +1,47 @@
+"""Two readers scored on the same scenes are compared scene by scene (McNemar's exact test)."""
+
+import json
+
+import pytest
+
+from benchmarks.scripts.compare_readers import compare, main, mcnemar_exact
+
+
+def test_mcnemar_exact_is_the_two_sided_binomial_tail_of_the_discordant_scenes() -> None:
+    assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(5, 5) == 1.0
+    assert mcnemar_exact(0, 5) == pytest.approx(2 / 32)  # 5 of 5 to one side: 2 * (1/2)^5
+    assert mcnemar_exact(1, 9) == pytest.approx(2 * 11 / 1024)  # 0 or 1 of 10 to one side
+    assert mcnemar_exact(9, 1) == mcnemar_exact(1, 9)
+
+
+def test_compare_counts_the_scenes_only_one_reader_has() -> None:
+    #           right/right, right/wrong, wrong/rejected, rejected/right, wrong/wrong
+    right, wrong = compare("RRW-W", "RW-RW")
+    assert right == {"outcome": "right", "a": 0.4, "b": 0.4, "a_only": 1, "b_only": 1, "p_value": 1.0}
+    assert wrong == {"outcome": "wrong", "a": 0.4, "b": 0.4, "a_only": 1, "b_only": 1, "p_value": 1.0}
+    with pytest.raises(ValueError, match="equally long"):
+        compare("RW", "R")
+
+
+def scenes_result(path, outcomes, seed=1):
+    path.write_text(json.dumps({"results": {"scenes": {"seed": seed, "count": len(outcomes)}, "outcomes": {"2": outcomes}}}))
+    return str(path)
+
+
+def test_the_command_refuses_results_of_different_scenes(tmp_path, capsys) -> None:
+    a = scenes_result(tmp_path / "a.json", "RRRR")
+    with pytest.raises(SystemExit):
+        main([a, scenes_result(tmp_path / "b.json", "RRRR", seed=2)])
+    assert "different scenes" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="no outcomes with 1 close looks"):
+        main([a, a, "--close-looks", "1"])
+
+
+def test_the_command_writes_its_comparison(tmp_path, monkeypatch) -> None:
+    import benchmarks.record
+
+    monkeypatch.setattr(benchmarks.record, "RESULTS", tmp_path)
+    main([scenes_result(tmp_path / "a.json", "RRRRRR"), scenes_result(tmp_path / "b.json", "------"), "--name", "pair"])
+    rows = json.loads((tmp_path / "pair.json").read_text())["results"]["rows"]
+    assert rows[0] == {"outcome": "right", "a": 1.0, "b": 0.0, "a_only": 6, "b_only": 0, "p_value": round(2 / 64, 4)}
