@@ -71,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--close-looks", type=int, default=2, help="which of the results' close-look counts (default: %(default)s)")
     parser.add_argument("--name", default=None, help="also write benchmarks/results/NAME.json")
     args = parser.parse_args(argv)
-    (scenes_a, a), (scenes_b, b) = load_outcomes(args.a, args.close_looks), load_outcomes(args.b, args.close_looks)
+    try:
+        (scenes_a, a), (scenes_b, b) = load_outcomes(args.a, args.close_looks), load_outcomes(args.b, args.close_looks)
+    except (OSError, ValueError, KeyError) as error:  # a missing or unreadable file, JSON that is not a reader_scenes result
+        parser.error(f"{type(error).__name__}: {error}")
     if scenes_a != scenes_b:
         parser.error(f"the two results read different scenes: {scenes_a} and {scenes_b}")
     rows = compare(a, b)

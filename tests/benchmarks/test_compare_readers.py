@@ -34,8 +34,12 @@ def test_the_command_refuses_results_of_different_scenes(tmp_path, capsys) -> No
     with pytest.raises(SystemExit):
         main([a, scenes_result(tmp_path / "b.json", "RRRR", seed=2)])
     assert "different scenes" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="no outcomes with 1 close looks"):
+    with pytest.raises(SystemExit):
         main([a, a, "--close-looks", "1"])
+    assert "no outcomes with 1 close looks" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([a, str(tmp_path / "missing.json")])
+    assert "missing.json" in capsys.readouterr().err
 
 
 def test_the_command_writes_its_comparison(tmp_path, monkeypatch) -> None:
