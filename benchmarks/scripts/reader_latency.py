@@ -2,15 +2,16 @@
 localizer alone, then the recognizer too): the study's U-Net read the old way against the CPU-sized U-Net with a cheap first pass and one or
 two close looks at its candidates.
 
-    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_latency --localizer RUN [--recognizer RUN]
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_latency [--localizer RUN] [--recognizer RUN [RUN ...]]
 
 Photos: synthetic house fronts with a number (:class:`svhnx.synth.photos.PhotoGenerator`, a
 held-out seed) resized to 1100 x 1100. Each configuration reads every photo several times, after a warm-up; the
 median over reads is kept, wall clock and the process's CPU time (on a shared machine the wall
 clock waits for the CPU; the CPU time is what one idle core would take), with the time of each
 stage (first pass over the scales, candidates and the close look, recognizer). Without
-``--localizer``/``--recognizer`` the models are untrained ones of the same shape (the time does not
-depend on the weights, except through the number of candidates read). Writes
+``--localizer``/``--recognizer`` the shipped models are timed (the time depends on the weights
+through the number of candidates read: an untrained localizer finds none, and its reader never
+reaches the recognizer). The study's U-Net is untrained, as only its size matters. Writes
 ``benchmarks/results/reader_latency.json`` with the load average before and after.
 """
 
@@ -29,11 +30,12 @@ import numpy as np
 import torch
 
 from benchmarks.record import print_table, save_result
+from svhnx import pretrained
 from svhnx.hardware import amx_available
-from svhnx.inference.backends import load_model, load_models
+from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.reader import Reader
 from svhnx.models import create_model
-from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS
+from svhnx.models.unet import DEFAULT_WIDTHS
 from svhnx.synth.photos import PhotoGenerator
 
 SIDE = 1100
@@ -73,19 +75,16 @@ def timed_read(reader: Reader, image: np.ndarray) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_latency", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--localizer", type=Path, default=None, help="CPU U-Net checkpoint or run (default: untrained)")
+    parser.add_argument("--localizer", type=Path, default=None, help="CPU U-Net checkpoint or run (default: the shipped one)")
     parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
-                        help="recognizer checkpoints or runs, several read as one ensemble (default: untrained svhn-resnet)")
+                        help="recognizer checkpoints or runs, several read as one ensemble (default: the shipped ones)")
     parser.add_argument("--photos", type=int, default=4, help="photos read (default: %(default)s)")
     parser.add_argument("--reads", type=int, default=3, help="reads of each photo (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    if args.localizer:
-        localizer = load_model(args.localizer, role="localizer")
-    else:  # the unet task's default model, untrained
-        localizer = create_model("unet", widths=list(CPU_WIDTHS), stem=CPU_STEM, length_head=True).eval()
-    recognizer = load_models(args.recognizer, role="recognizer") if args.recognizer else create_model("svhn-resnet").eval()
+    localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
+    recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
     photos = [cv2.resize(p.image, (SIDE, SIDE), interpolation=cv2.INTER_AREA)
               for p in PhotoGenerator.from_data().photos(args.photos, seed=SEED, with_number=True)]
     load_before = os.getloadavg()
@@ -105,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "setup": f"{args.photos} synthetic house-front photos (seed {SEED}) resized to {SIDE} x {SIDE}, {args.reads} reads each "
                  "after a warm-up, one torch thread, one OpenCV thread; medians over reads",
-        "localizer": str(args.localizer) if args.localizer else "untrained CPU U-Net",
-        "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "untrained svhn-resnet",
+        "localizer": str(args.localizer) if args.localizer else "shipped",
+        "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
         "amx": amx_available(),
         "rows": rows,
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in load_after]},

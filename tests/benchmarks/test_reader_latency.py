@@ -1,0 +1,20 @@
+"""The latency benchmark times the shipped models unless told otherwise: an untrained localizer
+finds nothing, so its reader would never reach the recognizer."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow  # about 10 s: run with -m slow, or the whole suite with nox -s tests
+
+
+def test_the_latency_benchmark_times_the_shipped_reader_by_default(tmp_path, monkeypatch) -> None:
+    import benchmarks.record
+    from benchmarks.scripts.reader_latency import main
+
+    monkeypatch.setattr(benchmarks.record, "RESULTS", tmp_path)
+    main(["--photos", "1", "--reads", "1"])
+    results = json.loads((tmp_path / "reader_latency.json").read_text())["results"]
+    assert results["localizer"] == results["recognizer"] == "shipped"
+    default = [row for row in results["rows"] if row["configuration"].endswith("(default)")]
+    assert len(default) == 3 and all(row["candidates_read"] == 1 and row["recognize_cpu_s"] > 0 for row in default)
