@@ -1,12 +1,14 @@
-"""Two whole-photo readers on the same synthetic scenes, compared scene by scene.
+"""Two whole-photo readers on the same synthetic photos, compared photo by photo.
 
-    python -m benchmarks.scripts.compare_readers A.json B.json [--close-looks 2] [--name NAME]
+    python -m benchmarks.scripts.compare_readers A.json B.json [--outcomes 2] [--name NAME]
 
-``A.json`` and ``B.json`` are :mod:`benchmarks.scripts.reader_scenes` results on the same stream
-(seed and count are checked), each with its scenes' ``outcomes``. For "read right" and for "read
-wrong" in turn, the scenes where exactly one reader has it are counted (``a_only``, ``b_only``), and
+``A.json`` and ``B.json`` are results of :mod:`benchmarks.scripts.reader_scenes` or
+:mod:`benchmarks.scripts.reader_synthetic` on the same stream (its description is checked), each
+with its photos' ``outcomes``; ``--outcomes`` picks which: a close-look count for the scenes (``2``),
+``SEED/with_number`` or ``SEED/number_free`` for the house fronts. For "read right" and for "read
+wrong" in turn, the photos where exactly one reader has it are counted (``a_only``, ``b_only``), and
 McNemar's exact test gives the two-sided p-value of so uneven a split if the two readers were
-alike: a difference of a few scenes in a thousand is told from noise by the scenes the readers
+alike: a difference of a few photos in a thousand is told from noise by the photos the readers
 disagree on, not by the two shares alone. Prints the table; with ``--name``, writes
 ``benchmarks/results/NAME.json``.
 """
@@ -27,7 +29,7 @@ OUTCOMES = {"right": "R", "wrong": "W"}
 
 def mcnemar_exact(a_only: int, b_only: int) -> float:
     """Two-sided p-value of McNemar's exact test: the chance, with ``a_only + b_only`` discordant
-    scenes each falling to either reader with probability 1/2, of a split at least this uneven."""
+    photos each falling to either reader with probability 1/2, of a split at least this uneven."""
     n, k = a_only + b_only, min(a_only, b_only)
     if n == 0:
         return 1.0
@@ -36,10 +38,10 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
 
 
 def compare(a: str, b: str) -> list[dict[str, Any]]:
-    """Rows for "right" and "wrong": each reader's share, the scenes only one of them has, and the
-    exact McNemar p-value, from two outcome strings of one stream (``R``, ``W`` or ``-`` a scene)."""
+    """Rows for "right" and "wrong": each reader's share, the photos only one of them has, and the
+    exact McNemar p-value, from two outcome strings of one stream (``R``, ``W`` or ``-`` a photo)."""
     if len(a) != len(b) or not a:
-        raise ValueError(f"outcomes: expected two equally long, non-empty strings, got {len(a)} and {len(b)} scenes")
+        raise ValueError(f"outcomes: expected two equally long, non-empty strings, got {len(a)} and {len(b)} photos")
     rows = []
     for name, letter in OUTCOMES.items():
         a_only = sum(x == letter != y for x, y in zip(a, b))
@@ -55,33 +57,37 @@ def compare(a: str, b: str) -> list[dict[str, Any]]:
     return rows
 
 
-def load_outcomes(path: Path, close_looks: int) -> tuple[dict[str, Any], str]:
-    """A reader_scenes result's scene stream and its outcomes with ``close_looks`` close looks."""
+def load_outcomes(path: Path, key: str) -> tuple[dict[str, Any], str]:
+    """A result's photo stream (``scenes`` or ``photos``) and its outcomes at ``key``, a path
+    into ``outcomes`` such as ``2`` or ``8646/with_number``."""
     results = json.loads(path.read_text())["results"]
-    letters = results.get("outcomes", {}).get(str(close_looks))
-    if letters is None:
-        raise ValueError(f"{path}: no outcomes with {close_looks} close looks (reader_scenes records them since 2026-12-06)")
-    return results["scenes"], letters
+    letters: Any = results.get("outcomes", {})
+    for part in key.split("/"):
+        letters = letters.get(part) if isinstance(letters, dict) else None
+    if not isinstance(letters, str):
+        raise ValueError(f"{path}: no outcomes at {key!r} (reader_scenes and reader_synthetic record them since 2026-12-06)")
+    return results.get("scenes", results.get("photos")), letters
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.compare_readers", description=__doc__.split("\n\n")[0])
-    parser.add_argument("a", type=Path, help="reader_scenes result of the first reader")
-    parser.add_argument("b", type=Path, help="reader_scenes result of the second reader, on the same scenes")
-    parser.add_argument("--close-looks", type=int, default=2, help="which of the results' close-look counts (default: %(default)s)")
+    parser.add_argument("a", type=Path, help="reader_scenes or reader_synthetic result of the first reader")
+    parser.add_argument("b", type=Path, help="the same for the second reader, on the same photos")
+    parser.add_argument("--outcomes", default="2",
+                        help="which outcomes: a close-look count (scenes), SEED/with_number or SEED/number_free (house fronts) (default: %(default)s)")
     parser.add_argument("--name", default=None, help="also write benchmarks/results/NAME.json")
     args = parser.parse_args(argv)
     try:
-        (scenes_a, a), (scenes_b, b) = load_outcomes(args.a, args.close_looks), load_outcomes(args.b, args.close_looks)
-    except (OSError, ValueError, KeyError) as error:  # a missing or unreadable file, JSON that is not a reader_scenes result
+        (stream_a, a), (stream_b, b) = load_outcomes(args.a, args.outcomes), load_outcomes(args.b, args.outcomes)
+    except (OSError, ValueError, KeyError) as error:  # a missing or unreadable file, JSON that is not such a result
         parser.error(f"{type(error).__name__}: {error}")
-    if scenes_a != scenes_b:
-        parser.error(f"the two results read different scenes: {scenes_a} and {scenes_b}")
+    if stream_a != stream_b:
+        parser.error(f"the two results read different photos: {stream_a} and {stream_b}")
     rows = compare(a, b)
-    print_table(f"A = {args.a.name}, B = {args.b.name}: {len(a)} scenes, {args.close_looks} close looks", rows,
+    print_table(f"A = {args.a.name}, B = {args.b.name}: {len(a)} photos, outcomes {args.outcomes}", rows,
                 ["outcome", "a", "b", "a_only", "b_only", "p_value"])
     if args.name:
-        results = {"a": str(args.a), "b": str(args.b), "scenes": scenes_a, "close_looks": args.close_looks, "rows": rows}
+        results = {"a": str(args.a), "b": str(args.b), "photos": stream_a, "outcomes": args.outcomes, "rows": rows}
         command = ["python", "-m", "benchmarks.scripts.compare_readers", *(argv if argv is not None else sys.argv[1:])]
         print(f"wrote {save_result(args.name, results, command=command)}")
     return 0

@@ -16,7 +16,9 @@ rejected by the length check, whatever the recognizer reads), and how often that
 Photos: :class:`svhnx.synth.photos.PhotoGenerator` on a seed no training or validation run draws
 from, ``--with-number`` photos with a number (right when the reading is the number; box IoU with
 the union box of its digits) and ``--number-free`` photos without one (every accepted reading is
-wrong). One thread, float32. Writes ``benchmarks/results/NAME.json`` (default ``reader_synthetic``).
+wrong). One thread, float32. Writes ``benchmarks/results/NAME.json`` (default ``reader_synthetic``),
+with every photo's outcome at the reader's threshold (``outcomes``, by seed) for
+:mod:`benchmarks.scripts.compare_readers`.
 
 The sweep: every candidate the default reader (:data:`DEFAULT_CONFIGURATION`) reads in a photo is read
 once and its reading kept (number, confidence, whether its length is the length head's); the
@@ -137,10 +139,15 @@ def wrong_kind(truth: str, reading: str) -> str:
     return WRONG_KINDS[2] if reading in truth else WRONG_KINDS[3]
 
 
-def sweep(reader: Reader, with_number: list[Photo], number_free: list[Photo], thresholds: tuple[float, ...]) -> list[dict[str, Any]]:
+def sweep(
+    reader: Reader, with_number: list[Photo], number_free: list[Photo], thresholds: tuple[float, ...]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """For each threshold, the shares of :func:`score` (less box IoU and time), exactly as the
     reader with that ``min_confidence`` would have them; checked against ``reader.read`` at its own
-    on every :data:`CHECK_EVERY`-th photo (and on all photos by :func:`main`, against the default row)."""
+    on every :data:`CHECK_EVERY`-th photo (and on all photos by :func:`main`, against the default row).
+    Also every photo's outcome at the reader's own threshold, one letter a photo in stream order
+    (``R`` read right, ``W`` a wrong number or one on a number-free photo, ``-`` nothing reported),
+    ``{"with_number": ..., "number_free": ...}``, for :mod:`benchmarks.scripts.compare_readers`."""
     truths = [photo.number for photo in with_number]
     records = []
     for i, photo in enumerate([*with_number, *number_free]):
@@ -157,7 +164,9 @@ def sweep(reader: Reader, with_number: list[Photo], number_free: list[Photo], th
                      "with_number_rejected": round(1 - (right + len(wrong)) / n, 4),
                      "number_free_wrong": round(sum(number is not None for number in numbers[len(with_number):]) / m, 4),
                      "with_number_wrong_by_kind": {kind: wrong.count(kind) for kind in WRONG_KINDS}})
-    return rows
+    numbers = [replay(r, reader.min_confidence) for r in records]
+    letters = ["-" if number is None else "R" if number == truth else "W" for number, truth in zip(numbers, [*truths, *[None] * len(number_free)])]
+    return rows, {"with_number": "".join(letters[: len(with_number)]), "number_free": "".join(letters[len(with_number) :])}
 
 
 def photo_sets(generator: PhotoGenerator, seed: int, with_number: int, number_free: int) -> tuple[list[Photo], list[Photo]]:
@@ -218,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     print("localizer alone:", alone, flush=True)
     rows: list[dict[str, Any]] = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
+    outcomes: dict[str, dict[str, str]] = {}
     if not args.localizer_alone:
         recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
         for name, options in CONFIGURATIONS.items():
@@ -226,13 +236,14 @@ def main(argv: list[str] | None = None) -> int:
             print(rows[-1], flush=True)
         reader = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, views=args.views)
         thresholds = tuple(sorted({*THRESHOLDS, reader.min_confidence}))
-        sweeps[str(args.seed)] = sweep(reader, with_number, number_free, thresholds)
+        sweeps[str(args.seed)], outcomes[str(args.seed)] = sweep(reader, with_number, number_free, thresholds)
         at_default = next(row for row in sweeps[str(args.seed)] if row["min_confidence"] == reader.min_confidence)
         row = next(row for row in rows if row["configuration"] == DEFAULT_CONFIGURATION)
         if any(at_default[key] != row[key] for key in at_default if key in row):
             raise AssertionError(f"the sweep at min_confidence={reader.min_confidence} disagrees with the reader: {at_default} vs {row}")
         if args.confirm_seed is not None:
-            sweeps[str(args.confirm_seed)] = sweep(reader, *photo_sets(generator, args.confirm_seed, args.with_number, args.number_free), thresholds)
+            sweeps[str(args.confirm_seed)], outcomes[str(args.confirm_seed)] = sweep(
+                reader, *photo_sets(generator, args.confirm_seed, args.with_number, args.number_free), thresholds)
     results = {
         "photos": {"seed": args.seed, "with_number": args.with_number, "number_free": args.number_free, "sides": list(generator.sides)},
         "localizer": str(args.localizer or "shipped"),
@@ -244,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         "localizer_alone": alone,
         "rows": rows,
         "min_confidence_sweep": {"configuration": DEFAULT_CONFIGURATION, "by_seed": sweeps},
+        "outcomes": outcomes,
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
     command = ["python", "-m", "benchmarks.scripts.reader_synthetic", *(argv if argv is not None else sys.argv[1:])]

@@ -1,4 +1,4 @@
-"""Two readers scored on the same scenes are compared scene by scene (McNemar's exact test)."""
+"""Two readers scored on the same photos are compared photo by photo (McNemar's exact test)."""
 
 import json
 
@@ -33,10 +33,10 @@ def test_the_command_refuses_results_of_different_scenes(tmp_path, capsys) -> No
     a = scenes_result(tmp_path / "a.json", "RRRR")
     with pytest.raises(SystemExit):
         main([a, scenes_result(tmp_path / "b.json", "RRRR", seed=2)])
-    assert "different scenes" in capsys.readouterr().err
+    assert "different photos" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main([a, a, "--close-looks", "1"])
-    assert "no outcomes with 1 close looks" in capsys.readouterr().err
+        main([a, a, "--outcomes", "1"])
+    assert "no outcomes at '1'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([a, str(tmp_path / "missing.json")])
     assert "missing.json" in capsys.readouterr().err
@@ -49,3 +49,14 @@ def test_the_command_writes_its_comparison(tmp_path, monkeypatch) -> None:
     main([scenes_result(tmp_path / "a.json", "RRRRRR"), scenes_result(tmp_path / "b.json", "------"), "--name", "pair"])
     rows = json.loads((tmp_path / "pair.json").read_text())["results"]["rows"]
     assert rows[0] == {"outcome": "right", "a": 1.0, "b": 0.0, "a_only": 6, "b_only": 0, "p_value": round(2 / 64, 4)}
+
+
+def test_house_front_results_are_compared_by_seed_and_photo_kind(tmp_path, capsys) -> None:
+    def fronts(path, with_number):
+        result = {"photos": {"seed": 8646, "with_number": len(with_number)}, "outcomes": {"8646": {"with_number": with_number, "number_free": "--"}}}
+        path.write_text(json.dumps({"results": result}))
+        return str(path)
+
+    main([fronts(tmp_path / "a.json", "RRW-"), fronts(tmp_path / "b.json", "R-RR"), "--outcomes", "8646/with_number"])
+    table = capsys.readouterr().out
+    assert "4 photos, outcomes 8646/with_number" in table and "right    0.5" in table

@@ -80,3 +80,26 @@ def test_the_scenes_benchmark_reads_with_several_recognizers_as_one_ensemble(tmp
     results = json.loads((tmp_path / "scenes_pair.json").read_text())["results"]
     assert results["recognizer"] == f"{recognizer} + {recognizer}"
     assert set(results["outcomes"]) == {"1", "2"} and all(len(v) == 2 and set(v) <= set("RW-") for v in results["outcomes"].values())
+
+
+def test_the_house_front_benchmark_records_every_photos_outcome() -> None:
+    import numpy as np
+
+    from benchmarks.scripts.reader_synthetic import sweep
+    from svhnx.inference.reader import Reader
+    from svhnx.synth.photos import Photo
+    from tests.inference.stand_ins import BrightIsNumber, Reads
+
+    bright = np.zeros((64, 96, 3), np.uint8)
+    bright[20:44, 30:66] = 255  # the stand-in localizer sees a number there, and the recognizer reads 264
+    dark = np.zeros((64, 96, 3), np.uint8)
+
+    def photo(image, number):
+        digits = np.array([int(d) for d in number], np.int64)
+        return Photo(image, np.zeros((len(digits), 4), np.float32), digits, np.zeros((0, 4), np.float32))
+
+    reader = Reader(BrightIsNumber(), Reads("264"))
+    rows, outcomes = sweep(reader, [photo(bright, "264"), photo(bright, "26"), photo(dark, "7")], [photo(bright, ""), photo(dark, "")],
+                           (reader.min_confidence,))
+    assert outcomes == {"with_number": "RW-", "number_free": "W-"}
+    assert rows[0]["with_number_right"] == round(1 / 3, 4) and rows[0]["number_free_wrong"] == 0.5
