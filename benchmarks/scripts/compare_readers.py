@@ -66,7 +66,10 @@ def load_outcomes(path: Path, key: str) -> tuple[dict[str, Any], str]:
         letters = letters.get(part) if isinstance(letters, dict) else None
     if not isinstance(letters, str):
         raise ValueError(f"{path}: no outcomes at {key!r} (reader_scenes and reader_synthetic record them since 2026-12-06)")
-    return results.get("scenes", results.get("photos")), letters
+    stream = results.get("scenes", results.get("photos"))
+    if stream is None:
+        raise ValueError(f"{path}: no 'scenes' or 'photos' saying which stream it read, so it cannot be paired")
+    return stream, letters
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,11 @@ def test_the_command_refuses_results_of_different_scenes(tmp_path, capsys) -> No
     with pytest.raises(SystemExit):
         main([a, str(tmp_path / "missing.json")])
     assert "missing.json" in capsys.readouterr().err
+    unnamed = tmp_path / "unnamed.json"
+    unnamed.write_text(json.dumps({"results": {"outcomes": {"2": "RRRR"}}}))
+    with pytest.raises(SystemExit):
+        main([str(unnamed), str(unnamed)])
+    assert "cannot be paired" in capsys.readouterr().err
 
 
 def test_the_command_writes_its_comparison(tmp_path, monkeypatch) -> None:
