@@ -156,16 +156,16 @@ def sweep(
             raise AssertionError(f"the replay disagrees with Reader.read at min_confidence={reader.min_confidence}")
     rows = []
     n, m = max(len(with_number), 1), max(len(number_free), 1)
+    at_own = [replay(r, reader.min_confidence) for r in records]
     for threshold in thresholds:
-        numbers = [replay(r, threshold) for r in records]
+        numbers = at_own if threshold == reader.min_confidence else [replay(r, threshold) for r in records]
         right = sum(number == truth for number, truth in zip(numbers, truths))
         wrong = [wrong_kind(truth, number) for number, truth in zip(numbers, truths) if number is not None and number != truth]
         rows.append({"min_confidence": threshold, "with_number_right": round(right / n, 4), "with_number_wrong": round(len(wrong) / n, 4),
                      "with_number_rejected": round(1 - (right + len(wrong)) / n, 4),
                      "number_free_wrong": round(sum(number is not None for number in numbers[len(with_number):]) / m, 4),
                      "with_number_wrong_by_kind": {kind: wrong.count(kind) for kind in WRONG_KINDS}})
-    numbers = [replay(r, reader.min_confidence) for r in records]
-    letters = ["-" if number is None else "R" if number == truth else "W" for number, truth in zip(numbers, [*truths, *[None] * len(number_free)])]
+    letters = ["-" if number is None else "R" if number == truth else "W" for number, truth in zip(at_own, [*truths, *[None] * len(number_free)])]
     return rows, {"with_number": "".join(letters[: len(with_number)]), "number_free": "".join(letters[len(with_number) :])}
 
 

@@ -25,7 +25,7 @@ from benchmarks.record import print_table, save_result
 from svhnx.data.download import default_root
 from svhnx.evaluate.real import Readings, load_numbers, number_scores, read_numbers
 from svhnx.hardware import PRECISIONS, resolve_precision
-from svhnx.inference.backends import load_models_or_shipped
+from svhnx.inference.backends import in_precision, load_models_or_shipped
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.synth.dataset import validation_crops
 from svhnx.synth.generator import SceneGenerator
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     model = load_models_or_shipped(args.recognizer, role="recognizer")
+    in_each = {how: in_precision(model, resolve_precision(how)) for how in args.precision}  # cast once, not per crop set
     generator = SceneGenerator.from_data(None)
     sets = {f"synthetic seed {seed}": validation_crops(generator, args.size, seed=seed, threads=1) for seed in args.seeds}
     real = load_numbers(default_root() / NUMBERS)
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         for index, precision in enumerate(args.precision):
             for views in (1, DEFAULT_VIEWS):
                 key = f"{views} view{'s' * (views > 1)}" + (f" {resolve_precision(precision)}" if index else "")
-                readings = read_numbers(model, crops.images, views=views, precision=precision)
+                readings = read_numbers(in_each[precision], crops.images, views=views, precision=precision)
                 row[key] = scores(readings, crops.digits, crops.lengths)
         rows.append(row)
         print(row, flush=True)
