@@ -1,7 +1,7 @@
 """Localizers side by side on a held-out synthetic stream: Dice and box IoU on SVHN-like scenes and
 on views of house-front photos.
 
-    python -m benchmarks.scripts.localizer_heldout [MODEL ...] [--annotation 1] [--seed 1235] [--scenes 1024] [--photos 128] [--name NAME]
+    python -m benchmarks.scripts.localizer_heldout [MODEL ...] [--annotation 1] [--seed 1235] [--scenes 1024] [--photos 128] [--precision float32] [--name NAME]
 
 ``MODEL``: ``shipped`` (the localizer inside the package, the default), a training checkpoint or run
 directory, or a weights file in the shipped format. Every model is scored on the same views: the
@@ -11,7 +11,8 @@ draws from and none validated on (``unet`` runs validate on 1234 and pick ``best
 thread. ``--annotation`` 1 draws the scenes' digit boxes loose, as SVHN's annotators drew them (the
 ``unet`` task's default since the recognizer's run 2), 0 as the ink's own boxes (what the localizer
 shipped first was trained and scored on). Writes ``benchmarks/results/<NAME>_annotation<A>.json`` (default
-NAME ``localizer_heldout``).
+NAME ``localizer_heldout``). ``--precision bfloat16`` runs each model as the reader does there: a
+copy with bfloat16 weights under bfloat16 autocast.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 
 from benchmarks.record import print_table, save_result
 from svhnx import pretrained
-from svhnx.inference.backends import load_model
+from svhnx.inference.backends import in_precision, load_model
 from svhnx.tasks.localizer import UnetTask
 from svhnx.train.loop import evaluate_model
 
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photos", type=int, default=128, help="house-front photos, 4 views each (default: %(default)s)")
     parser.add_argument("--annotation", type=float, default=1.0,
                         help="the scenes' digit boxes: 1 drawn loose as SVHN's annotators drew them, 0 the ink's own (default: %(default)s)")
+    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                        help="how the models compute (default: %(default)s)")
     parser.add_argument("--name", default="localizer_heldout",
                         help="the result file, benchmarks/results/NAME_annotationA.json (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -47,10 +50,12 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[dict[str, Any]] = []
     for name in args.models:
         model = pretrained.load("localizer") if name == "shipped" else load_model(name, role="localizer")
-        metrics = evaluate_model(task, model, task.validation_batches(seed=args.seed), torch.device("cpu"))
+        amp_dtype = torch.bfloat16 if args.precision == "bfloat16" else None
+        metrics = evaluate_model(task, in_precision(model, args.precision), task.validation_batches(seed=args.seed), torch.device("cpu"),
+                                 amp_dtype=amp_dtype)
         rows.append({"model": name, **{k: round(float(metrics[k]), 4) for k in KEYS if k in metrics}})
         print(rows[-1], flush=True)
-    results = {"seed": args.seed, "annotation": args.annotation, "scenes": args.scenes, "photos": args.photos, "threads": 1,
+    results = {"seed": args.seed, "annotation": args.annotation, "precision": args.precision, "scenes": args.scenes, "photos": args.photos, "threads": 1,
                "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}
     path = save_result(f"{args.name}_annotation{args.annotation:g}", results)
     print_table(f"localizers on held-out stream {args.seed}", rows, ["model", *KEYS])

@@ -4,7 +4,7 @@ the localizer's length check and the close looks at candidates (none, one or two
 of the reader's ``min_confidence`` (the rejection threshold).
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_synthetic [--localizer RUN] [--recognizer RUN]
-        [--seed N] [--confirm-seed M] [--localizer-alone] [--views V] [--name NAME]
+        [--seed N] [--confirm-seed M] [--localizer-alone] [--views V] [--precision P] [--recognizer-precision P] [--name NAME]
 
 Without ``--localizer``/``--recognizer`` the models shipped in :mod:`svhnx.pretrained` are scored;
 ``--localizer-alone`` scores the localizer only (no recognizer needed).
@@ -16,7 +16,7 @@ rejected by the length check, whatever the recognizer reads), and how often that
 Photos: :class:`svhnx.synth.photos.PhotoGenerator` on a seed no training or validation run draws
 from, ``--with-number`` photos with a number (right when the reading is the number; box IoU with
 the union box of its digits) and ``--number-free`` photos without one (every accepted reading is
-wrong). One thread, float32. Writes ``benchmarks/results/NAME.json`` (default ``reader_synthetic``),
+wrong). One thread; the localizer in float32 unless ``--precision`` says otherwise. Writes ``benchmarks/results/NAME.json`` (default ``reader_synthetic``),
 with every photo's outcome at the reader's threshold (``outcomes``, by seed) for
 :mod:`benchmarks.scripts.compare_readers`.
 
@@ -176,11 +176,11 @@ def photo_sets(generator: PhotoGenerator, seed: int, with_number: int, number_fr
 
 
 @torch.inference_mode()
-def localizer_alone(localizer: torch.nn.Module, with_number: list[Photo], number_free: list[Photo]) -> dict[str, Any]:
+def localizer_alone(localizer: torch.nn.Module, with_number: list[Photo], number_free: list[Photo], precision: str = "float32") -> dict[str, Any]:
     """Shares of photos where the reader's close look confirms a candidate, where the length head
     says the best confirmed one holds no digit, and (with a number) where that length is the true
     one, and the best confirmed candidate's mean box IoU."""
-    reader = Reader(localizer, torch.nn.Identity(), precision="float32")  # its first pass and close look only
+    reader = Reader(localizer, torch.nn.Identity(), precision=precision)  # its first pass and close look only
     out: dict[str, Any] = {}
     for kind, photos in (("with_number", with_number), ("number_free", number_free)):
         found = zero = right = 0
@@ -214,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--confirm-seed", type=int, default=None, help="also sweep the photos of this stream (a second, held-out set)")
     parser.add_argument("--views", type=int, default=DEFAULT_VIEWS, help="views of each crop the recognizer reads (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
-                        help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
+                        help="how the recognizer computes (default: %(default)s)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="how the localizer computes (default: %(default)s, the same on every CPU)")
     parser.add_argument("--name", default="reader_synthetic", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -223,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     generator = PhotoGenerator.from_data()
     with_number, number_free = photo_sets(generator, args.seed, args.with_number, args.number_free)
     load_before = os.getloadavg()
-    alone = localizer_alone(localizer, with_number, number_free)
+    alone = localizer_alone(localizer, with_number, number_free, args.precision)
     print("localizer alone:", alone, flush=True)
     rows: list[dict[str, Any]] = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
@@ -231,10 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.localizer_alone:
         recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
         for name, options in CONFIGURATIONS.items():
-            reader = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, views=args.views, **options)
+            reader = Reader(localizer, recognizer, precision=args.precision, recognizer_precision=args.recognizer_precision, views=args.views, **options)
             rows.append({"configuration": name, "min_confidence": reader.min_confidence, **score(reader, with_number, number_free)})
             print(rows[-1], flush=True)
-        reader = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, views=args.views)
+        reader = Reader(localizer, recognizer, precision=args.precision, recognizer_precision=args.recognizer_precision, views=args.views)
         thresholds = tuple(sorted({*THRESHOLDS, reader.min_confidence}))
         sweeps[str(args.seed)], outcomes[str(args.seed)] = sweep(reader, with_number, number_free, thresholds)
         at_default = next(row for row in sweeps[str(args.seed)] if row["min_confidence"] == reader.min_confidence)
@@ -251,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         "recognizer_sha256": None if args.localizer_alone else one_or_list(
             [file_sha256(p) for p in args.recognizer or [pretrained.path(name) for name in pretrained.members("recognizer")]]),
         "views": None if args.localizer_alone else args.views,
+        "precision": resolve_precision(args.precision),
         "recognizer_precision": None if args.localizer_alone else resolve_precision(args.recognizer_precision),
         "localizer_alone": alone,
         "rows": rows,
