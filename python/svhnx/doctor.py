@@ -2,7 +2,7 @@
 
 Prints the versions of svhnx and the libraries it uses, the native kernels the data path runs
 (AVX2, SSE2 or plain C++), the device and threads torch uses, the precision the reader's models
-compute in by default (bfloat16 where the CPU has AMX tiles), where the data and cache folders are,
+compute in by default (bfloat16 where the CPU has AMX tiles or AVX-512 BF16), where the data and cache folders are,
 and which shipped weights are present; ``--json`` prints the same as one JSON object.
 """
 
@@ -22,7 +22,7 @@ import torch
 
 import svhnx
 from svhnx.data.download import default_root
-from svhnx.hardware import amx_available
+from svhnx.hardware import bfloat16_units
 from svhnx.helptext import plain
 from svhnx.ops import simd_kernels
 from svhnx.synth.atlas import default_cache_dir
@@ -60,7 +60,8 @@ def device() -> str:
 
 def reader_precision() -> str:
     """The precision ``auto`` picks for the reader's models on this CPU, and why."""
-    return "bfloat16 (this CPU has AMX tiles)" if amx_available() else "float32 (no AMX tiles: bfloat16 would be emulated)"
+    units = bfloat16_units()
+    return f"bfloat16 (this CPU has {units})" if units else "float32 (neither AMX tiles nor AVX-512 BF16: bfloat16 would be emulated)"
 
 
 def folder(path: Path) -> str:

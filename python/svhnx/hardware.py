@@ -4,24 +4,44 @@ from __future__ import annotations
 
 import torch
 
-#: How a model computes at inference: ``"auto"`` is ``"bfloat16"`` on CPUs with AMX tiles (bfloat16
-#: matrix units) and ``"float32"`` elsewhere (:func:`resolve_precision`).
+#: How a model computes at inference: ``"auto"`` is ``"bfloat16"`` on CPUs that compute it natively
+#: (:func:`bfloat16_units`) and ``"float32"`` elsewhere (:func:`resolve_precision`).
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
-def amx_available() -> bool:
-    """Whether this CPU has AMX tiles, where oneDNN runs bfloat16 convolutions on matrix units
-    (elsewhere bfloat16 on the CPU is emulated, and slower than float32)."""
-    check = getattr(torch.cpu, "_is_amx_tile_supported", None)
+def _cpu_has(check_name: str) -> bool:
+    """The answer of one of ``torch.cpu``'s private feature checks, ``False`` where this torch lacks it."""
+    check = getattr(torch.cpu, check_name, None)
     return bool(check()) if check is not None else False
 
 
+def amx_available() -> bool:
+    """Whether this CPU has AMX tiles, where oneDNN runs bfloat16 convolutions on matrix units."""
+    return _cpu_has("_is_amx_tile_supported")
+
+
+def avx512_bf16_available() -> bool:
+    """Whether this CPU has the AVX-512 BF16 dot-product instructions (Intel Cooper Lake and later,
+    AMD Zen 4 and later), which oneDNN uses for bfloat16 convolutions where there are no AMX tiles."""
+    return _cpu_has("_is_avx512_bf16_supported")
+
+
+def bfloat16_units() -> str | None:
+    """What this CPU computes bfloat16 with: ``"AMX tiles"``, ``"AVX-512 BF16"``, or ``None`` where
+    bfloat16 is emulated, and slower than float32."""
+    if amx_available():
+        return "AMX tiles"
+    if avx512_bf16_available():
+        return "AVX-512 BF16"
+    return None
+
+
 def resolve_precision(precision: str) -> str:
-    """``"float32"`` or ``"bfloat16"`` for one of :data:`PRECISIONS` (``"auto"`` decided by :func:`amx_available`)."""
+    """``"float32"`` or ``"bfloat16"`` for one of :data:`PRECISIONS` (``"auto"`` decided by :func:`bfloat16_units`)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "auto":
-        return "bfloat16" if amx_available() else "float32"
+        return "bfloat16" if bfloat16_units() is not None else "float32"
     return precision
 
 

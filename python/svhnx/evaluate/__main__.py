@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"with --numbers: views of each crop read and averaged, 1-{len(VIEW_SHIFTS)}, as the "
                            "whole-photo reader does (default: %(default)s)")
     real.add_argument("--precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
-                      help="with --numbers: how the recognizer computes, auto being bfloat16 on CPUs with AMX; the default is "
+                      help="with --numbers: how the recognizer computes, auto being bfloat16 on CPUs with AMX or AVX-512 BF16; the default is "
                            "the reader's (default: %(default)s)")
     real.add_argument("--digits32", type=Path, default=None, metavar="FILE.npz",
                       help="score a digit classifier (task synth-digits) on these 32 x 32 digits "

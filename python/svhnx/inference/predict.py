@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--close-looks", type=positive_int, default=REFINE_PASSES, metavar="N",
                         help="close looks at each candidate, each around the box the one before found; 1 is a little faster (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
-                        help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX, float32 elsewhere (default: %(default)s)")
+                        help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX or AVX-512 BF16, float32 elsewhere (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
                         help="how the torch recognizer computes, the same choices (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None,

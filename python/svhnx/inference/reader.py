@@ -50,9 +50,10 @@ from svhnx.ops.crop_rule import check_views, number_crops
 MIN_CONFIDENCE = 0.9
 #: Whether the reader rejects readings whose length the localizer's length head disputes, by default.
 CHECK_LENGTH = False
-#: How the recognizer computes by default: bfloat16 on CPUs with AMX, float32 elsewhere. With the
-#: shipped recognizers bfloat16 read exactly as float32 on every check set, 2.4x faster per crop
-#: (rule rbf16-b, docs/recognizer-experiments.md); their threshold was calibrated in float32.
+#: How the recognizer computes by default: bfloat16 on CPUs with AMX or AVX-512 BF16, float32
+#: elsewhere. With the shipped recognizers bfloat16 read exactly as float32 on every check set, 2.4x
+#: faster per crop on AMX (rules rbf16-b and rbf16-avx, docs/recognizer-experiments.md); their
+#: threshold was calibrated in float32.
 RECOGNIZER_PRECISION = "auto"
 
 #: Keys of :meth:`Reading.to_dict`, in order; a stable schema (tests pin it).
@@ -127,7 +128,7 @@ class Reader:
         views: how many views of each crop the recognizer reads, 1 to 5 (default
             :data:`svhnx.inference.recognize.DEFAULT_VIEWS`): the centre, then shifted windows.
         precision: how the localizer computes, one of :data:`svhnx.hardware.PRECISIONS`
-            (``"auto"``: bfloat16 on CPUs with AMX, float32 elsewhere).
+            (``"auto"``: bfloat16 on CPUs with AMX or AVX-512 BF16, float32 elsewhere).
         recognizer_precision: how the recognizer computes, the same choices (default
             :data:`RECOGNIZER_PRECISION`).
 
