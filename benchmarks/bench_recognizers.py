@@ -1,8 +1,8 @@
 """Training speed of the SVHN recognizers on the CPU: Goodfellow et al.'s against ``svhn-resnet``.
 
 Full optimiser steps (forward, the svhn loss, backward, AdamW) on one batch of synthetic number
-crops, one thread (images/s per core), float32 and, where the CPU has bfloat16 matrix units (AMX),
-bfloat16 autocast; forward FLOPs per image from ``torch.utils.flop_counter``. Also the slim
+crops, one thread (images/s per core), float32 and, where the CPU computes bfloat16 natively (AMX
+tiles or AVX-512 BF16), bfloat16 autocast; forward FLOPs per image from ``torch.utils.flop_counter``. Also the slim
 Goodfellow recipe of the first synthetic runs (``--width 0.35 --dense 512``). Both models are timed
 in one run, so the ratio holds even when other jobs share the machine (the load average is recorded).
 Writes ``benchmarks/results/recognizers.json``.
@@ -16,6 +16,7 @@ import torch
 
 from benchmarks.record import best_seconds, forward_flops, print_table, save_result
 from svhnx.data.download import default_root
+from svhnx.hardware import amx_available, bfloat16_units
 from svhnx.models import create_model
 from svhnx.synth import SceneGenerator
 from svhnx.synth.dataset import SynthCropStream
@@ -30,13 +31,6 @@ BATCH = 64
 REPEATS = 3
 
 
-
-def has_amx() -> bool:
-    """Whether this CPU has AMX bfloat16 tiles (where bfloat16 autocast pays on the CPU)."""
-    try:
-        return "amx_bf16" in open("/proc/cpuinfo").read()
-    except OSError:
-        return False
 
 
 def images_per_second(model: torch.nn.Module, batch: dict[str, torch.Tensor], steps: int, dtype: torch.dtype | None) -> float:
@@ -58,8 +52,9 @@ def main() -> None:
     torch.set_num_threads(1)
     generator = SceneGenerator.from_data(default_root())
     batch = SynthCropStream(generator, BATCH, seed=0).batch(0)
-    precisions = [("float32", None)] + ([("bfloat16", torch.bfloat16)] if has_amx() else [])
-    rows, results = [], {"batch_size": BATCH, "threads": 1, "amx": has_amx(), "models": {}}
+    units = bfloat16_units()
+    precisions = [("float32", None)] + ([("bfloat16", torch.bfloat16)] if units else [])
+    rows, results = [], {"batch_size": BATCH, "threads": 1, "amx": amx_available(), "bfloat16_units": units, "models": {}}
     for label, kwargs in MODELS.items():
         name = label.split()[0]
         torch.manual_seed(0)

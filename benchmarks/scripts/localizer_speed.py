@@ -15,13 +15,14 @@ import argparse
 import contextlib
 import os
 import statistics
+import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
 from benchmarks.record import print_table, save_result
-from svhnx.hardware import amx_available
+from svhnx.hardware import amx_available, bfloat16_units
 from svhnx.metrics.segmentation import dice_loss
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS, UNet
 
@@ -90,12 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         "setup": f"1 thread, batch {BATCH} of {SIZE} x {SIZE} random views, forward + Dice/BCE + length loss + backward + AdamW, "
                  "channels-last; models interleaved round by round, median round",
         "amx": amx_available(),
+        "bfloat16_units": bfloat16_units(),
         "rows": rows,
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in load_after]},
-        "note": "2-core CPU shared with another engineer's training run (2 threads) while measured; without AMX, "
-                "bfloat16 autocast is emulated and not expected to help",
     }
-    path = save_result("localizer_speed", results, command=["python", "-m", "benchmarks.scripts.localizer_speed", *(argv or [])])
+    path = save_result("localizer_speed", results, command=["python", "-m", "benchmarks.scripts.localizer_speed", *(sys.argv[1:] if argv is None else argv)])
     print_table("U-Net training speed, one thread", rows, ["model", "precision", "parameters", "views_per_s", "speedup_vs_study_same_precision"])
     print(f"wrote {path}")
     return 0

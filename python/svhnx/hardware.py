@@ -55,8 +55,8 @@ def autocast_for(model: torch.nn.Module, precision: str) -> torch.autocast:
 
 
 def check_amp(amp: bool | None, device: torch.device) -> None:
-    """``ValueError`` when mixed precision is asked for (``amp=True``) on a CPU without AMX tiles;
-    it is used on CUDA, and on CPUs with AMX (bfloat16)."""
-    if amp and device.type != "cuda" and not amx_available():
-        raise ValueError("mixed precision (--amp): this CPU has no AMX tiles, where bfloat16 would be emulated and slower "
-                         "than float32; mixed precision is used on CUDA and on CPUs with AMX")
+    """``ValueError`` when mixed precision is asked for (``amp=True``) on a CPU that would emulate
+    bfloat16; it is used on CUDA, and on CPUs with AMX tiles or AVX-512 BF16 (bfloat16)."""
+    if amp and device.type != "cuda" and bfloat16_units() is None:
+        raise ValueError("mixed precision (--amp): this CPU has neither AMX tiles nor AVX-512 BF16, where bfloat16 would be "
+                         "emulated and slower than float32; mixed precision is used on CUDA and on CPUs with either")

@@ -108,24 +108,25 @@ def test_bad_flags_are_argparse_errors(flags, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_amp_on_a_cpu_without_amx_is_an_argparse_error(capsys, monkeypatch):
-    monkeypatch.setattr(hardware, "amx_available", lambda: False)
+def test_amp_on_a_cpu_that_would_emulate_bfloat16_is_an_argparse_error(capsys, monkeypatch):
+    monkeypatch.setattr(hardware, "bfloat16_units", lambda: None)
     with pytest.raises(SystemExit) as info:
         cli.main(["mnist-seq", "--device", "cpu", "--amp"])
-    assert info.value.code == 2 and "(--amp): this CPU has no AMX tiles" in capsys.readouterr().err
+    assert info.value.code == 2 and "(--amp): this CPU has neither AMX tiles nor AVX-512 BF16" in capsys.readouterr().err
 
 
-def test_a_trainer_built_from_python_refuses_amp_on_a_cpu_without_amx_too(data_root, tmp_path, monkeypatch):
-    monkeypatch.setattr(hardware, "amx_available", lambda: False)
+def test_a_trainer_built_from_python_refuses_amp_on_such_a_cpu_too(data_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(hardware, "bfloat16_units", lambda: None)
     _, config = cli.parse_config(["mnist-seq", "--data-root", str(data_root / "mnist"), "--device", "cpu", "--amp", "--no-progress"])
-    with pytest.raises(ValueError, match="no AMX tiles"):
+    with pytest.raises(ValueError, match="neither AMX tiles nor AVX-512 BF16"):
         Trainer(MnistSequenceTask(config.replace(out=tmp_path / "run")), RunDirectory(tmp_path / "run"), progress_bar=False)
 
 
-def test_amp_on_a_cpu_with_amx_trains_under_bfloat16_autocast(data_root, tmp_path, monkeypatch):
+@pytest.mark.parametrize("units", ["AMX tiles", "AVX-512 BF16"])
+def test_amp_on_a_cpu_with_bfloat16_units_trains_under_bfloat16_autocast(data_root, tmp_path, monkeypatch, units):
     from svhnx.tasks.mnist_seq import MnistSequenceTask
 
-    monkeypatch.setattr(hardware, "amx_available", lambda: True)  # bfloat16 works everywhere, emulated without AMX
+    monkeypatch.setattr(hardware, "bfloat16_units", lambda: units)  # bfloat16 works everywhere, emulated without them
     seen, loss = [], MnistSequenceTask.loss
 
     def recording_loss(self, output, batch):

@@ -42,7 +42,7 @@ def add_shared_arguments(parser: argparse.ArgumentParser, models: Sequence[str])
     where.add_argument("--device", choices=("auto", "cpu", "cuda"), help="auto picks CUDA when present (default: %(default)s)")
     where.add_argument("--amp", action=argparse.BooleanOptionalAction,
                        help="mixed precision: default on for CUDA; on the CPU, bfloat16 autocast, off unless asked for, "
-                            "and only on CPUs with AMX tiles")
+                            "and only on CPUs with AMX tiles or AVX-512 BF16")
     where.add_argument("--workers", type=non_negative_int, help="DataLoader worker processes (default: %(default)s)")
     where.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     where.add_argument("--data-root", type=Path, help="data folder (default: $SVHNX_DATA, else ~/.cache/svhnx)")
