@@ -13,7 +13,8 @@
   digit read one at a time;
 * the recognizer on the number crops of the 9 ``svhn-sample`` photos (the SVHN crop rule);
 * the whole-photo reader on those 9 photos (:mod:`benchmarks.real_photos`): right or wrong, box
-  IoU against the true union box, seconds per photo.
+  IoU against the true union box, seconds per photo; its localizer computes in ``--precision``
+  (``auto`` by default, as the reader's own; recorded as ``localizer_precision``).
 
 With ``--peers``, RapidOCR's text recognizer (PP-OCR, ``pip install rapidocr-onnxruntime``) and
 Tesseract (``tesseract-ocr`` with ``pip install pytesseract``) read the same crops, and their full
@@ -145,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--recognizer-precision", nargs="+", choices=PRECISIONS, default=[RECOGNIZER_PRECISION], metavar="PRECISION",
                         help=f"how the recognizer computes ({', '.join(PRECISIONS)}): the first for every reading; each other one "
                              "also reads the real number crops, side by side (default: %(default)s)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="how the whole-photo reader's localizer computes (default: %(default)s, as the reader's own)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA)")
     args = parser.parse_args(argv)
     precision, *others = [resolve_precision(p) for p in args.recognizer_precision]
@@ -183,8 +186,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     results["sample_crops"] = {"right": int(sum(r == t for r, t in zip(read, truths))), "count": len(truths),
                                "readings": dict(zip(names, read)), "truths": dict(zip(names, truths))}
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    reader = Reader(localizer, in_each[precision], recognizer_precision=precision)
+    reader = Reader(localizer, in_each[precision], precision=args.precision, recognizer_precision=precision)
     results["sample_photos"] = {"svhnx": score_photos(reader, root / SAMPLE)}
+    results["localizer_precision"] = reader.precision
     if args.peers:
         results["sample_photos"].update(score_peers(root / SAMPLE))
 
