@@ -31,8 +31,6 @@ BATCH = 64
 REPEATS = 3
 
 
-
-
 def images_per_second(model: torch.nn.Module, batch: dict[str, torch.Tensor], steps: int, dtype: torch.dtype | None) -> float:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     task = SvhnTask(SvhnTask.Config())

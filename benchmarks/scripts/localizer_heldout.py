@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     task = UnetTask(UnetTask.Config(val_size=args.scenes, val_photos=args.photos, annotation=args.annotation))
     rows: list[dict[str, Any]] = []
+    amp_dtype = torch.bfloat16 if args.precision == "bfloat16" else None
     for name in args.models:
         model = pretrained.load("localizer") if name == "shipped" else load_model(name, role="localizer")
-        amp_dtype = torch.bfloat16 if args.precision == "bfloat16" else None
         metrics = evaluate_model(task, in_precision(model, args.precision), task.validation_batches(seed=args.seed), torch.device("cpu"),
                                  amp_dtype=amp_dtype)
         rows.append({"model": name, **{k: round(float(metrics[k]), 4) for k in KEYS if k in metrics}})
