@@ -57,7 +57,7 @@ SHIPPED: dict[str, ShippedModel] = {
                                  ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop: the second recognizer, averaged with the first"),
     "recognizer-3": ShippedModel("recognizer-3.pt", "6c1c6dfc4361cd0825cfba24510ad1eab26f02bf6e20483e59a37204d3ad9de7",
                                  ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop: the third recognizer, averaged with the first two"),
-    "localizer": ShippedModel("localizer.pt", "de19281ee6069508ac69e0d80063d7bc42b1e11f9f2a2d6b69880cc47b3152fb",
+    "localizer": ShippedModel("localizer.pt", "5aff7b64d7d1c8d8a88dcdf4205faf149ed958d4858817acb1ef6fe56c3f483b",
                               ("unet",), "finds the number in a photo"),
     "digits": ShippedModel("digits.pt", "919e4efac679b9eb16668bab071f18178775e56479f07334dbbc67600978a076",
                            ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
