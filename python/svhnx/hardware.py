@@ -21,7 +21,7 @@ def amx_available() -> bool:
 
 
 def avx512_bf16_available() -> bool:
-    """Whether this CPU has the AVX-512 BF16 dot-product instructions (Intel Cooper Lake and later,
+    """Whether this CPU has the AVX-512 BF16 dot-product instructions (Intel Cooper Lake, Sapphire Rapids and later;
     AMD Zen 4 and later), which oneDNN uses for bfloat16 convolutions where there are no AMX tiles."""
     return _cpu_has("_is_avx512_bf16_supported")
 
