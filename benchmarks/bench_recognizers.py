@@ -52,7 +52,7 @@ def main() -> None:
     batch = SynthCropStream(generator, BATCH, seed=0).batch(0)
     units = bfloat16_units()
     precisions = [("float32", None)] + ([("bfloat16", torch.bfloat16)] if units else [])
-    rows, results = [], {"batch_size": BATCH, "threads": 1, "amx": amx_available(), "bfloat16_units": units, "models": {}}
+    rows, results = [], {"batch_size": BATCH, "threads": 1, "amx": amx_available(), "models": {}}
     for label, kwargs in MODELS.items():
         name = label.split()[0]
         torch.manual_seed(0)

@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from svhnx.hardware import bfloat16_units
+
 RESULTS = Path(__file__).parent / "results"
 LIBRARIES = ("svhnx", "numpy", "torch", "opencv-python-headless", "h5py", "onnxruntime", "onnx",
              "albumentations", "torchvision", "kornia")  # the last three: peers in the ops benchmark
@@ -41,6 +43,7 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "bfloat16_units": bfloat16_units(),  # what `auto` precision follows: AMX tiles, AVX-512 BF16 or none
         "gpu": None,
     }
     try:

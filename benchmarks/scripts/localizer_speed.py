@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.record import print_table, save_result
-from svhnx.hardware import amx_available, bfloat16_units
+from svhnx.hardware import amx_available
 from svhnx.metrics.segmentation import dice_loss
 from svhnx.models.unet import CPU_STEM, CPU_WIDTHS, DEFAULT_WIDTHS, UNet
 
@@ -91,7 +91,6 @@ def main(argv: list[str] | None = None) -> int:
         "setup": f"1 thread, batch {BATCH} of {SIZE} x {SIZE} random views, forward + Dice/BCE + length loss + backward + AdamW, "
                  "channels-last; models interleaved round by round, median round",
         "amx": amx_available(),
-        "bfloat16_units": bfloat16_units(),
         "rows": rows,
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in load_after]},
     }
