@@ -92,3 +92,18 @@ def test_the_shipped_localizer_widens_into_a_run_starting_point(tmp_path: Path) 
     with pytest.raises(SystemExit):
         widen_weights(["localizer", str(tmp_path / "x.pt"), "--widths", "8,12,16,24,32"])  # narrower
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_a_refinement_head_grows_onto_the_shipped_localizer(tmp_path: Path) -> None:
+    out = tmp_path / "refined.pt"
+    widen_weights(["localizer", str(out), "--refine", "4"])
+    kwargs = {"widths": [16, 24, 32, 48, 64], "length_head": True, "stem": 2, "refine": 4}
+    refined = pretrained.build_model("unet", kwargs, pretrained.starting_weights(str(out), "unet", kwargs), source=out).eval()
+    images = torch.randint(0, 256, (2, 64, 96, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        torch.testing.assert_close(refined(images)["mask"], pretrained.load("localizer")(images)["mask"], atol=1e-4, rtol=1e-4)
+    with pytest.raises(SystemExit):
+        widen_weights([str(out), str(tmp_path / "x.pt"), "--refine", "4"])  # it has one already
+    with pytest.raises(SystemExit):
+        widen_weights(["recognizer", str(tmp_path / "x.pt"), "--refine", "4"])  # a recognizer has none
+    assert not (tmp_path / "x.pt").exists()

@@ -88,3 +88,23 @@ def test_models_are_registered_by_name():
 
     assert isinstance(create_model("unet", length_head=True), UNet)
     assert isinstance(create_model("boxreg"), BoxRegressor)
+
+
+def test_a_refinement_head_starts_at_zero_and_then_learns_the_edges():
+    torch.manual_seed(2)
+    plain = UNet(widths=(4, 6, 8), stem=2, length_head=True).eval()
+    refined = UNet(widths=(4, 6, 8), stem=2, length_head=True, refine=3)
+    missing = refined.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert missing and all(name.startswith("refine.") for name in missing)
+    refined.eval()
+    x = images(2, 32, 48)
+    with torch.inference_mode():
+        torch.testing.assert_close(refined(x)["mask"], plain(x)["mask"])
+    refined.train()
+    refined(x)["mask"].sum().backward()
+    assert torch.count_nonzero(refined.refine.conv[-1].weight.grad) > 0
+
+
+def test_refine_must_not_be_negative():
+    with pytest.raises(ValueError, match="refine"):
+        UNet(refine=-1)

@@ -8,7 +8,9 @@ and has room to go further.
 
 Channels are matched by position: old channel ``i`` is new channel ``i`` in every layer, and a
 layer's inputs are its input layer's channels in order. A layer that reads a concatenation (a
-U-Net's skip connections) names its parts in ``input_parts``.
+U-Net's skip connections) names its parts in ``input_parts``. Layers only the grown model has
+(``new_layers``, such as a U-Net's refinement head) keep their own initialisation, which must
+leave the outputs unchanged (a last layer initialised to zero).
 """
 
 from __future__ import annotations
@@ -22,18 +24,24 @@ from torch import nn
 InputParts = Mapping[str, Sequence[tuple[int, int]]]
 
 
-def widen_state(old: Mapping[str, torch.Tensor], wider: nn.Module, *, input_parts: InputParts | None = None) -> dict[str, torch.Tensor]:
+def widen_state(
+    old: Mapping[str, torch.Tensor], wider: nn.Module, *, input_parts: InputParts | None = None, new_layers: Sequence[str] = ()
+) -> dict[str, torch.Tensor]:
     """The state dict of ``wider`` (a freshly initialised model of the same layout with at least as
-    many channels everywhere) holding ``old``'s weights, so that it computes what ``old`` computed.
+    many channels everywhere, plus the modules named in ``new_layers``) holding ``old``'s weights,
+    so that it computes what ``old`` computed.
 
     Raises :class:`ValueError` when a tensor is missing or narrower than ``old``'s."""
     input_parts = dict(input_parts or {})
     state = {name: value.detach().clone() for name, value in wider.state_dict().items()}
-    if set(state) != set(old):
-        missing, extra = sorted(set(old) - set(state)), sorted(set(state) - set(old))
+    added = {name for name in state if any(name.startswith(f"{layer}.") for layer in new_layers)}
+    if set(state) - added != set(old):
+        missing, extra = sorted(set(old) - set(state)), sorted(set(state) - added - set(old))
         raise ValueError(f"the models' layers differ: only the trained one has {missing}, only the wider one {extra}")
     transposed = {f"{name}.weight" for name, module in wider.named_modules() if isinstance(module, nn.ConvTranspose2d)}
     for name, new in state.items():
+        if name in added:
+            continue
         before = old[name].to(new.dtype)
         if before.ndim != new.ndim or any(a > b for a, b in zip(before.shape, new.shape)):
             raise ValueError(f"{name}: {tuple(new.shape)} is not at least as wide as the trained {tuple(before.shape)}")
@@ -55,11 +63,14 @@ def widen_state(old: Mapping[str, torch.Tensor], wider: nn.Module, *, input_part
     return state
 
 
-def widen(trained: nn.Module, wider: nn.Module, example: torch.Tensor, *, input_parts: InputParts | None = None) -> nn.Module:
+def widen(
+    trained: nn.Module, wider: nn.Module, example: torch.Tensor, *, input_parts: InputParts | None = None, new_layers: Sequence[str] = ()
+) -> nn.Module:
     """``wider`` (in eval mode) holding ``trained``'s weights by :func:`widen_state`, checked on the
     batch ``example``: :class:`ValueError` when an output differs, as it does when a concatenated
-    input was not named in ``input_parts``."""
-    state = widen_state({k: v.float() if v.is_floating_point() else v for k, v in trained.state_dict().items()}, wider, input_parts=input_parts)
+    input was not named in ``input_parts`` or a new layer does not start at zero."""
+    state = widen_state({k: v.float() if v.is_floating_point() else v for k, v in trained.state_dict().items()}, wider,
+                        input_parts=input_parts, new_layers=new_layers)
     wider.load_state_dict(state)
     trained.eval()
     wider.eval()

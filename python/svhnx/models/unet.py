@@ -11,6 +11,8 @@ Sized for a CPU (:data:`CPU_WIDTHS`, :data:`CPU_STEM`): a space-to-depth stem fo
 block of pixels into channels before the first level and a depth-to-space head unfolds the mask
 again, so the levels run at half the resolution while the mask keeps the input's size; with narrow
 levels this trains about 30x faster per core than the default widths (``benchmarks/results/localizer_speed.json``).
+An optional refinement head (``refine``) looks at the input's own pixels once more, at full
+resolution, and corrects the mask's edges there.
 """
 
 from __future__ import annotations
@@ -68,6 +70,32 @@ class UpBlock(nn.Module):
         return self.conv(torch.cat([self.up(x), skip], dim=1))
 
 
+class RefineHead(nn.Module):
+    """A correction to the mask logits at the input's resolution, from the input's pixels, the
+    last level's features (unfolded to full resolution when ``stem`` > 1) and the mask logits:
+    a 1 x 1 convolution and depth to space for the features, then two 3 x 3 convolutions, the
+    last initialised to zero."""
+
+    def __init__(self, in_channels: int, feature_channels: int, channels: int, stem: int) -> None:
+        super().__init__()
+        self.stem = stem
+        self.features = nn.Conv2d(feature_channels, channels * stem**2, 1)
+        self.conv = nn.Sequential(
+            nn.Conv2d(channels + in_channels + 1, channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels, 1, 3, padding=1),
+        )
+        nn.init.zeros_(self.conv[-1].weight)
+        nn.init.zeros_(self.conv[-1].bias)
+
+    def forward(self, pixels: torch.Tensor, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        features = self.features(features)
+        if self.stem > 1:
+            features = F.pixel_shuffle(features, self.stem)
+        return self.conv(torch.cat([features, pixels, mask], dim=1))
+
+
 @register_model("unet")
 class UNet(nn.Module):
     """U-Net with one output channel (number / background).
@@ -75,6 +103,10 @@ class UNet(nn.Module):
     ``stem`` > 1 folds each ``stem x stem`` block of pixels into channels before the first level
     (space to depth) and the head predicts the ``stem ** 2`` mask pixels of each block (depth to
     space), so the mask keeps the input's size at a fraction of the cost.
+
+    ``refine`` > 0 adds a :class:`RefineHead` of that many channels at the input's resolution,
+    which adds a correction to the mask logits. Its last layer starts at zero, so a trained model
+    given a new refinement head (:func:`svhnx.models.grow.add_layers`) computes what it computed.
 
     ``forward`` takes ``uint8 N x H x W x C`` images as they come from the data path (H and W
     multiples of :attr:`multiple`, ``stem * 2 ** (levels - 1)``: 16 for the default five widths,
@@ -89,6 +121,7 @@ class UNet(nn.Module):
         widths: Sequence[int] = DEFAULT_WIDTHS,
         length_head: bool = False,
         stem: int = 1,
+        refine: int = 0,
     ) -> None:
         super().__init__()
         widths = tuple(int(w) for w in widths)
@@ -98,6 +131,8 @@ class UNet(nn.Module):
             raise ValueError(f"in_channels: expected a positive count, got {in_channels}")
         if stem < 1:
             raise ValueError(f"stem: expected a positive block size, got {stem}")
+        if refine < 0:
+            raise ValueError(f"refine: expected a non-negative channel count, got {refine}")
         self.in_channels = in_channels
         self.widths = widths
         self.stem = int(stem)
@@ -110,6 +145,7 @@ class UNet(nn.Module):
             previous = width
         self.up = nn.ModuleList(UpBlock(wide, narrow) for wide, narrow in zip(widths[:0:-1], widths[-2::-1]))
         self.head = nn.Conv2d(widths[0], self.stem**2, 1)
+        self.refine = RefineHead(in_channels, widths[0], refine, self.stem) if refine else None
         self.length_head = (
             nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], NUM_LENGTH_CLASSES))
             if length_head
@@ -125,9 +161,8 @@ class UNet(nn.Module):
                 f"images: height and width must be multiples of {self.multiple}, got {height} x {width} "
                 "(pad with svhnx.inference.localize.pad_to_multiple)"
             )
-        x = image_input(images, PHOTO_MEAN, PHOTO_STD)
-        if self.stem > 1:
-            x = F.pixel_unshuffle(x, self.stem)
+        pixels = image_input(images, PHOTO_MEAN, PHOTO_STD)
+        x = F.pixel_unshuffle(pixels, self.stem) if self.stem > 1 else pixels
         skips = []
         for i, block in enumerate(self.down):
             if i:
@@ -139,7 +174,10 @@ class UNet(nn.Module):
         for block in self.up:
             x = block(x, skips.pop())
         mask = self.head(x)
-        out: LocalizerOutput = {"mask": F.pixel_shuffle(mask, self.stem) if self.stem > 1 else mask}
+        mask = F.pixel_shuffle(mask, self.stem) if self.stem > 1 else mask
+        if self.refine is not None:
+            mask = mask + self.refine(pixels, x, mask)
+        out: LocalizerOutput = {"mask": mask}
         if self.length_head is not None:
             out["length"] = self.length_head(bottleneck)
         return out

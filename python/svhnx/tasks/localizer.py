@@ -100,6 +100,7 @@ class UnetConfig(LocalizerConfig):
     model: str = "unet"
     widths: tuple[int, ...] = CPU_WIDTHS
     stem: int = CPU_STEM
+    refine: int = 0
     bce: float = 1.0
     length_head: bool = True
     length_weight: float = 0.2
@@ -232,6 +233,9 @@ class UnetTask(LocalizerTask):
                                 "for a CPU; the study's, at half the original's widths: 32,64,128,256,512)")
         group.add_argument("--stem", type=positive_int,
                            help="space-to-depth block of the input: the levels run at 1/STEM of the resolution (default: %(default)s; 1: none)")
+        group.add_argument("--refine", type=non_negative_int,
+                           help="channels of a refinement head at the input's resolution that corrects the mask's edges "
+                                "(default: %(default)s, none)")
         group.add_argument("--bce", type=non_negative_float, help="weight of the BCE term added to the Dice loss (default: %(default)s)")
         group.add_argument("--length-head", action=argparse.BooleanOptionalAction,
                            help="the 7-way length classifier on the bottleneck and its loss (default: on)")
@@ -239,7 +243,8 @@ class UnetTask(LocalizerTask):
                            help="weight of the length head's cross-entropy (default: %(default)s)")
 
     def model_kwargs(self) -> dict[str, Any]:
-        return {"widths": list(self.config.widths), "length_head": self.config.length_head, "stem": self.config.stem}
+        return {"widths": list(self.config.widths), "length_head": self.config.length_head, "stem": self.config.stem,
+                "refine": self.config.refine}
 
     def loss(self, output: Any, batch: Batch) -> torch.Tensor:
         loss = dice_loss(output["mask"].float(), batch["masks"], bce_weight=self.config.bce)
