@@ -93,6 +93,21 @@ def test_localizer_export_has_dynamic_batch_height_and_width(tmp_path):
         assert max_diff(reference(images), got) < TOLERANCE
 
 
+def test_a_localizer_with_a_refinement_head_exports_alike(tmp_path):
+    kwargs = {"widths": (8, 16, 32), "length_head": True, "stem": 2, "refine": 4}
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = trained_looking(create_model("unet", **kwargs))
+        torch.nn.init.normal_(model.refine.conv[-1].weight, std=0.5)  # a trained head, not its zero start
+    run = tmp_path / "refined"
+    save_checkpoint(run / "best.pt", {"format": 1, "task": "test", "model": {"name": "unet", "kwargs": kwargs},
+                                      "model_state": model.state_dict(), "progress": {"step": 7}})
+    assert export.export_checkpoint(run, tmp_path / "refined.onnx").ok
+    backend, reference = load_backend(tmp_path / "refined.onnx", backend="onnx"), load_backend(run, backend="torch")
+    images = np.random.default_rng(3).integers(0, 256, size=(2, 64, 96, 3), dtype=np.uint8)
+    assert max_diff(reference(images), backend(images)) < TOLERANCE
+
+
 def centred_localizer(photo: np.ndarray) -> torch.nn.Module:
     """A small U-Net whose mask is not flat: a steep head whose bias puts 10% of ``photo``'s
     pixels above the reader's threshold, so that the reader finds and reads candidates."""
