@@ -41,6 +41,22 @@ def test_a_folder_is_its_images_in_natural_order(tmp_path):
     assert expand_inputs(["missing.png", str(tmp_path / "sub")]) == ["missing.png", str(tmp_path / "sub" / "3.png")]
 
 
+def test_a_folder_without_images_is_named_and_nothing_to_read_is_an_error(stand_in_reader, tmp_path, capsys):
+    (tmp_path / "test").mkdir()
+    (tmp_path / "train").mkdir()
+    (tmp_path / "README.md").write_text("photos are in test/ and train/")
+    with pytest.raises(SystemExit) as stopped:
+        main([str(tmp_path)])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "no images to read" in err
+    assert f"{tmp_path}: no images in this folder" in err and "name them instead: test, train" in err
+
+    good = write(tmp_path / "test" / "1.png", photo())
+    assert main([str(tmp_path), str(tmp_path / "test")]) == 0  # a warning for the first, the second read
+    captured = capsys.readouterr()
+    assert "no images in this folder" in captured.err and json.loads(captured.out)["image"] == good
+
+
 def test_predict_reads_a_folder_as_json_lines(stand_in_reader, tmp_path, capsys):
     folder = tmp_path / "photos"
     folder.mkdir()

@@ -108,18 +108,26 @@ def natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
+def folder_images(folder: Path) -> list[str]:
+    """The image files (:data:`IMAGE_SUFFIXES`) directly in ``folder``, in natural name order."""
+    files = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+    return [str(f) for f in sorted(files, key=lambda f: natural_key(f.name))]
+
+
 def expand_inputs(arguments: Sequence[str]) -> list[str]:
     """The image paths the arguments name: a file as given, a folder as its image files
-    (:data:`IMAGE_SUFFIXES`) in natural name order; an empty folder adds nothing."""
+    (:func:`folder_images`); a folder without any adds nothing."""
     paths: list[str] = []
     for argument in arguments:
-        folder = Path(argument)
-        if folder.is_dir():
-            files = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
-            paths += [str(f) for f in sorted(files, key=lambda f: natural_key(f.name))]
-        else:
-            paths.append(argument)
+        paths += folder_images(Path(argument)) if Path(argument).is_dir() else [argument]
     return paths
+
+
+def empty_folder_warning(folder: Path) -> str:
+    """What to tell a user who named ``folder``, which holds no image files."""
+    subfolders = sorted((f.name for f in folder.iterdir() if f.is_dir()), key=natural_key)
+    hint = f"; its subfolders are not read, name them instead: {', '.join(subfolders)}" if subfolders else ""
+    return f"{folder}: no images in this folder ({', '.join(IMAGE_SUFFIXES)}){hint}"
 
 
 def annotated_name(image: Path, taken: set[str]) -> str:
@@ -170,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                "threads": args.threads, "views": args.views, "close_looks": args.close_looks}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
+    for folder in (Path(a) for a in args.images if Path(a).is_dir()):
+        if not folder_images(folder):
+            print(f"{parser.prog}: warning: {empty_folder_warning(folder)}", file=sys.stderr)
+    paths = expand_inputs(args.images)
+    if not paths:
+        parser.exit(2, f"{parser.prog}: error: no images to read\n")
     try:
         max_pixels = args.max_pixels or default_max_pixels()
         reader = Reader.from_checkpoints(args.localizer, args.recognizer, **options)
@@ -178,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = False
     taken: set[str] = set()
     out = OutputWriter(sys.stdout, args.format)
-    for name in expand_inputs(args.images):
+    for name in paths:
         try:
             image = load_image(name, max_pixels=max_pixels)
             reading = reader.read(image)
