@@ -33,6 +33,18 @@ def test_reader_accepts_a_confident_reading_and_reports_its_box():
     assert abs(left - 200) < 5 and abs(top - 120) < 5 and abs(w - 90) < 6 and abs(h - 50) < 6
 
 
+def test_reader_reads_an_image_file_by_its_path_too(tmp_path):
+    path = tmp_path / "front.png"
+    assert cv2.imwrite(str(path), photo_with_number()[:, :, ::-1])
+    reader = Reader(BrightIsNumber(length=3), Reads("210"))
+    assert reader.read(path) == reader.read(str(path)) == reader.read(photo_with_number())
+    assert reader.read_box(str(path), (200, 120, 90, 50)).number == "210"
+    with pytest.raises(FileNotFoundError, match="missing.png: no such file"):
+        reader.read(tmp_path / "missing.png")
+    with pytest.raises(TypeError, match="numpy array or an image file's path, got bytes"):
+        reader.read(b"front.png")
+
+
 def test_reader_rejects_by_length_head_when_asked_and_by_confidence():
     photo = photo_with_number()
     mismatch = Reader(BrightIsNumber(length=2), Reads("210"), check_length=True).read(photo)

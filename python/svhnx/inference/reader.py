@@ -19,7 +19,9 @@ The two-stage reader the original study proposed after its recognizer failed on 
 4. the first reading not rejected wins; if all are, the most confident one is returned with
    ``number=None`` and the reason.
 
-``svhnx.read(image)`` is the one-call API; :class:`Reader` keeps the models for many photos.
+``svhnx.read(image)`` is the one-call API; :class:`Reader` keeps the models for many photos. Both
+take an image array or an image file's path (read by :func:`svhnx.image_file.load_image`, bounded
+by ``$SVHNX_MAX_PIXELS``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from torch import nn
 
 from svhnx import pretrained
 from svhnx.hardware import resolve_precision
+from svhnx.image_file import load_image
 from svhnx.inference.backends import in_precision, load_backend
 from svhnx.inference.localize import DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, localize, refine, run_localizer
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
@@ -60,6 +63,20 @@ RECOGNIZER_PRECISION = "auto"
 READING_KEYS = ("number", "confidence", "box", "length", "rejected")
 LOCALIZER_ENV = "SVHNX_LOCALIZER"
 RECOGNIZER_ENV = "SVHNX_RECOGNIZER"
+
+#: What the reader reads: an image array, or the path of an image file.
+Photo = np.ndarray | str | os.PathLike[str]
+
+
+def photo_array(image: Photo) -> np.ndarray:
+    """``image`` as a ``uint8 H x W x 3`` RGB array: a path is read with
+    :func:`svhnx.image_file.load_image` (``OSError``/``ValueError`` when it cannot be), an array
+    is checked and converted by :func:`svhnx.inference.localize.as_rgb`."""
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image)
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image: expected a numpy array or an image file's path, got {type(image).__name__}")
+    return as_rgb(image)
 
 
 @dataclass(frozen=True)
@@ -201,9 +218,10 @@ class Reader:
         return cls(*models, **options)
 
     @torch.inference_mode()
-    def read(self, image: np.ndarray) -> Reading:
-        """Read the number in a ``uint8`` photo, ``H x W`` or ``H x W x C`` (C = 1, 3 or 4, RGB)."""
-        image = as_rgb(image)
+    def read(self, image: Photo) -> Reading:
+        """Read the number in a ``uint8`` photo, ``H x W`` or ``H x W x C`` (C = 1, 3 or 4, RGB), or in
+        the image file at a path."""
+        image = photo_array(image)
         candidates, lengths = self.close_look(image, self.first_pass(image))
         if not candidates:
             return Reading.empty()
@@ -225,11 +243,11 @@ class Reader:
         return [r.candidate for r in refined], [r.length for r in refined]
 
     @torch.inference_mode()
-    def read_box(self, image: np.ndarray, box: Sequence[float]) -> Reading:
+    def read_box(self, image: Photo, box: Sequence[float]) -> Reading:
         """Read the number in a known ``box`` (``left, top, width, height`` in photo pixels) of a
         ``uint8`` photo, skipping the localizer: the same crop, recognizer and rejections as
         :meth:`read` (to tell the localizer's errors from the recognizer's)."""
-        image = as_rgb(image)
+        image = photo_array(image)
         box = tuple(float(v) for v in box)
         if len(box) != 4 or not (box[2] > 0 and box[3] > 0):
             raise ValueError(f"box: expected (left, top, width, height) with a positive width and height, got {box}")
@@ -304,8 +322,8 @@ def _checkpoint_path(path: str | os.PathLike[str] | None, env: str, what: str) -
 _default_reader: Reader | None = None
 
 
-def read(image: np.ndarray, **options: Any) -> Reading:
-    """Read the number in a photo (``uint8 H x W`` or ``H x W x C``, RGB) with the checkpoints
+def read(image: Photo, **options: Any) -> Reading:
+    """Read the number in a photo (``uint8 H x W`` or ``H x W x C``, RGB, or an image file's path) with the checkpoints
     named by ``$SVHNX_LOCALIZER`` and ``$SVHNX_RECOGNIZER``, else the shipped models (loaded once). Keyword ``options``
     (those of :class:`Reader`, or ``localizer=``/``recognizer=`` checkpoint paths) build a new
     reader instead of the shared one."""
