@@ -238,3 +238,20 @@ def test_predict_takes_two_close_looks_unless_told_otherwise():
     assert build_parser().parse_args(["x.png", "--close-looks", "1"]).close_looks == 1
     with pytest.raises(SystemExit):
         build_parser().parse_args(["x.png", "--close-looks", "0"])
+
+
+def test_predict_scales_are_long_sides_the_reader_looks_at(monkeypatch, tmp_path, capsys):
+    assert build_parser().parse_args(["x.png"]).scales == (64, 128, 256)
+    assert build_parser().parse_args(["x.png", "--scales", "512,64,128,256,128"]).scales == (64, 128, 256, 512)
+    for bad in ("8,64", "64,,128", "big"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["x.png", "--scales", bad])
+    assert "long sides of at least 16 pixels" in capsys.readouterr().err
+    seen = {}
+    monkeypatch.setattr(Reader, "from_checkpoints", classmethod(lambda cls, *a, **k: seen.update(k) or Reader(BrightIsNumber(length=3), Reads("210"), scales=k["scales"])))
+    path = tmp_path / "front.png"
+    assert cv2.imwrite(str(path), photo_with_number())
+    assert main([str(path), "--scales", "64,512"]) == 0
+    assert seen["scales"] == (64, 512) and json.loads(capsys.readouterr().out)["number"] == "210"
+    with pytest.raises(ValueError, match="scales"):
+        Reader(BrightIsNumber(length=3), Reads("210"), scales=[8])

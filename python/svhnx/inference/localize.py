@@ -103,15 +103,21 @@ def pad_to_multiple(image: np.ndarray, multiple: int = MULTIPLE, min_side: int =
     return padded.reshape(height + bottom, width + right, *image.shape[2:])
 
 
+def check_scales(scales: Sequence[int]) -> tuple[int, ...]:
+    """``scales`` (long sides in pixels) sorted and without repeats; :class:`ValueError` when there
+    are none or one is under :data:`MULTIPLE` pixels."""
+    if not scales or any(int(s) < MULTIPLE for s in scales):
+        raise ValueError(f"scales: expected long sides of at least {MULTIPLE} pixels, got {tuple(scales)}")
+    return tuple(sorted({int(s) for s in scales}))
+
+
 def scale_sizes(height: int, width: int, scales: Sequence[int] = DEFAULT_SCALES) -> list[tuple[int, int]]:
     """``(height, width)`` of the photo resized to each long side in ``scales``, aspect kept.
 
     Scales larger than the photo are dropped (never upsample beyond the smallest scale), so a
     small photo or crop is looked at once, at the smallest scale.
     """
-    if not scales or any(int(s) < MULTIPLE for s in scales):
-        raise ValueError(f"scales: expected long sides of at least {MULTIPLE} pixels, got {tuple(scales)}")
-    ordered = sorted({int(s) for s in scales})
+    ordered = check_scales(scales)
     long_side = max(height, width)
     kept = [s for s in ordered if s <= long_side] or ordered[:1]
     return [(max(1, round(height * s / long_side)), max(1, round(width * s / long_side))) for s in kept]

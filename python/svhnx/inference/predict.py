@@ -34,7 +34,7 @@ from svhnx.hardware import PRECISIONS
 from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
-from svhnx.inference.localize import REFINE_PASSES
+from svhnx.inference.localize import DEFAULT_SCALES, MULTIPLE, REFINE_PASSES, check_scales
 from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, RECOGNIZER_PRECISION, Reader, Reading
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
@@ -140,6 +140,14 @@ def annotated_name(image: Path, taken: set[str]) -> str:
     return name
 
 
+def long_sides(text: str) -> tuple[int, ...]:
+    """``--scales``: comma-separated long sides in pixels, each at least :data:`MULTIPLE`."""
+    try:
+        return check_scales([int(side) for side in text.split(",")])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated long sides of at least {MULTIPLE} pixels, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.predict", description=plain(__doc__.split("\n\n")[0]))
     parser.add_argument("images", nargs="+", metavar="IMAGE_OR_DIR",
@@ -156,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "windows shifted 2 pixels (default: %(default)s)")
     parser.add_argument("--close-looks", type=positive_int, default=REFINE_PASSES, metavar="N",
                         help="close looks at each candidate, each around the box the one before found; 1 is a little faster (default: %(default)s)")
+    parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)), metavar="S,S,...",
+                        help="long sides, in pixels, at which the localizer's first pass looks at the photo; a larger one finds "
+                             "smaller numbers, at more time (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX or AVX-512 BF16, float32 elsewhere (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
@@ -175,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = {"check_length": args.length_check, "backend": args.backend, "precision": args.precision,
                "recognizer_precision": args.recognizer_precision,
-               "threads": args.threads, "views": args.views, "close_looks": args.close_looks}
+               "threads": args.threads, "views": args.views, "close_looks": args.close_looks, "scales": args.scales}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
     for folder in (Path(a) for a in args.images if Path(a).is_dir()):

@@ -41,7 +41,7 @@ from svhnx import pretrained
 from svhnx.hardware import resolve_precision
 from svhnx.image_file import load_image
 from svhnx.inference.backends import in_precision, load_backend
-from svhnx.inference.localize import DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, localize, refine, run_localizer
+from svhnx.inference.localize import DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, check_scales, localize, refine, run_localizer
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
@@ -180,7 +180,7 @@ class Reader:
         self.localizer = in_precision(localizer.eval().to(memory_format=torch.channels_last), self.precision)
         self.recognizer_precision = resolve_precision(recognizer_precision)
         self.recognizer = in_precision(recognizer.eval(), self.recognizer_precision)
-        self.scales = tuple(scales)
+        self.scales = check_scales(scales)
         self.threshold = threshold
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates

@@ -1,0 +1,124 @@
+"""The whole-photo reader's first-pass scales (``predict --scales``) on synthetic house fronts:
+right, wrong and rejected readings by how large the number is in the photo, wrong readings on
+fronts without a number, and CPU seconds per photo, for each set of scales on the same photos.
+
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scales [--scales 64,128,256 64,128,256,512]
+        [--with-number 400] [--number-free 200] [--seed 8700] [--zoom-out 1] [--precision float32] [--recognizer-precision float32] [--name NAME]
+
+The shipped models, one thread; photos from :class:`svhnx.synth.photos.PhotoGenerator` on a seed no
+training or validation run draws from (600-2000 px a side). A number's size is its union box's
+height over the photo's short side (:data:`SIZE_EDGES`). ``--zoom-out F`` stands for a wider shot:
+each photo is centred in a canvas F times its height and width, filled by repeating its edge pixels,
+so its number is F times smaller in the photo. Writes ``benchmarks/results/NAME.json`` (default
+``reader_scales``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from benchmarks.record import print_table, save_result
+from benchmarks.scripts.reader_synthetic import photo_sets
+from svhnx import pretrained
+from svhnx.hardware import PRECISIONS
+from svhnx.inference.predict import long_sides
+from svhnx.inference.reader import Reader
+from svhnx.ops import union_boxes
+from svhnx.synth.photos import Photo, PhotoGenerator
+
+SEED = 8700  # a photo stream no training, validation or other benchmark draws from
+#: Bucket edges of the number's height over the photo's short side.
+SIZE_EDGES = (0.0, 0.03, 0.05, 0.1, 1.0)
+
+
+def relative_height(photo: Photo) -> float:
+    """The number's union box height over the photo's short side."""
+    union = union_boxes(photo.boxes, np.array([len(photo.boxes)]))[0]
+    return float(union[3]) / min(photo.image.shape[:2])
+
+
+def zoom_out(photo: Photo, factor: float) -> Photo:
+    """``photo`` centred in a canvas ``factor`` times its height and width, the margins its edge
+    pixels repeated; its boxes moved with it."""
+    height, width = photo.image.shape[:2]
+    top, left = round(height * (factor - 1) / 2), round(width * (factor - 1) / 2)
+    image = cv2.copyMakeBorder(photo.image, top, top, left, left, cv2.BORDER_REPLICATE)
+    shift = np.array([left, top, 0, 0], np.float32)
+    return Photo(image, photo.boxes + shift, photo.digits, photo.distractors + shift)
+
+
+def size_label(low: float, high: float) -> str:
+    return f"{100 * low:g}-{100 * high:g}%"
+
+
+def score(reader: Reader, with_number: list[Photo], number_free: list[Photo]) -> dict[str, Any]:
+    """Right / wrong / rejected shares by number size and in all, the wrong share on number-free
+    photos, and CPU seconds per photo."""
+    sizes = np.array([relative_height(photo) for photo in with_number])
+    start = time.process_time()
+    outcomes = []
+    for photo in with_number:
+        number = reader.read(photo.image).number
+        outcomes.append("rejected" if number is None else "right" if number == photo.number else "wrong")
+    false_readings = sum(reader.read(photo.image).number is not None for photo in number_free)
+    seconds = (time.process_time() - start) / max(len(with_number) + len(number_free), 1)
+    outcome = np.array(outcomes)
+    by_size = {}
+    for low, high in zip(SIZE_EDGES[:-1], SIZE_EDGES[1:]):
+        mine = (sizes >= low) & (sizes < high)
+        by_size[size_label(low, high)] = {"photos": int(mine.sum()),
+                                          **{kind: round(float((outcome[mine] == kind).mean()), 4) if mine.any() else None
+                                             for kind in ("right", "wrong")}}
+    return {"right": round(float((outcome == "right").mean()), 4), "wrong": round(float((outcome == "wrong").mean()), 4),
+            "number_free_wrong": round(false_readings / max(len(number_free), 1), 4),
+            "cpu_s_per_photo": round(seconds, 4), "by_size": by_size}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_scales", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", type=long_sides, nargs="+", default=[(64, 128, 256), (64, 128, 256, 512)],
+                        help="sets of scales, each comma-separated (default: 64,128,256 64,128,256,512)")
+    parser.add_argument("--with-number", type=int, default=400, help="photos with a number (default: %(default)s)")
+    parser.add_argument("--number-free", type=int, default=200, help="photos without a number (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
+    parser.add_argument("--zoom-out", type=float, default=1.0, help="widen every shot this many times (default: %(default)s, none)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="how the localizer computes (default: %(default)s)")
+    parser.add_argument("--recognizer-precision", choices=PRECISIONS, default="float32",
+                        help="how the recognizers compute (default: %(default)s)")
+    parser.add_argument("--name", default="reader_scales", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    localizer, recognizer = pretrained.load("localizer"), pretrained.load_as_one("recognizer")
+    if args.zoom_out < 1:
+        parser.error(f"--zoom-out: expected a factor of at least 1, got {args.zoom_out}")
+    with_number, number_free = photo_sets(PhotoGenerator.from_data(), args.seed, args.with_number, args.number_free)
+    if args.zoom_out > 1:
+        with_number, number_free = ([zoom_out(photo, args.zoom_out) for photo in photos] for photos in (with_number, number_free))
+    load_before = os.getloadavg()
+    rows = []
+    for scales in args.scales:
+        reader = Reader(localizer, recognizer, scales=scales, precision=args.precision, recognizer_precision=args.recognizer_precision)
+        rows.append({"scales": ",".join(map(str, scales)), **score(reader, with_number, number_free)})
+        print(rows[-1], flush=True)
+    table = [{"scales": row["scales"], "size": size, **cell} for row in rows for size, cell in row["by_size"].items()]
+    table += [{"scales": row["scales"], "size": "all", "photos": len(with_number), "right": row["right"], "wrong": row["wrong"]} for row in rows]
+    results = {"seed": args.seed, "zoom_out": args.zoom_out, "with_number": len(with_number), "number_free": len(number_free), "precision": args.precision,
+               "recognizer_precision": args.recognizer_precision, "threads": 1, "rows": rows,
+               "load_average_1_5_15_min": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}}
+    path = save_result(args.name, results)
+    print_table("reader by first-pass scales, synthetic house fronts", table, ["scales", "size", "photos", "right", "wrong"])
+    print_table("number-free fronts and time", rows, ["scales", "number_free_wrong", "cpu_s_per_photo"])
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
