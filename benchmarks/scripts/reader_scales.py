@@ -3,14 +3,14 @@ right, wrong and rejected readings by how large the number is in the photo, wron
 fronts without a number, and CPU seconds per photo, for each set of scales on the same photos.
 
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scales [--scales 64,128,256 64,128,256,512]
-        [--with-number 400] [--number-free 200] [--seed 8700] [--zoom-out 1] [--precision float32] [--recognizer-precision float32] [--name NAME]
+        [--with-number 400] [--number-free 200] [--seed 8700] [--mosaic] [--precision float32] [--recognizer-precision float32] [--name NAME]
 
 The shipped models, one thread; photos from :class:`svhnx.synth.photos.PhotoGenerator` on a seed no
 training or validation run draws from (600-2000 px a side). A number's size is its union box's
-height over the photo's short side (:data:`SIZE_EDGES`). ``--zoom-out F`` stands for a wider shot:
-each photo is centred in a canvas F times its height and width, filled by repeating its edge pixels,
-so its number is F times smaller in the photo. Writes ``benchmarks/results/NAME.json`` (default
-``reader_scales``).
+height over the photo's short side (:data:`SIZE_EDGES`). ``--mosaic`` stands for a wider shot of a
+street: each photo becomes one quadrant of a 2 x 2 mosaic whose other three are number-free fronts
+of the same stream, resized to its size, so its number is half as large in the photo, among more
+facade and more text. Writes ``benchmarks/results/NAME.json`` (default ``reader_scales``).
 """
 
 from __future__ import annotations
@@ -44,14 +44,24 @@ def relative_height(photo: Photo) -> float:
     return float(union[3]) / min(photo.image.shape[:2])
 
 
-def zoom_out(photo: Photo, factor: float) -> Photo:
-    """``photo`` centred in a canvas ``factor`` times its height and width, the margins its edge
-    pixels repeated; its boxes moved with it."""
+def mosaic(photo: Photo, others: list[Photo], quadrant: int) -> Photo:
+    """``photo`` in ``quadrant`` (0-3, row by row) of a 2 x 2 mosaic of its size twice over, the
+    other three quadrants ``others`` resized to its size; its boxes moved with it (the others'
+    text is not tracked: they hold no number)."""
     height, width = photo.image.shape[:2]
-    top, left = round(height * (factor - 1) / 2), round(width * (factor - 1) / 2)
-    image = cv2.copyMakeBorder(photo.image, top, top, left, left, cv2.BORDER_REPLICATE)
-    shift = np.array([left, top, 0, 0], np.float32)
+    cells = [cv2.resize(other.image, (width, height), interpolation=cv2.INTER_AREA) for other in others]
+    cells.insert(quadrant, photo.image)
+    image = np.vstack([np.hstack(cells[:2]), np.hstack(cells[2:])])
+    shift = np.array([width * (quadrant % 2), height * (quadrant // 2), 0, 0], np.float32)
     return Photo(image, photo.boxes + shift, photo.digits, photo.distractors + shift)
+
+
+def mosaics(photos: list[Photo], generator: PhotoGenerator, seed: int, first: int) -> list[Photo]:
+    """Each of ``photos`` in a mosaic with number-free photos ``first ..`` of stream ``seed``, in a
+    quadrant drawn from ``seed``."""
+    quadrants = np.random.default_rng([seed, 0x5CA1E]).integers(0, 4, len(photos))
+    return [mosaic(photo, generator.photos(3, seed=seed, first=first + 3 * i, with_number=False), int(quadrant))
+            for i, (photo, quadrant) in enumerate(zip(photos, quadrants))]
 
 
 def size_label(low: float, high: float) -> str:
@@ -88,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-number", type=int, default=400, help="photos with a number (default: %(default)s)")
     parser.add_argument("--number-free", type=int, default=200, help="photos without a number (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
-    parser.add_argument("--zoom-out", type=float, default=1.0, help="widen every shot this many times (default: %(default)s, none)")
+    parser.add_argument("--mosaic", action="store_true", help="read each photo as a quadrant of a 2 x 2 mosaic of fronts (a wider shot)")
     parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="how the localizer computes (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default="float32",
                         help="how the recognizers compute (default: %(default)s)")
@@ -97,11 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     localizer, recognizer = pretrained.load("localizer"), pretrained.load_as_one("recognizer")
-    if args.zoom_out < 1:
-        parser.error(f"--zoom-out: expected a factor of at least 1, got {args.zoom_out}")
-    with_number, number_free = photo_sets(PhotoGenerator.from_data(), args.seed, args.with_number, args.number_free)
-    if args.zoom_out > 1:
-        with_number, number_free = ([zoom_out(photo, args.zoom_out) for photo in photos] for photos in (with_number, number_free))
+    generator = PhotoGenerator.from_data()
+    with_number, number_free = photo_sets(generator, args.seed, args.with_number, args.number_free)
+    if args.mosaic:
+        fill = len(with_number) + len(number_free)
+        with_number = mosaics(with_number, generator, args.seed, fill)
+        number_free = mosaics(number_free, generator, args.seed, fill + 3 * len(with_number))
     load_before = os.getloadavg()
     rows = []
     for scales in args.scales:
@@ -110,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         print(rows[-1], flush=True)
     table = [{"scales": row["scales"], "size": size, **cell} for row in rows for size, cell in row["by_size"].items()]
     table += [{"scales": row["scales"], "size": "all", "photos": len(with_number), "right": row["right"], "wrong": row["wrong"]} for row in rows]
-    results = {"seed": args.seed, "zoom_out": args.zoom_out, "with_number": len(with_number), "number_free": len(number_free), "precision": args.precision,
+    results = {"seed": args.seed, "mosaic": args.mosaic, "with_number": len(with_number), "number_free": len(number_free), "precision": args.precision,
                "recognizer_precision": args.recognizer_precision, "threads": 1, "rows": rows,
                "load_average_1_5_15_min": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}}
     path = save_result(args.name, results)
