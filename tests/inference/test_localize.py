@@ -66,6 +66,20 @@ def test_mask_to_boxes_finds_each_component_best_first():
     assert mask_to_boxes(np.zeros((8, 8), np.float32)) == []
 
 
+def test_a_larger_first_pass_map_keeps_the_noise_floor_in_pixels():
+    blob = np.zeros((256, 256), np.float32)
+    blob[100:107, 100:107] = 0.9  # 49 pixels: under 0.1% of a 256 x 256 map (65.5), dropped
+    assert mask_to_boxes(blob) == []
+    blob[100:109, 100:109] = 0.9  # 81 pixels: kept
+    assert len(mask_to_boxes(blob)) == 1
+    larger = np.zeros((512, 512), np.float32)  # a 512 px scale: the same floor, not four times it
+    larger[200:209, 200:209] = 0.9
+    assert len(mask_to_boxes(larger)) == 1
+    larger[200:209, 200:209] = 0.0
+    larger[200:207, 200:207] = 0.9
+    assert mask_to_boxes(larger) == []
+
+
 def test_digits_side_by_side_merge_into_one_number():
     prob = np.zeros((40, 60), np.float32)
     prob[10:20, 10:16] = 0.8   # digit 1

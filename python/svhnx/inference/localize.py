@@ -25,6 +25,10 @@ from svhnx.ops.crop_rule import CROP_SIDE
 #: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo.
 DEFAULT_SCALES = (64, 128, 256)
 MULTIPLE = 16
+#: :func:`mask_to_boxes` drops components smaller than a fraction of a map of at most this long
+#: side; a larger map (a first pass with a scale above it) keeps that floor in pixels, so that a
+#: larger scale finds smaller numbers instead of raising the floor with it.
+MIN_AREA_SIDE = 256
 #: Photos are padded to a multiple of the localizer's ``multiple`` attribute, or of this for a model
 #: without one (an ONNX backend): 32 serves every U-Net of :mod:`svhnx.models.unet` (16 or 32).
 UNKNOWN_MULTIPLE = 32
@@ -197,7 +201,8 @@ def mask_to_boxes(
     """Candidate boxes of a probability map (``H x W`` floats in [0, 1]), best first.
 
     Pixels above ``threshold`` are grouped into 8-connected components; components smaller than
-    ``min_area`` (a fraction of the map, and never under 4 pixels) are noise and dropped; with
+    ``min_area`` (a fraction of the map, or of the map shrunk to a long side of
+    :data:`MIN_AREA_SIDE` when it is larger, and never under 4 pixels) are noise and dropped; with
     ``merge``, components side by side on one line are joined (a number whose digit masks do not
     touch). Each candidate is scored by its mean probability. Boxes are in pixels of the map.
     """
@@ -207,7 +212,8 @@ def mask_to_boxes(
     if not 0 < threshold < 1:
         raise ValueError(f"threshold: expected a value in (0, 1), got {threshold}")
     count, labels, stats, _ = cv2.connectedComponentsWithStats((probability > threshold).astype(np.uint8), connectivity=8)
-    smallest = max(4.0, min_area * probability.size)
+    shrink = min(1.0, MIN_AREA_SIDE / max(probability.shape)) ** 2
+    smallest = max(4.0, min_area * probability.size * shrink)
     sums = np.bincount(labels.ravel(), weights=probability.ravel(), minlength=count)
     boxes, scores, areas = [], [], []
     for k in range(1, count):
