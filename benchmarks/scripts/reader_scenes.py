@@ -35,6 +35,8 @@ from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
 from svhnx.inference.backends import load_model, load_models_or_shipped
+from svhnx.inference.localize import DEFAULT_SCALES
+from svhnx.inference.predict import long_sides
 from svhnx.inference.reader import RECOGNIZER_PRECISION, Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
@@ -125,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="close looks at the candidates, each count scored apart (default: %(default)s)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="the reader's threshold (default: the recognizer's calibrated one, else 0.9)")
+    parser.add_argument("--scales", type=long_sides, default=DEFAULT_SCALES, help="the first pass's long sides, comma-separated (default: 64,128,256)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
                         help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
     parser.add_argument("--name", default="reader_scenes", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
@@ -136,11 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
     recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
-    shipped = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, min_confidence=args.min_confidence)
+    shipped = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, min_confidence=args.min_confidence,
+                     scales=args.scales)
     rows, stepped, letters = [], [], {}
     for looks in args.close_looks:
         reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", recognizer_precision=shipped.recognizer_precision,
-                        close_looks=looks, min_confidence=shipped.min_confidence)
+                        close_looks=looks, min_confidence=shipped.min_confidence, scales=shipped.scales)
         readings, seconds = read_scenes(reader, scenes)
         rows += [{"close_looks": looks, **row} for row in score(readings, seconds, scenes, truth)]
         stepped.append({"close_looks": looks, **stepped_score(readings, scenes, truth)})
@@ -151,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "localizer": str(args.localizer or "shipped"),
         "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
         "min_confidence": shipped.min_confidence,
+        "scales": list(shipped.scales),
         "recognizer_precision": shipped.recognizer_precision,
         "rows": rows,
         "stepped_numbers": stepped,
