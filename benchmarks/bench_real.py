@@ -150,8 +150,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "also reads the real number crops, side by side (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the whole-photo reader's localizer computes (default: %(default)s, as the reader's own)")
-    parser.add_argument("--scales", type=long_sides, default=DEFAULT_SCALES,
-                        help="the whole-photo reader's first-pass long sides, comma-separated (default: 64,128,256)")
+    parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)),
+                        help="the whole-photo reader's first-pass long sides, comma-separated (default: %(default)s)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA)")
     args = parser.parse_args(argv)
     precision, *others = [resolve_precision(p) for p in args.recognizer_precision]

@@ -49,9 +49,9 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
     study = create_model("unet", widths=list(DEFAULT_WIDTHS), length_head=True).eval()
     return {
         "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False},
-        "CPU U-Net, scales 64-128-256 + one close look": {"localizer": localizer, "scales": (64, 128, 256), "close_looks": 1},
-        "CPU U-Net, scales 64-128-256 + two close looks (default)": {"localizer": localizer, "scales": (64, 128, 256)},
-        "CPU U-Net, scales 64-128-320 + two close looks": {"localizer": localizer, "scales": (64, 128, 320)},
+        "CPU U-Net, scales 64-128-256 + two close looks (the default until rule scales320)": {"localizer": localizer, "scales": (64, 128, 256)},
+        "CPU U-Net, scales 64-128-320 + one close look": {"localizer": localizer, "scales": (64, 128, 320), "close_looks": 1},
+        "CPU U-Net, scales 64-128-320 + two close looks (default)": {"localizer": localizer, "scales": (64, 128, 320)},
     }
 
 

@@ -2,7 +2,7 @@
 right, wrong and rejected readings by how large the number is in the photo, wrong readings on
 fronts without a number, and CPU seconds per photo, for each set of scales on the same photos.
 
-    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scales [--scales 64,128,256 64,128,256,512]
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scales [--scales 64,128,320 64,128,320,512]
         [--with-number 400] [--number-free 200] [--seed 8700] [--mosaic] [--precision float32] [--recognizer-precision float32] [--name NAME]
 
 The shipped models, one thread; photos from :class:`svhnx.synth.photos.PhotoGenerator` on a seed no
@@ -28,6 +28,7 @@ from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_synthetic import photo_sets
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
+from svhnx.inference.localize import DEFAULT_SCALES
 from svhnx.inference.predict import long_sides
 from svhnx.inference.reader import Reader
 from svhnx.ops import union_boxes
@@ -93,8 +94,9 @@ def score(reader: Reader, with_number: list[Photo], number_free: list[Photo]) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_scales", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scales", type=long_sides, nargs="+", default=[(64, 128, 256), (64, 128, 256, 512)],
-                        help="sets of scales, each comma-separated (default: 64,128,256 64,128,256,512)")
+    default_sets = [DEFAULT_SCALES, (*DEFAULT_SCALES, 512)]
+    parser.add_argument("--scales", type=long_sides, nargs="+", default=default_sets,
+                        help=f"sets of scales, each comma-separated (default: {' '.join(','.join(map(str, s)) for s in default_sets)})")
     parser.add_argument("--with-number", type=int, default=400, help="photos with a number (default: %(default)s)")
     parser.add_argument("--number-free", type=int, default=200, help="photos without a number (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="close looks at the candidates, each count scored apart (default: %(default)s)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="the reader's threshold (default: the recognizer's calibrated one, else 0.9)")
-    parser.add_argument("--scales", type=long_sides, default=DEFAULT_SCALES, help="the first pass's long sides, comma-separated (default: 64,128,256)")
+    parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)), help="the first pass's long sides, comma-separated (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
                         help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
     parser.add_argument("--name", default="reader_scenes", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
