@@ -65,10 +65,10 @@ LOCALIZER_ENV = "SVHNX_LOCALIZER"
 RECOGNIZER_ENV = "SVHNX_RECOGNIZER"
 
 #: What the reader reads: an image array, or the path of an image file.
-Photo = np.ndarray | str | os.PathLike[str]
+ImageOrPath = np.ndarray | str | os.PathLike[str]
 
 
-def photo_array(image: Photo) -> np.ndarray:
+def photo_array(image: ImageOrPath) -> np.ndarray:
     """``image`` as a ``uint8 H x W x 3`` RGB array: a path is read with
     :func:`svhnx.image_file.load_image` (``OSError``/``ValueError`` when it cannot be), an array
     is checked and converted by :func:`svhnx.inference.localize.as_rgb`."""
@@ -218,7 +218,7 @@ class Reader:
         return cls(*models, **options)
 
     @torch.inference_mode()
-    def read(self, image: Photo) -> Reading:
+    def read(self, image: ImageOrPath) -> Reading:
         """Read the number in a ``uint8`` photo, ``H x W`` or ``H x W x C`` (C = 1, 3 or 4, RGB), or in
         the image file at a path."""
         image = photo_array(image)
@@ -243,7 +243,7 @@ class Reader:
         return [r.candidate for r in refined], [r.length for r in refined]
 
     @torch.inference_mode()
-    def read_box(self, image: Photo, box: Sequence[float]) -> Reading:
+    def read_box(self, image: ImageOrPath, box: Sequence[float]) -> Reading:
         """Read the number in a known ``box`` (``left, top, width, height`` in photo pixels) of a
         ``uint8`` photo, skipping the localizer: the same crop, recognizer and rejections as
         :meth:`read` (to tell the localizer's errors from the recognizer's)."""
@@ -322,7 +322,7 @@ def _checkpoint_path(path: str | os.PathLike[str] | None, env: str, what: str) -
 _default_reader: Reader | None = None
 
 
-def read(image: Photo, **options: Any) -> Reading:
+def read(image: ImageOrPath, **options: Any) -> Reading:
     """Read the number in a photo (``uint8 H x W`` or ``H x W x C``, RGB, or an image file's path) with the checkpoints
     named by ``$SVHNX_LOCALIZER`` and ``$SVHNX_RECOGNIZER``, else the shipped models (loaded once). Keyword ``options``
     (those of :class:`Reader`, or ``localizer=``/``recognizer=`` checkpoint paths) build a new

@@ -106,7 +106,8 @@ class UNet(nn.Module):
 
     ``refine`` > 0 adds a :class:`RefineHead` of that many channels at the input's resolution,
     which adds a correction to the mask logits. Its last layer starts at zero, so a trained model
-    given a new refinement head (:func:`svhnx.models.grow.add_layers`) computes what it computed.
+    given a new refinement head (:func:`svhnx.models.grow.widen` with ``new_layers=["refine"]``)
+    computes what it computed.
 
     ``forward`` takes ``uint8 N x H x W x C`` images as they come from the data path (H and W
     multiples of :attr:`multiple`, ``stem * 2 ** (levels - 1)``: 16 for the default five widths,
