@@ -23,7 +23,7 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -114,12 +114,18 @@ def folder_images(folder: Path) -> list[str]:
     return [str(f) for f in sorted(files, key=lambda f: natural_key(f.name))]
 
 
-def expand_inputs(arguments: Sequence[str]) -> list[str]:
+def expand_inputs(arguments: Sequence[str], on_empty_folder: Callable[[Path], None] | None = None) -> list[str]:
     """The image paths the arguments name: a file as given, a folder as its image files
-    (:func:`folder_images`); a folder without any adds nothing."""
+    (:func:`folder_images`); a folder without any adds nothing, and is passed to ``on_empty_folder``."""
     paths: list[str] = []
     for argument in arguments:
-        paths += folder_images(Path(argument)) if Path(argument).is_dir() else [argument]
+        if not Path(argument).is_dir():
+            paths.append(argument)
+            continue
+        images = folder_images(Path(argument))
+        if not images and on_empty_folder is not None:
+            on_empty_folder(Path(argument))
+        paths += images
     return paths
 
 
@@ -189,10 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                "threads": args.threads, "views": args.views, "close_looks": args.close_looks, "scales": args.scales}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
-    for folder in (Path(a) for a in args.images if Path(a).is_dir()):
-        if not folder_images(folder):
-            print(f"{parser.prog}: warning: {empty_folder_warning(folder)}", file=sys.stderr)
-    paths = expand_inputs(args.images)
+    paths = expand_inputs(args.images, lambda folder: print(f"{parser.prog}: warning: {empty_folder_warning(folder)}", file=sys.stderr))
     if not paths:
         parser.exit(2, f"{parser.prog}: error: no images to read\n")
     try:
