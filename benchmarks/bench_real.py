@@ -48,8 +48,8 @@ from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score
 from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.backends import in_precision, load_model
 from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader, read_digits
-from svhnx.inference.localize import DEFAULT_SCALES
-from svhnx.inference.predict import long_sides
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
+from svhnx.inference.predict import long_sides, retry_long_sides
 from svhnx.inference.reader import RECOGNIZER_PRECISION, Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
@@ -152,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="how the whole-photo reader's localizer computes (default: %(default)s, as the reader's own)")
     parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)),
                         help="the whole-photo reader's first-pass long sides, comma-separated (default: %(default)s)")
+    parser.add_argument("--retry-scales", type=retry_long_sides, default=",".join(map(str, DEFAULT_RETRY_SCALES)) or "none", metavar="S,S,...|none",
+                        help="the whole-photo reader's retry on photos its first pass reads no number in (default: %(default)s)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA)")
     args = parser.parse_args(argv)
     precision, *others = [resolve_precision(p) for p in args.recognizer_precision]
@@ -190,10 +192,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     results["sample_crops"] = {"right": int(sum(r == t for r, t in zip(read, truths))), "count": len(truths),
                                "readings": dict(zip(names, read)), "truths": dict(zip(names, truths))}
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    reader = Reader(localizer, in_each[precision], precision=args.precision, recognizer_precision=precision, scales=args.scales)
+    reader = Reader(localizer, in_each[precision], precision=args.precision, recognizer_precision=precision, scales=args.scales,
+                    retry_scales=args.retry_scales)
     results["sample_photos"] = {"svhnx": score_photos(reader, root / SAMPLE)}
     results["localizer_precision"] = reader.precision
     results["scales"] = list(reader.scales)
+    results["retry_scales"] = list(reader.retry_scales)
     if args.peers:
         results["sample_photos"].update(score_peers(root / SAMPLE))
 

@@ -5,10 +5,11 @@ two close looks at its candidates.
     OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_latency [--localizer RUN] [--recognizer RUN [RUN ...]]
 
 Photos: synthetic house fronts with a number (:class:`svhnx.synth.photos.PhotoGenerator`, a
-held-out seed) resized to 1100 x 1100. Each configuration reads every photo several times, after a warm-up; the
+held-out seed) resized to 1100 x 1100, and fronts without one, timed apart (a retry runs on every
+photo the first pass reads no number in). Each configuration reads every photo several times, after a warm-up; the
 median over reads is kept, wall clock and the process's CPU time (on a shared machine the wall
 clock waits for the CPU; the CPU time is what one idle core would take), with the time of each
-stage (first pass over the scales, candidates and the close look, recognizer). Without
+stage (first pass over the scales, candidates and the close look, recognizer, retry). Without
 ``--localizer``/``--recognizer`` the shipped models are timed (the time depends on the weights
 through the number of candidates read: an untrained localizer finds none, and its reader never
 reaches the recognizer). The study's U-Net is untrained, as only its size matters. Writes
@@ -33,7 +34,7 @@ from benchmarks.record import print_table, save_result
 from svhnx import pretrained
 from svhnx.hardware import amx_available
 from svhnx.inference.backends import load_model, load_models_or_shipped
-from svhnx.inference.reader import Reader
+from svhnx.inference.reader import Reader, Reading
 from svhnx.models import create_model
 from svhnx.models.unet import DEFAULT_WIDTHS
 from svhnx.synth.photos import PhotoGenerator
@@ -48,10 +49,12 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
     """Name -> the localizer and the reader options it is read with."""
     study = create_model("unet", widths=list(DEFAULT_WIDTHS), length_head=True).eval()
     return {
-        "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False},
-        "CPU U-Net, scales 64-128-256 + two close looks (the default until rule scales320)": {"localizer": localizer, "scales": (64, 128, 256)},
-        "CPU U-Net, scales 64-128-320 + one close look": {"localizer": localizer, "scales": (64, 128, 320), "close_looks": 1},
-        "CPU U-Net, scales 64-128-320 + two close looks (default)": {"localizer": localizer, "scales": (64, 128, 320)},
+        "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False, "retry_scales": ()},
+        "CPU U-Net, scales 64-128-256 + two close looks (the default until rule scales320)": {"localizer": localizer, "scales": (64, 128, 256),
+                                                                                              "retry_scales": ()},
+        "CPU U-Net, scales 64-128-320 + one close look": {"localizer": localizer, "scales": (64, 128, 320), "close_looks": 1, "retry_scales": ()},
+        "CPU U-Net, scales 64-128-320 + two close looks": {"localizer": localizer, "scales": (64, 128, 320), "retry_scales": ()},
+        "CPU U-Net, scales 64-128-320 + two close looks, retry at 512": {"localizer": localizer, "scales": (64, 128, 320), "retry_scales": (512,)},
     }
 
 
@@ -63,11 +66,12 @@ def timed_read(reader: Reader, image: np.ndarray) -> dict[str, float]:
     marks.append((time.perf_counter(), time.process_time()))
     candidates, lengths = reader.close_look(image, candidates)
     marks.append((time.perf_counter(), time.process_time()))
-    if candidates:
-        reader._read_candidates(image, candidates, lengths)
+    reading = reader._read_candidates(image, candidates, lengths) if candidates else Reading.empty()
+    marks.append((time.perf_counter(), time.process_time()))
+    reader.retry(image, reading)
     marks.append((time.perf_counter(), time.process_time()))
     out = {"candidates_read": float(len(candidates))}
-    for (name, (w0, c0), (w1, c1)) in zip(("first_pass", "close_look", "recognize"), marks, marks[1:]):
+    for (name, (w0, c0), (w1, c1)) in zip(("first_pass", "close_look", "recognize", "retry"), marks, marks[1:]):
         out[f"{name}_wall_s"], out[f"{name}_cpu_s"] = w1 - w0, c1 - c0
     out["wall_s"], out["cpu_s"] = marks[-1][0] - marks[0][0], marks[-1][1] - marks[0][1]
     return out
@@ -79,30 +83,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
                         help="recognizer checkpoints or runs, several read as one ensemble (default: the shipped ones)")
     parser.add_argument("--photos", type=int, default=4, help="photos read (default: %(default)s)")
+    parser.add_argument("--number-free", type=int, default=2, help="photos without a number read as well, timed apart (default: %(default)s)")
     parser.add_argument("--reads", type=int, default=3, help="reads of each photo (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
     recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
-    photos = [cv2.resize(p.image, (SIDE, SIDE), interpolation=cv2.INTER_AREA)
-              for p in PhotoGenerator.from_data().photos(args.photos, seed=SEED, with_number=True)]
+    generator = PhotoGenerator.from_data()
+    photo_sets = {kind: [cv2.resize(p.image, (SIDE, SIDE), interpolation=cv2.INTER_AREA)
+                         for p in generator.photos(count, seed=SEED, with_number=kind == "with a number")]
+                  for kind, count in (("with a number", args.photos), ("without a number", args.number_free)) if count}
     load_before = os.getloadavg()
     rows = []
     for name, config in configurations(localizer).items():
         for precision, recognizer_precision in PRECISION_PAIRS:
             reader = Reader(recognizer=recognizer, precision=precision, recognizer_precision=recognizer_precision, **config)
-            timed_read(reader, photos[0])  # warm-up
-            reads = [timed_read(reader, photo) for photo in photos for _ in range(args.reads)]
-            row = {"configuration": name, "precision": precision, "recognizer_precision": recognizer_precision}
-            for key in reads[0]:
-                row[key] = round(statistics.median(r[key] for r in reads), 4)
-            row["cpu_s_max"] = round(max(r["cpu_s"] for r in reads), 4)
-            rows.append(row)
-            print(f"{name} {precision}/{recognizer_precision}: {row['cpu_s']:.3f} s CPU, {row['wall_s']:.3f} s wall", flush=True)
+            for kind, photos in photo_sets.items():
+                timed_read(reader, photos[0])  # warm-up
+                reads = [timed_read(reader, photo) for photo in photos for _ in range(args.reads)]
+                row = {"configuration": name, "photos": kind, "precision": precision, "recognizer_precision": recognizer_precision}
+                for key in reads[0]:
+                    row[key] = round(statistics.median(r[key] for r in reads), 4)
+                row["cpu_s_max"] = round(max(r["cpu_s"] for r in reads), 4)
+                rows.append(row)
+                print(f"{name}, {kind}, {precision}/{recognizer_precision}: {row['cpu_s']:.3f} s CPU, {row['wall_s']:.3f} s wall", flush=True)
     load_after = os.getloadavg()
     results = {
-        "setup": f"{args.photos} synthetic house-front photos (seed {SEED}) resized to {SIDE} x {SIDE}, {args.reads} reads each "
+        "setup": f"{args.photos} synthetic house-front photos with a number and {args.number_free} without (seed {SEED}) resized to "
+                 f"{SIDE} x {SIDE}, {args.reads} reads each "
                  "after a warm-up, one torch thread, one OpenCV thread; medians over reads",
         "localizer": str(args.localizer) if args.localizer else "shipped",
         "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
@@ -115,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     command = ["python", "-m", "benchmarks.scripts.reader_latency", *(argv if argv is not None else sys.argv[1:])]
     path = save_result("reader_latency", results, command=command)
     print_table("Whole-photo reader, 1100 x 1100, one thread", rows,
-                ["configuration", "precision", "recognizer_precision", "cpu_s", "cpu_s_max", "wall_s", "first_pass_cpu_s", "close_look_cpu_s", "recognize_cpu_s",
-                 "candidates_read"])
+                ["configuration", "photos", "precision", "recognizer_precision", "cpu_s", "cpu_s_max", "wall_s", "first_pass_cpu_s", "close_look_cpu_s",
+                 "recognize_cpu_s", "retry_cpu_s", "candidates_read"])
     print(f"wrote {path}")
     return 0
 

@@ -2,11 +2,12 @@
 right, wrong and rejected readings by how large the number is in the photo, wrong readings on
 fronts without a number, and CPU seconds per photo, for each set of scales on the same photos.
 
-    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scales [--scales 64,128,320 64,128,320,512]
+    OMP_WAIT_POLICY=PASSIVE python -m benchmarks.scripts.reader_scales [--scales 64,128,320 64,128,320,512 64,128,320+512]
         [--with-number 400] [--number-free 200] [--seed 8700] [--mosaic] [--precision float32] [--recognizer-precision float32] [--name NAME]
 
 The shipped models, one thread; photos from :class:`svhnx.synth.photos.PhotoGenerator` on a seed no
-training or validation run draws from (600-2000 px a side). A number's size is its union box's
+training or validation run draws from (600-2000 px a side). ``A+B`` (``64,128,320+512``) is a
+first pass at scales ``A`` and, on photos it reads no number in, a retry at ``B`` (``Reader(retry_scales=...)``). A number's size is its union box's
 height over the photo's short side (:data:`SIZE_EDGES`). ``--mosaic`` stands for a wider shot of a
 street: each photo becomes one quadrant of a 2 x 2 mosaic whose other three are number-free fronts
 of the same stream, resized to its size, so its number is half as large in the photo, among more
@@ -65,6 +66,16 @@ def mosaics(photos: list[Photo], generator: PhotoGenerator, seed: int, first: in
             for i, (photo, quadrant) in enumerate(zip(photos, quadrants))]
 
 
+def scale_plan(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``A`` or ``A+B`` (comma-separated long sides each) as ``(scales, retry_scales)``."""
+    first, _, retry = text.partition("+")
+    return long_sides(first), long_sides(retry) if retry else ()
+
+
+def plan_text(plan: tuple[tuple[int, ...], tuple[int, ...]]) -> str:
+    return "+".join(",".join(map(str, part)) for part in plan if part)
+
+
 def size_label(low: float, high: float) -> str:
     return f"{100 * low:g}-{100 * high:g}%"
 
@@ -94,9 +105,9 @@ def score(reader: Reader, with_number: list[Photo], number_free: list[Photo]) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_scales", description=__doc__.split("\n\n")[0])
-    default_sets = [DEFAULT_SCALES, (*DEFAULT_SCALES, 512)]
-    parser.add_argument("--scales", type=long_sides, nargs="+", default=default_sets,
-                        help=f"sets of scales, each comma-separated (default: {' '.join(','.join(map(str, s)) for s in default_sets)})")
+    default_sets = [(DEFAULT_SCALES, ()), ((*DEFAULT_SCALES, 512), ())]
+    parser.add_argument("--scales", type=scale_plan, nargs="+", default=default_sets, metavar="A[+B]",
+                        help=f"sets of scales, each comma-separated, +B a retry (default: {' '.join(map(plan_text, default_sets))})")
     parser.add_argument("--with-number", type=int, default=400, help="photos with a number (default: %(default)s)")
     parser.add_argument("--number-free", type=int, default=200, help="photos without a number (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
@@ -117,9 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         number_free = mosaics(number_free, generator, args.seed, fill + 3 * len(with_number))
     load_before = os.getloadavg()
     rows = []
-    for scales in args.scales:
-        reader = Reader(localizer, recognizer, scales=scales, precision=args.precision, recognizer_precision=args.recognizer_precision)
-        rows.append({"scales": ",".join(map(str, scales)), **score(reader, with_number, number_free)})
+    for scales, retry in args.scales:
+        reader = Reader(localizer, recognizer, scales=scales, retry_scales=retry, precision=args.precision,
+                        recognizer_precision=args.recognizer_precision)
+        rows.append({"scales": plan_text((scales, retry)), **score(reader, with_number, number_free)})
         print(rows[-1], flush=True)
     table = [{"scales": row["scales"], "size": size, **cell} for row in rows for size, cell in row["by_size"].items()]
     table += [{"scales": row["scales"], "size": "all", "photos": len(with_number), "right": row["right"], "wrong": row["wrong"]} for row in rows]

@@ -255,3 +255,17 @@ def test_predict_scales_are_long_sides_the_reader_looks_at(monkeypatch, tmp_path
     assert seen["scales"] == (64, 512) and json.loads(capsys.readouterr().out)["number"] == "210"
     with pytest.raises(ValueError, match="scales"):
         Reader(BrightIsNumber(length=3), Reads("210"), scales=[8])
+
+
+def test_predict_retry_scales_reach_the_reader(monkeypatch, tmp_path, capsys):
+    assert build_parser().parse_args(["x.png", "--retry-scales", "none"]).retry_scales == ()
+    assert build_parser().parse_args(["x.png", "--retry-scales", "768,512"]).retry_scales == (512, 768)
+    for bad in ("8", "", "512,,768"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["x.png", "--retry-scales", bad])
+    seen = {}
+    monkeypatch.setattr(Reader, "from_checkpoints", classmethod(lambda cls, *a, **k: seen.update(k) or Reader(BrightIsNumber(length=3), Reads("210"))))
+    path = tmp_path / "front.png"
+    assert cv2.imwrite(str(path), photo_with_number())
+    assert main([str(path), "--retry-scales", "512"]) == 0
+    assert seen["retry_scales"] == (512,)

@@ -26,6 +26,9 @@ from svhnx.ops.crop_rule import CROP_SIDE
 #: rather than 256 since rule scales320 (docs/localizer-experiments.md): 3.9 points more house
 #: fronts read right, within the 0.10 s a photo of issue #15 in float32.
 DEFAULT_SCALES = (64, 128, 320)
+#: Long sides of the reader's second first pass, made only when the first reads no number
+#: (:class:`svhnx.inference.reader.Reader`, ``retry_scales``). None by default.
+DEFAULT_RETRY_SCALES: tuple[int, ...] = ()
 MULTIPLE = 16
 #: :func:`mask_to_boxes` drops components smaller than a fraction of a map of at most this long
 #: side; a larger map (a first pass with a scale above it) keeps that floor in pixels, so that a

@@ -34,7 +34,7 @@ from svhnx.hardware import PRECISIONS
 from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
-from svhnx.inference.localize import DEFAULT_SCALES, MULTIPLE, REFINE_PASSES, check_scales
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, MULTIPLE, REFINE_PASSES, check_scales
 from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, RECOGNIZER_PRECISION, Reader, Reading
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
@@ -154,6 +154,11 @@ def long_sides(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated long sides of at least {MULTIPLE} pixels, got {text!r}") from None
 
 
+def retry_long_sides(text: str) -> tuple[int, ...]:
+    """``--retry-scales``: like :func:`long_sides`, or ``none`` for no retry."""
+    return () if text.strip().lower() == "none" else long_sides(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.predict", description=plain(__doc__.split("\n\n")[0]))
     parser.add_argument("images", nargs="+", metavar="IMAGE_OR_DIR",
@@ -173,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)), metavar="S,S,...",
                         help="long sides, in pixels, at which the localizer's first pass looks at the photo; a larger one finds "
                              "smaller numbers, at more time (default: %(default)s)")
+    parser.add_argument("--retry-scales", type=retry_long_sides, default=",".join(map(str, DEFAULT_RETRY_SCALES)) or "none", metavar="S,S,...|none",
+                        help="long sides of a second first pass, made only on photos where the first reads no number (nothing found "
+                             "or every reading rejected), at those no longer than the photo (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the torch localizer computes: auto is bfloat16 on CPUs with AMX or AVX-512 BF16, float32 elsewhere (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
@@ -192,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = {"check_length": args.length_check, "backend": args.backend, "precision": args.precision,
                "recognizer_precision": args.recognizer_precision,
-               "threads": args.threads, "views": args.views, "close_looks": args.close_looks, "scales": args.scales}
+               "threads": args.threads, "views": args.views, "close_looks": args.close_looks, "scales": args.scales,
+               "retry_scales": args.retry_scales}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence
     paths = expand_inputs(args.images, lambda folder: print(f"{parser.prog}: warning: {empty_folder_warning(folder)}", file=sys.stderr))

@@ -41,7 +41,7 @@ from svhnx import pretrained
 from svhnx.hardware import resolve_precision
 from svhnx.image_file import load_image
 from svhnx.inference.backends import in_precision, load_backend
-from svhnx.inference.localize import DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, check_scales, localize, refine, run_localizer
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, check_scales, localize, refine, run_localizer
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
@@ -130,6 +130,9 @@ class Reader:
         recognizer: an SVHN recognizer (``uint8 N x 54 x 54 x 3`` in, ``{"digits": N x 5 x 11,
             "length": N x 7}`` logits out).
         scales: long sides at which the localizer looks at the photo.
+        retry_scales: long sides of a second first pass, made only when the first reads no number
+            (nothing found, or every reading rejected) and only at those no longer than the photo:
+            a finer look for a small number, paid for only by the photos that need it. Empty: none.
         threshold: mask probability above which a pixel belongs to a number.
         min_confidence: readings with a lower joint probability are rejected (default: the
             recognizer's own operating point when its weights file has one, see
@@ -160,6 +163,7 @@ class Reader:
         recognizer: nn.Module,
         *,
         scales: Sequence[int] = DEFAULT_SCALES,
+        retry_scales: Sequence[int] = DEFAULT_RETRY_SCALES,
         threshold: float = 0.5,
         min_confidence: float | None = None,
         max_candidates: int = 3,
@@ -181,6 +185,7 @@ class Reader:
         self.recognizer_precision = resolve_precision(recognizer_precision)
         self.recognizer = in_precision(recognizer.eval(), self.recognizer_precision)
         self.scales = check_scales(scales)
+        self.retry_scales = check_scales(retry_scales) if len(retry_scales) else ()
         self.threshold = threshold
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates
@@ -222,16 +227,33 @@ class Reader:
         """Read the number in a ``uint8`` photo, ``H x W`` or ``H x W x C`` (C = 1, 3 or 4, RGB), or in
         the image file at a path."""
         image = photo_array(image)
-        candidates, lengths = self.close_look(image, self.first_pass(image))
+        return self.retry(image, self.read_at(image, self.scales))
+
+    @torch.inference_mode()
+    def read_at(self, image: np.ndarray, scales: Sequence[int]) -> Reading:
+        """What :meth:`read` reads in an RGB photo with one first pass, at ``scales``, and no retry."""
+        candidates, lengths = self.close_look(image, self.first_pass(image, scales))
         if not candidates:
             return Reading.empty()
         return self._read_candidates(image, candidates, lengths)
 
-    def first_pass(self, image: np.ndarray) -> list[Candidate]:
-        """The localizer's candidates in an RGB photo at :attr:`scales`, best first (twice
-        ``max_candidates`` when a close look follows)."""
+    @torch.inference_mode()
+    def retry(self, image: np.ndarray, reading: Reading) -> Reading:
+        """``reading`` (of the first pass) after the retry at :attr:`retry_scales`: made only when
+        ``reading`` holds no number and a retry scale is no longer than the photo; the retry's
+        reading when it holds one, else ``reading`` if it has a box (its rejection), else the retry's."""
+        scales = tuple(s for s in self.retry_scales if s <= max(image.shape[:2]))
+        if reading.number is not None or not scales:
+            return reading
+        second = self.read_at(image, scales)
+        return second if second.number is not None or reading.box is None else reading
+
+    def first_pass(self, image: np.ndarray, scales: Sequence[int] | None = None) -> list[Candidate]:
+        """The localizer's candidates in an RGB photo at ``scales`` (default :attr:`scales`), best
+        first (twice ``max_candidates`` when a close look follows)."""
         count = 2 * self.max_candidates if self.refine else self.max_candidates
-        return localize(self.localizer, image, scales=self.scales, threshold=self.threshold, max_candidates=count, precision=self.precision)
+        scales = self.scales if scales is None else scales
+        return localize(self.localizer, image, scales=scales, threshold=self.threshold, max_candidates=count, precision=self.precision)
 
     def close_look(self, image: np.ndarray, candidates: list[Candidate]) -> tuple[list[Candidate], list[int | None] | None]:
         """The best ``max_candidates`` candidates after :func:`svhnx.inference.localize.refine` and their
