@@ -34,6 +34,7 @@ from benchmarks.record import print_table, save_result
 from svhnx import pretrained
 from svhnx.hardware import amx_available
 from svhnx.inference.backends import load_model, load_models_or_shipped
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
 from svhnx.inference.reader import Reader, Reading
 from svhnx.models import create_model
 from svhnx.models.unet import DEFAULT_WIDTHS
@@ -46,16 +47,23 @@ PRECISION_PAIRS = (("float32", "float32"), ("bfloat16", "float32"), ("bfloat16",
 
 
 def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
-    """Name -> the localizer and the reader options it is read with."""
+    """Name -> the localizer and the reader options it is read with; the shipped localizer with the
+    reader's default options is marked ``(default)``."""
     study = create_model("unet", widths=list(DEFAULT_WIDTHS), length_head=True).eval()
-    return {
-        "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False, "retry_scales": ()},
-        "CPU U-Net, scales 64-128-256 + two close looks (the default until rule scales320)": {"localizer": localizer, "scales": (64, 128, 256),
-                                                                                              "retry_scales": ()},
-        "CPU U-Net, scales 64-128-320 + one close look": {"localizer": localizer, "scales": (64, 128, 320), "close_looks": 1, "retry_scales": ()},
-        "CPU U-Net, scales 64-128-320 + two close looks": {"localizer": localizer, "scales": (64, 128, 320), "retry_scales": ()},
+    named = {
+        "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False},
+        "CPU U-Net, scales 64-128-256 + two close looks (the default until rule scales320)": {"localizer": localizer, "scales": (64, 128, 256)},
+        "CPU U-Net, scales 64-128-320 + one close look": {"localizer": localizer, "scales": (64, 128, 320), "close_looks": 1},
+        "CPU U-Net, scales 64-128-320 + two close looks": {"localizer": localizer, "scales": (64, 128, 320)},
         "CPU U-Net, scales 64-128-320 + two close looks, retry at 512": {"localizer": localizer, "scales": (64, 128, 320), "retry_scales": (512,)},
     }
+    default = {"scales": DEFAULT_SCALES, "retry_scales": DEFAULT_RETRY_SCALES}
+    out = {}
+    for name, config in named.items():
+        config = {"retry_scales": (), **config}
+        options = {key: value for key, value in config.items() if key != "localizer"}
+        out[f"{name} (default)" if config["localizer"] is localizer and options == default else name] = config
+    return out
 
 
 @torch.inference_mode()

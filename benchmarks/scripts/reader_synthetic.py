@@ -37,6 +37,7 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +92,14 @@ def score(reader: Reader, with_number: list[Photo], number_free: list[Photo]) ->
 
 
 @torch.inference_mode()
-def candidate_readings(reader: Reader, image: np.ndarray) -> list[tuple[str, np.float32, bool]]:
+def candidate_readings(reader: Reader, image: np.ndarray, scales: Sequence[int] | None = None) -> list[tuple[str, np.float32, bool]]:
     """What ``reader`` reads in each candidate of a photo, before any rejection: ``(number,
     confidence, length agrees with the length head)``, in the localizer's order (the reader's
-    close look, crops and recognizer, as in :meth:`Reader.read`; a reader with the close look)."""
+    close look, crops and recognizer, as in :meth:`Reader.read`; a reader with the close look),
+    its first pass at ``scales`` (default: the reader's)."""
     if not reader.refine:
         raise ValueError("candidate_readings: the lengths come from the close look; use a reader with refine=True")
-    candidates, lengths = reader.close_look(image, reader.first_pass(image))
+    candidates, lengths = reader.close_look(image, reader.first_pass(image, scales))
     if not candidates:
         return []
     crops = reader._crops(image, candidates)  # the reader's own 30%-expanded 64 x 64 crops
@@ -116,12 +118,24 @@ def one_or_list(items: list[Any]) -> Any:
     return items[0] if len(items) == 1 else items
 
 
-def replay(readings: list[tuple[str, np.float32, bool]], min_confidence: float) -> str | None:
-    """The number ``Reader.read`` reports with this ``min_confidence``: the first reading, most
-    confident first, that has digits, is confident enough and agrees with the length head."""
-    for number, confidence, length_agrees in sorted(readings, key=lambda r: -r[1]):  # stable, like the reader
-        if number and not confidence < min_confidence and length_agrees:
-            return number
+#: A photo's candidate readings at the first pass, and at the retry (none when no retry scale fits the photo).
+PhotoReadings = tuple[list[tuple[str, np.float32, bool]], list[tuple[str, np.float32, bool]]]
+
+
+def photo_readings(reader: Reader, image: np.ndarray) -> PhotoReadings:
+    """:func:`candidate_readings` of the first pass and of the retry :meth:`Reader.read` would make."""
+    retry = reader.retry_scales_for(image)
+    return candidate_readings(reader, image), candidate_readings(reader, image, retry) if retry else []
+
+
+def replay(readings: PhotoReadings, min_confidence: float) -> str | None:
+    """The number ``Reader.read`` reports with this ``min_confidence``: the first reading of the
+    first pass, most confident first, that has digits, is confident enough and agrees with the
+    length head; else the same of the retry."""
+    for candidates in readings:
+        for number, confidence, length_agrees in sorted(candidates, key=lambda r: -r[1]):  # stable, like the reader
+            if number and not confidence < min_confidence and length_agrees:
+                return number
     return None
 
 
@@ -151,7 +165,7 @@ def sweep(
     truths = [photo.number for photo in with_number]
     records = []
     for i, photo in enumerate([*with_number, *number_free]):
-        records.append(candidate_readings(reader, photo.image))
+        records.append(photo_readings(reader, photo.image))
         if i % CHECK_EVERY == 0 and replay(records[-1], reader.min_confidence) != reader.read(photo.image).number:
             raise AssertionError(f"the replay disagrees with Reader.read at min_confidence={reader.min_confidence}")
     rows = []

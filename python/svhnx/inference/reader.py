@@ -242,7 +242,7 @@ class Reader:
         """``reading`` (of the first pass) after the retry at :attr:`retry_scales`: made only when
         ``reading`` holds no number and a retry scale is no longer than the photo; the retry's
         reading when it holds one, else ``reading`` if it has a box (its rejection), else the retry's."""
-        scales = tuple(s for s in self.retry_scales if s <= max(image.shape[:2]))
+        scales = self.retry_scales_for(image)
         if reading.number is not None or not scales:
             return reading
         second = self.read_at(image, scales)
@@ -274,6 +274,10 @@ class Reader:
         if len(box) != 4 or not (box[2] > 0 and box[3] > 0):
             raise ValueError(f"box: expected (left, top, width, height) with a positive width and height, got {box}")
         return self._read_candidates(image, [Candidate(box, 1.0)])
+
+    def retry_scales_for(self, image: np.ndarray) -> tuple[int, ...]:
+        """The :attr:`retry_scales` a retry would look at ``image`` with: those no longer than its long side."""
+        return tuple(s for s in self.retry_scales if s <= max(image.shape[:2]))
 
     def _read_candidates(self, image: np.ndarray, candidates: list[Candidate], lengths: list[int | None] | None = None) -> Reading:
         """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
