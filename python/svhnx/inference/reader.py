@@ -17,7 +17,10 @@ The two-stage reader the original study proposed after its recognizer failed on 
    default: since the recognizer learnt to read words and plaques as "no digits", it costs more
    right readings than it saves wrong ones (README, *The length check, weighed again*);
 4. the first reading not rejected wins; if all are, the most confident one is returned with
-   ``number=None`` and the reason.
+   ``number=None`` and the reason;
+5. with ``retry_scales`` (off by default: it costs a photo without a number about 0.14 s more in
+   float32, rule ``retry512`` in docs/localizer-experiments.md), a photo of at least that size
+   where steps 1-4 read no number is looked at again from step 1, at those scales alone.
 
 ``svhnx.read(image)`` is the one-call API; :class:`Reader` keeps the models for many photos. Both
 take an image array or an image file's path (read by :func:`svhnx.image_file.load_image`, bounded
