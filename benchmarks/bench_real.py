@@ -49,8 +49,8 @@ from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.backends import in_precision, load_model
 from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader, read_digits
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
-from svhnx.inference.predict import long_sides, retry_long_sides
-from svhnx.inference.reader import RECOGNIZER_PRECISION, Reader
+from svhnx.inference.predict import confidence_band, long_sides, retry_long_sides
+from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
 from svhnx.models.heads import ensemble_of
@@ -154,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="the whole-photo reader's first-pass long sides, comma-separated (default: %(default)s)")
     parser.add_argument("--retry-scales", type=retry_long_sides, default=",".join(map(str, DEFAULT_RETRY_SCALES)) or "none", metavar="S,S,...|none",
                         help="the whole-photo reader's retry on photos its first pass reads no number in (default: %(default)s)")
+    parser.add_argument("--unsure", type=confidence_band, default=",".join(f"{v:g}" for v in UNSURE), metavar="LOW,HIGH",
+                        help="the whole-photo reader's band of centre-view confidences within which the shifted views are read (default: %(default)s)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA)")
     args = parser.parse_args(argv)
     precision, *others = [resolve_precision(p) for p in args.recognizer_precision]
@@ -193,11 +195,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                                "readings": dict(zip(names, read)), "truths": dict(zip(names, truths))}
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
     reader = Reader(localizer, in_each[precision], precision=args.precision, recognizer_precision=precision, scales=args.scales,
-                    retry_scales=args.retry_scales)
+                    retry_scales=args.retry_scales, unsure=args.unsure)
     results["sample_photos"] = {"svhnx": score_photos(reader, root / SAMPLE)}
     results["localizer_precision"] = reader.precision
     results["scales"] = list(reader.scales)
     results["retry_scales"] = list(reader.retry_scales)
+    results["unsure"] = list(reader.unsure)
     if args.peers:
         results["sample_photos"].update(score_peers(root / SAMPLE))
 

@@ -35,7 +35,8 @@ from svhnx import pretrained
 from svhnx.hardware import amx_available
 from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
-from svhnx.inference.reader import Reader, Reading
+from svhnx.inference.reader import UNSURE, Reader, Reading
+from svhnx.inference.recognize import ALL_UNSURE
 from svhnx.models import create_model
 from svhnx.models.unet import DEFAULT_WIDTHS
 from svhnx.synth.photos import PhotoGenerator
@@ -56,11 +57,13 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
         "CPU U-Net, scales 64-128-320 + one close look": {"localizer": localizer, "scales": (64, 128, 320), "close_looks": 1},
         "CPU U-Net, scales 64-128-320 + two close looks": {"localizer": localizer, "scales": (64, 128, 320)},
         "CPU U-Net, scales 64-128-320 + two close looks, retry at 512": {"localizer": localizer, "scales": (64, 128, 320), "retry_scales": (512,)},
+        "CPU U-Net, scales 64-128-320 + two close looks, shifted views only if unsure (0.3-0.99)": {"localizer": localizer, "scales": (64, 128, 320),
+                                                                                                   "unsure": (0.3, 0.99)},
     }
-    default = {"scales": DEFAULT_SCALES, "retry_scales": DEFAULT_RETRY_SCALES}
+    default = {"scales": DEFAULT_SCALES, "retry_scales": DEFAULT_RETRY_SCALES, "unsure": UNSURE}
     out = {}
     for name, config in named.items():
-        config = {"retry_scales": (), **config}
+        config = {"retry_scales": (), "unsure": ALL_UNSURE, **config}
         options = {key: value for key, value in config.items() if key != "localizer"}
         out[f"{name} (default)" if config["localizer"] is localizer and options == default else name] = config
     return out

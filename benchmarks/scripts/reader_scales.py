@@ -30,8 +30,8 @@ from benchmarks.scripts.reader_synthetic import photo_sets
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
 from svhnx.inference.localize import DEFAULT_SCALES
-from svhnx.inference.predict import long_sides
-from svhnx.inference.reader import Reader
+from svhnx.inference.predict import confidence_band, long_sides
+from svhnx.inference.reader import UNSURE, Reader
 from svhnx.ops import union_boxes
 from svhnx.synth.photos import Photo, PhotoGenerator
 
@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="how the localizer computes (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default="float32",
                         help="how the recognizers compute (default: %(default)s)")
+    parser.add_argument("--unsure", type=confidence_band, default=",".join(f"{v:g}" for v in UNSURE), metavar="LOW,HIGH",
+                        help="the reader's band of centre-view confidences within which the shifted views are read (default: %(default)s)")
     parser.add_argument("--name", default="reader_scales", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -129,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     rows = []
     for scales, retry in args.scales:
-        reader = Reader(localizer, recognizer, scales=scales, retry_scales=retry, precision=args.precision,
+        reader = Reader(localizer, recognizer, scales=scales, retry_scales=retry, unsure=args.unsure, precision=args.precision,
                         recognizer_precision=args.recognizer_precision)
         rows.append({"scales": plan_text((scales, retry)), **score(reader, with_number, number_free)})
         print(rows[-1], flush=True)
     table = [{"scales": row["scales"], "size": size, **cell} for row in rows for size, cell in row["by_size"].items()]
     table += [{"scales": row["scales"], "size": "all", "photos": len(with_number), "right": row["right"], "wrong": row["wrong"]} for row in rows]
     results = {"seed": args.seed, "mosaic": args.mosaic, "with_number": len(with_number), "number_free": len(number_free), "precision": args.precision,
-               "recognizer_precision": args.recognizer_precision, "threads": 1, "rows": rows,
+               "recognizer_precision": args.recognizer_precision, "unsure": list(args.unsure), "threads": 1, "rows": rows,
                "load_average_1_5_15_min": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}}
     path = save_result(args.name, results)
     print_table("reader by first-pass scales, synthetic house fronts", table, ["scales", "size", "photos", "right", "wrong"])

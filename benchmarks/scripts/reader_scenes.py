@@ -36,8 +36,8 @@ from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
 from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.localize import DEFAULT_SCALES
-from svhnx.inference.predict import long_sides
-from svhnx.inference.reader import RECOGNIZER_PRECISION, Reader, Reading
+from svhnx.inference.predict import confidence_band, long_sides
+from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="close looks at the candidates, each count scored apart (default: %(default)s)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="the reader's threshold (default: the recognizer's calibrated one, else 0.9)")
+    parser.add_argument("--unsure", type=confidence_band, default=",".join(f"{v:g}" for v in UNSURE), metavar="LOW,HIGH",
+                        help="the reader's band of centre-view confidences within which the shifted views are read (default: %(default)s)")
     parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)), help="the first pass's long sides, comma-separated (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
                         help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
@@ -140,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
     recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
     shipped = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, min_confidence=args.min_confidence,
-                     scales=args.scales)
+                     scales=args.scales, unsure=args.unsure)
     rows, stepped, letters = [], [], {}
     for looks in args.close_looks:
         reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", recognizer_precision=shipped.recognizer_precision,
-                        close_looks=looks, min_confidence=shipped.min_confidence, scales=shipped.scales)
+                        close_looks=looks, min_confidence=shipped.min_confidence, scales=shipped.scales, unsure=shipped.unsure)
         readings, seconds = read_scenes(reader, scenes)
         rows += [{"close_looks": looks, **row} for row in score(readings, seconds, scenes, truth)]
         stepped.append({"close_looks": looks, **stepped_score(readings, scenes, truth)})
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
         "min_confidence": shipped.min_confidence,
         "scales": list(shipped.scales),
+        "unsure": list(shipped.unsure),
         "recognizer_precision": shipped.recognizer_precision,
         "rows": rows,
         "stepped_numbers": stepped,

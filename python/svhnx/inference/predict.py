@@ -35,7 +35,7 @@ from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, MULTIPLE, REFINE_PASSES, check_scales
-from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, RECOGNIZER_PRECISION, Reader, Reading
+from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, RECOGNIZER_PRECISION, UNSURE, Reader, Reading
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
 
@@ -159,6 +159,17 @@ def retry_long_sides(text: str) -> tuple[int, ...]:
     return () if text.strip().lower() == "none" else long_sides(text)
 
 
+def confidence_band(text: str) -> tuple[float, float]:
+    """``--unsure``: ``LOW,HIGH``, two probabilities with ``LOW <= HIGH``."""
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        low = high = -1.0
+    if not 0.0 <= low <= high <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH with 0 <= LOW <= HIGH <= 1, got {text!r}")
+    return low, high
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m svhnx.predict", description=plain(__doc__.split("\n\n")[0]))
     parser.add_argument("images", nargs="+", metavar="IMAGE_OR_DIR",
@@ -173,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--views", type=int, choices=VIEW_COUNTS, default=DEFAULT_VIEWS, metavar="N",
                         help=f"views of each number crop the recognizer reads and averages, 1-{len(VIEW_SHIFTS)}: the centre, then "
                              "windows shifted 2 pixels (default: %(default)s)")
+    parser.add_argument("--unsure", type=confidence_band, default=",".join(f"{v:g}" for v in UNSURE), metavar="LOW,HIGH",
+                        help="read a candidate's shifted views only when its centre view's confidence is within LOW..HIGH; "
+                             "0,1 reads them all (default: %(default)s)")
     parser.add_argument("--close-looks", type=positive_int, default=REFINE_PASSES, metavar="N",
                         help="close looks at each candidate, each around the box the one before found; 1 is a little faster (default: %(default)s)")
     parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)), metavar="S,S,...",
@@ -200,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = {"check_length": args.length_check, "backend": args.backend, "precision": args.precision,
                "recognizer_precision": args.recognizer_precision,
-               "threads": args.threads, "views": args.views, "close_looks": args.close_looks, "scales": args.scales,
+               "threads": args.threads, "views": args.views, "unsure": args.unsure, "close_looks": args.close_looks, "scales": args.scales,
                "retry_scales": args.retry_scales}
     if args.min_confidence is not None:
         options["min_confidence"] = args.min_confidence

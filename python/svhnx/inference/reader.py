@@ -45,7 +45,7 @@ from svhnx.hardware import resolve_precision
 from svhnx.image_file import load_image
 from svhnx.inference.backends import in_precision, load_backend
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, check_scales, localize, refine, run_localizer
-from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
+from svhnx.inference.recognize import ALL_UNSURE, DEFAULT_VIEWS, recognize_until_sure
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
 from svhnx.ops.crop_rule import check_views, number_crops
@@ -61,6 +61,9 @@ CHECK_LENGTH = False
 #: faster per crop on AMX (rules rbf16-b and rbf16-avx, docs/recognizer-experiments.md); their
 #: threshold was calibrated in float32.
 RECOGNIZER_PRECISION = "auto"
+
+#: The band of confidences of a candidate's centre view within which its shifted views are read too.
+UNSURE = ALL_UNSURE
 
 #: Keys of :meth:`Reading.to_dict`, in order; a stable schema (tests pin it).
 READING_KEYS = ("number", "confidence", "box", "length", "rejected")
@@ -150,6 +153,10 @@ class Reader:
             :data:`svhnx.inference.localize.REFINE_PASSES`); only with ``refine``.
         views: how many views of each crop the recognizer reads, 1 to 5 (default
             :data:`svhnx.inference.recognize.DEFAULT_VIEWS`): the centre, then shifted windows.
+        unsure: ``(low, high)``: a crop's shifted views are read only when its centre view's
+            reading has a confidence in this band (both ends included); outside it the centre
+            view's reading stands (:func:`svhnx.inference.recognize.recognize_until_sure`). The
+            default, :data:`UNSURE`, reads them all.
         precision: how the localizer computes, one of :data:`svhnx.hardware.PRECISIONS`
             (``"auto"``: bfloat16 on CPUs with AMX or AVX-512 BF16, float32 elsewhere).
         recognizer_precision: how the recognizer computes, the same choices (default
@@ -174,6 +181,7 @@ class Reader:
         refine: bool = True,
         close_looks: int = REFINE_PASSES,
         views: int = DEFAULT_VIEWS,
+        unsure: tuple[float, float] = UNSURE,
         precision: str = "auto",
         recognizer_precision: str = RECOGNIZER_PRECISION,
     ) -> None:
@@ -198,6 +206,10 @@ class Reader:
             raise ValueError(f"close_looks: expected at least 1, got {close_looks}")
         self.close_looks = close_looks
         self.views = check_views(views)
+        low, high = (float(v) for v in unsure)
+        if not 0.0 <= low <= high <= 1.0:
+            raise ValueError(f"unsure: expected 0 <= low <= high <= 1, got {tuple(unsure)}")
+        self.unsure = (low, high)
 
     @classmethod
     def from_checkpoints(
@@ -286,7 +298,8 @@ class Reader:
         """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
         ``lengths``: the localizer's length for each candidate when known (from :func:`svhnx.inference.localize.refine`)."""
         crops = self._crops(image, candidates)
-        numbers, read_lengths, confidences = decode_readings(recognize(self.recognizer, crops, self.views, precision=self.recognizer_precision))
+        numbers, read_lengths, confidences = decode_readings(
+            recognize_until_sure(self.recognizer, crops, self.views, self.unsure, precision=self.recognizer_precision))
         best_rejected: Reading | None = None
         for i in np.argsort(-confidences, kind="stable"):
             rejected, length = None, lengths[i] if lengths is not None else None

@@ -13,6 +13,7 @@ from torch import nn
 
 from svhnx.hardware import autocast_for
 from svhnx.models.heads import SequenceOutput, mean_probabilities
+from svhnx.models.svhn import most_probable_numbers
 from svhnx.ops.crop_rule import recognizer_views
 
 # Five views read real SVHN crops better than one. Chosen with the recognizer shipped before: on the
@@ -22,6 +23,8 @@ from svhnx.ops.crop_rule import recognizer_views
 # -> 90.3% / 90.2%. Five views cost five times the recognizer's time, small beside the localizer's
 # in a whole photo (benchmarks/bench_real.py records both).
 DEFAULT_VIEWS = 5
+#: The band of centre-view confidences within which :func:`recognize_until_sure` reads every view: all of them.
+ALL_UNSURE = (0.0, 1.0)
 
 
 def recognize(
@@ -41,3 +44,41 @@ def recognize(
     if views == 1:
         return output  # type: ignore[return-value]
     return mean_probabilities([{head: out[v * n : (v + 1) * n] for head, out in output.items()} for v in range(views)])  # type: ignore[misc]
+
+
+def recognize_until_sure(
+    recognizer: nn.Module,
+    crops: np.ndarray,
+    views: int = DEFAULT_VIEWS,
+    unsure: tuple[float, float] = ALL_UNSURE,
+    *,
+    threads: int | None = None,
+    precision: str = "float32",
+) -> SequenceOutput:
+    """:func:`recognize`, but the shifted views are read only for the crops whose centre view is
+    unsure: its most probable number's joint probability within ``unsure`` (``low, high``, both
+    included). The other crops keep their centre view's output. The default band, ``(0, 1)``, is
+    :func:`recognize` itself."""
+    low, high = unsure
+    if not 0.0 <= low <= high <= 1.0:
+        raise ValueError(f"unsure: expected 0 <= low <= high <= 1, got {unsure}")
+    if views == 1 or (low == 0.0 and high == 1.0) or not len(crops):
+        return recognize(recognizer, crops, views, threads=threads, precision=precision)
+    centre = recognize(recognizer, crops, 1, threads=threads, precision=precision)
+    confidence = most_probable_numbers(centre)[2]
+    rows = torch.nonzero((confidence >= low) & (confidence <= high))[:, 0]
+    if not len(rows):
+        return centre
+    picked = np.ascontiguousarray(crops[rows.numpy()])
+    batch = recognizer_views(picked, views, threads=threads)[1:]  # the centre view is read already
+    n = batch.shape[1]
+    with autocast_for(recognizer, precision):
+        shifted = recognizer(torch.from_numpy(batch.reshape((views - 1) * n, *batch.shape[2:])))
+    shifted = {head: out.float() for head, out in shifted.items()}
+    parts = [{head: out[rows] for head, out in centre.items()}]
+    parts += [{head: out[v * n : (v + 1) * n] for head, out in shifted.items()} for v in range(views - 1)]
+    merged = mean_probabilities(parts)
+    out = {head: value.clone() for head, value in centre.items()}
+    for head in merged:
+        out[head][rows] = merged[head]
+    return out  # type: ignore[return-value]
