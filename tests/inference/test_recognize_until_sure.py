@@ -64,6 +64,8 @@ def test_a_band_that_is_not_one_is_refused(band):
 
 
 def test_predict_passes_the_band_to_the_reader():
+    assert build_parser().parse_args(["x.png"]).unsure == (0.3, 0.99)  # the reader's default, rule sure1
+    assert build_parser().parse_args(["x.png", "--unsure", "0,1"]).unsure == ALL_UNSURE
     assert build_parser().parse_args(["x.png", "--unsure", "0.3,0.99"]).unsure == (0.3, 0.99)
     for bad in ("0.9,0.1", "0.3", "a,b", "0,2"):
         with pytest.raises(SystemExit):

@@ -85,11 +85,23 @@ class CountsImages(ReadsTopLeft):
 
 
 @pytest.mark.parametrize("views", [1, 5])
-def test_the_reader_reads_every_view_of_every_candidate_in_one_call(views):
+def test_asked_for_every_view_the_reader_reads_them_in_one_call(views):
     recognizer = CountsImages()
-    Reader(nn.Identity(), recognizer, views=views, check_length=False).read_box(np.zeros((80, 120, 3), np.uint8), (30, 20, 40, 30))
+    Reader(nn.Identity(), recognizer, views=views, unsure=(0, 1), check_length=False).read_box(np.zeros((80, 120, 3), np.uint8), (30, 20, 40, 30))
     assert recognizer.calls == [views]
     assert Reader(nn.Identity(), nn.Identity()).views == 5  # the default
+
+
+def test_by_default_the_shifted_views_are_read_only_when_the_centre_view_is_unsure():
+    # ReadsTopLeft is sure of no whole number (an even length head, even blank slots): its readings are about 1e-5 sure
+    photo, box = np.zeros((80, 120, 3), np.uint8), (30, 20, 40, 30)
+    assert Reader(nn.Identity(), nn.Identity()).unsure == (0.3, 0.99)
+    recognizer = CountsImages()
+    Reader(nn.Identity(), recognizer, check_length=False).read_box(photo, box)
+    assert recognizer.calls == [1]  # sure it is no number: the centre view decides
+    recognizer = CountsImages()
+    Reader(nn.Identity(), recognizer, unsure=(0.0, 0.2), check_length=False).read_box(photo, box)
+    assert recognizer.calls == [1, 4]  # unsure: the four shifted views, in one call
 
 
 def test_predict_takes_one_to_five_views(capsys):

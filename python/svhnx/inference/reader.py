@@ -7,9 +7,9 @@ The two-stage reader the original study proposed after its recognizer failed on 
    close at full resolution, twice by default (:func:`svhnx.inference.localize.refine`: a tighter box,
    the length head's answer, and candidates the close look does not confirm are dropped);
 2. each box is expanded by 30% about its centre, cropped and resized to 64 x 64, and its centre
-   54 x 54 is read by the recognizer (the SVHN crop rule, :mod:`svhnx.ops.crop_rule`), with
-   four windows shifted 2 pixels about it by default, their probabilities averaged
-   (:mod:`svhnx.inference.recognize`);
+   54 x 54 is read by the recognizer (the SVHN crop rule, :mod:`svhnx.ops.crop_rule`); when that
+   reading is unsure (a confidence in :data:`UNSURE`), four windows shifted 2 pixels about it
+   too, their probabilities averaged (:mod:`svhnx.inference.recognize`);
 3. the readings are taken in order of confidence (joint probability); one is rejected when the
    recognizer reads no digits or its confidence is below a threshold, and, with ``check_length``,
    when its length disagrees with the localizer's length head (from the close look; without it,
@@ -62,8 +62,11 @@ CHECK_LENGTH = False
 #: threshold was calibrated in float32.
 RECOGNIZER_PRECISION = "auto"
 
-#: The band of confidences of a candidate's centre view within which its shifted views are read too.
-UNSURE = ALL_UNSURE
+#: The band of confidences of a candidate's centre view within which its shifted views are read too;
+#: outside it the centre view decides. Since rule sure1 (docs/localizer-experiments.md): on fresh
+#: photos 2 fewer right and 3 more wrong readings of 1,000 house fronts, 1 more wrong of 3,000
+#: scenes, and a third less time per photo in float32.
+UNSURE = (0.3, 0.99)
 
 #: Keys of :meth:`Reading.to_dict`, in order; a stable schema (tests pin it).
 READING_KEYS = ("number", "confidence", "box", "length", "rejected")
@@ -155,8 +158,8 @@ class Reader:
             :data:`svhnx.inference.recognize.DEFAULT_VIEWS`): the centre, then shifted windows.
         unsure: ``(low, high)``: a crop's shifted views are read only when its centre view's
             reading has a confidence in this band (both ends included); outside it the centre
-            view's reading stands (:func:`svhnx.inference.recognize.recognize_until_sure`). The
-            default, :data:`UNSURE`, reads them all.
+            view's reading stands (:func:`svhnx.inference.recognize.recognize_until_sure`; default
+            :data:`UNSURE`; ``(0, 1)`` reads every view of every candidate).
         precision: how the localizer computes, one of :data:`svhnx.hardware.PRECISIONS`
             (``"auto"``: bfloat16 on CPUs with AMX or AVX-512 BF16, float32 elsewhere).
         recognizer_precision: how the recognizer computes, the same choices (default
