@@ -54,7 +54,7 @@ def test_the_default_band_reads_every_view():
         torch.testing.assert_close(value, recognize(model, crops, 5)[head])
 
 
-@pytest.mark.parametrize("band", [(0.5, 0.2), (-0.1, 0.5), (0.2, 1.5)])
+@pytest.mark.parametrize("band", [(0.5, 0.2), (-0.1, 0.5), (0.2, 1.5), (0.3,), (0.1, 0.2, 0.3)])
 def test_a_band_that_is_not_one_is_refused(band):
     crops = crops_with_brightness([60])
     with pytest.raises(ValueError, match="unsure"):

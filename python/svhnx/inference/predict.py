@@ -36,7 +36,7 @@ from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pix
 from svhnx.inference.backends import BACKENDS
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, MULTIPLE, REFINE_PASSES, check_scales
 from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, RECOGNIZER_PRECISION, UNSURE, Reader, Reading
-from svhnx.inference.recognize import DEFAULT_VIEWS
+from svhnx.inference.recognize import DEFAULT_VIEWS, check_unsure
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
 
 OUTPUT_KEYS = ("image", *READING_KEYS, "error")
@@ -162,12 +162,9 @@ def retry_long_sides(text: str) -> tuple[int, ...]:
 def confidence_band(text: str) -> tuple[float, float]:
     """``--unsure``: ``LOW,HIGH``, two probabilities with ``LOW <= HIGH``."""
     try:
-        low, high = (float(v) for v in text.split(","))
+        return check_unsure([float(v) for v in text.split(",")])
     except ValueError:
-        low = high = -1.0
-    if not 0.0 <= low <= high <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected LOW,HIGH with 0 <= LOW <= HIGH <= 1, got {text!r}")
-    return low, high
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH with 0 <= LOW <= HIGH <= 1, got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -45,7 +45,7 @@ from svhnx.hardware import resolve_precision
 from svhnx.image_file import load_image
 from svhnx.inference.backends import in_precision, load_backend
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, check_scales, localize, refine, run_localizer
-from svhnx.inference.recognize import DEFAULT_VIEWS, recognize_until_sure
+from svhnx.inference.recognize import DEFAULT_VIEWS, check_unsure, recognize_until_sure
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
 from svhnx.ops.crop_rule import check_views, number_crops
@@ -209,10 +209,7 @@ class Reader:
             raise ValueError(f"close_looks: expected at least 1, got {close_looks}")
         self.close_looks = close_looks
         self.views = check_views(views)
-        low, high = (float(v) for v in unsure)
-        if not 0.0 <= low <= high <= 1.0:
-            raise ValueError(f"unsure: expected 0 <= low <= high <= 1, got {tuple(unsure)}")
-        self.unsure = (low, high)
+        self.unsure = check_unsure(unsure)
 
     @classmethod
     def from_checkpoints(

@@ -7,6 +7,8 @@ their class probabilities are averaged head by head (test-time augmentation).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from torch import nn
@@ -46,6 +48,14 @@ def recognize(
     return mean_probabilities([{head: out[v * n : (v + 1) * n] for head, out in output.items()} for v in range(views)])  # type: ignore[misc]
 
 
+def check_unsure(band: Sequence[float]) -> tuple[float, float]:
+    """``band`` as ``(low, high)`` floats; :class:`ValueError` unless ``0 <= low <= high <= 1``."""
+    values = tuple(float(v) for v in band)
+    if len(values) != 2 or not 0.0 <= values[0] <= values[1] <= 1.0:
+        raise ValueError(f"unsure: expected (low, high) with 0 <= low <= high <= 1, got {tuple(band)}")
+    return values[0], values[1]
+
+
 def recognize_until_sure(
     recognizer: nn.Module,
     crops: np.ndarray,
@@ -59,9 +69,7 @@ def recognize_until_sure(
     unsure: its most probable number's joint probability within ``unsure`` (``low, high``, both
     included). The other crops keep their centre view's output. The default band, ``(0, 1)``, is
     :func:`recognize` itself."""
-    low, high = unsure
-    if not 0.0 <= low <= high <= 1.0:
-        raise ValueError(f"unsure: expected 0 <= low <= high <= 1, got {unsure}")
+    low, high = check_unsure(unsure)
     if views == 1 or (low == 0.0 and high == 1.0) or not len(crops):
         return recognize(recognizer, crops, views, threads=threads, precision=precision)
     centre = recognize(recognizer, crops, 1, threads=threads, precision=precision)
