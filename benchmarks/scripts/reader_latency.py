@@ -51,19 +51,22 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
     """Name -> the localizer and the reader options it is read with; the shipped localizer with the
     reader's default options is marked ``(default)``."""
     study = create_model("unet", widths=list(DEFAULT_WIDTHS), length_head=True).eval()
+    every, unsure = {"unsure": ALL_UNSURE}, {"unsure": (0.3, 0.99)}
     named = {
-        "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False},
-        "CPU U-Net, scales 64-128-256 + two close looks (the default until rule scales320)": {"localizer": localizer, "scales": (64, 128, 256)},
-        "CPU U-Net, scales 64-128-320 + one close look": {"localizer": localizer, "scales": (64, 128, 320), "close_looks": 1},
-        "CPU U-Net, scales 64-128-320 + two close looks": {"localizer": localizer, "scales": (64, 128, 320)},
-        "CPU U-Net, scales 64-128-320 + two close looks, retry at 512": {"localizer": localizer, "scales": (64, 128, 320), "retry_scales": (512,)},
-        "CPU U-Net, scales 64-128-320 + two close looks, shifted views only if unsure (0.3-0.99)": {"localizer": localizer, "scales": (64, 128, 320),
-                                                                                                   "unsure": (0.3, 0.99)},
+        "study U-Net, scales 64-128-256, no close look": {"localizer": study, "scales": (64, 128, 256), "refine": False, **every},
+        "CPU U-Net, scales 64-128-256 + two close looks, every view (the default until rule scales320)":
+            {"localizer": localizer, "scales": (64, 128, 256), **every},
+        "CPU U-Net, scales 64-128-320 + one close look, shifted views only if unsure": {"localizer": localizer, "scales": (64, 128, 320),
+                                                                                        "close_looks": 1, **unsure},
+        "CPU U-Net, scales 64-128-320 + two close looks, every view (the default until rule sure1)": {"localizer": localizer, "scales": (64, 128, 320), **every},
+        "CPU U-Net, scales 64-128-320 + two close looks, shifted views only if unsure (0.3-0.99)": {"localizer": localizer, "scales": (64, 128, 320), **unsure},
+        "CPU U-Net, scales 64-128-320 + two close looks, shifted views only if unsure, retry at 512": {"localizer": localizer, "scales": (64, 128, 320),
+                                                                                                       "retry_scales": (512,), **unsure},
     }
     default = {"scales": DEFAULT_SCALES, "retry_scales": DEFAULT_RETRY_SCALES, "unsure": UNSURE}
     out = {}
     for name, config in named.items():
-        config = {"retry_scales": (), "unsure": ALL_UNSURE, **config}
+        config = {"retry_scales": (), **config}
         options = {key: value for key, value in config.items() if key != "localizer"}
         out[f"{name} (default)" if config["localizer"] is localizer and options == default else name] = config
     return out
