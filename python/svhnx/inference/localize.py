@@ -120,6 +120,11 @@ def check_scales(scales: Sequence[int]) -> tuple[int, ...]:
     return tuple(sorted({int(s) for s in scales}))
 
 
+def fitting_scales(scales: Sequence[int], long_side: int) -> tuple[int, ...]:
+    """Those of ``scales`` no longer than ``long_side``: the looks that do not enlarge a photo."""
+    return tuple(s for s in scales if s <= long_side)
+
+
 def scale_sizes(height: int, width: int, scales: Sequence[int] = DEFAULT_SCALES) -> list[tuple[int, int]]:
     """``(height, width)`` of the photo resized to each long side in ``scales``, aspect kept.
 
@@ -128,7 +133,7 @@ def scale_sizes(height: int, width: int, scales: Sequence[int] = DEFAULT_SCALES)
     """
     ordered = check_scales(scales)
     long_side = max(height, width)
-    kept = [s for s in ordered if s <= long_side] or ordered[:1]
+    kept = fitting_scales(ordered, long_side) or ordered[:1]
     return [(max(1, round(height * s / long_side)), max(1, round(width * s / long_side))) for s in kept]
 
 

@@ -44,7 +44,18 @@ from svhnx import pretrained
 from svhnx.hardware import resolve_precision
 from svhnx.image_file import load_image
 from svhnx.inference.backends import in_precision, load_backend
-from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, REFINE_PASSES, Candidate, as_rgb, check_scales, localize, refine, run_localizer
+from svhnx.inference.localize import (
+    DEFAULT_RETRY_SCALES,
+    DEFAULT_SCALES,
+    REFINE_PASSES,
+    Candidate,
+    as_rgb,
+    check_scales,
+    fitting_scales,
+    localize,
+    refine,
+    run_localizer,
+)
 from svhnx.inference.recognize import DEFAULT_VIEWS, check_unsure, recognize_until_sure
 from svhnx.labels import MAX_DIGITS
 from svhnx.models.svhn import most_probable_numbers
@@ -292,7 +303,7 @@ class Reader:
 
     def retry_scales_for(self, image: np.ndarray) -> tuple[int, ...]:
         """The :attr:`retry_scales` a retry would look at ``image`` with: those no longer than its long side."""
-        return tuple(s for s in self.retry_scales if s <= max(image.shape[:2]))
+        return fitting_scales(self.retry_scales, max(image.shape[:2]))
 
     def _read_candidates(self, image: np.ndarray, candidates: list[Candidate], lengths: list[int | None] | None = None) -> Reading:
         """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
