@@ -49,7 +49,7 @@ from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.backends import in_precision, load_model
 from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader, read_digits
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
-from svhnx.inference.predict import confidence_band, long_sides, retry_long_sides
+from svhnx.inference.predict import comma_text, confidence_band, long_sides, retry_long_sides
 from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.labels import target_to_string
@@ -150,11 +150,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "also reads the real number crops, side by side (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the whole-photo reader's localizer computes (default: %(default)s, as the reader's own)")
-    parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)),
+    parser.add_argument("--scales", type=long_sides, default=comma_text(DEFAULT_SCALES),
                         help="the whole-photo reader's first-pass long sides, comma-separated (default: %(default)s)")
-    parser.add_argument("--retry-scales", type=retry_long_sides, default=",".join(map(str, DEFAULT_RETRY_SCALES)) or "none", metavar="S,S,...|none",
+    parser.add_argument("--retry-scales", type=retry_long_sides, default=comma_text(DEFAULT_RETRY_SCALES), metavar="S,S,...|none",
                         help="the whole-photo reader's retry on photos its first pass reads no number in (default: %(default)s)")
-    parser.add_argument("--unsure", type=confidence_band, default=",".join(f"{v:g}" for v in UNSURE), metavar="LOW,HIGH",
+    parser.add_argument("--unsure", type=confidence_band, default=comma_text(UNSURE), metavar="LOW,HIGH",
                         help="the whole-photo reader's band of centre-view confidences within which the shifted views are read (default: %(default)s)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: $SVHNX_DATA)")
     args = parser.parse_args(argv)

@@ -30,7 +30,7 @@ from benchmarks.scripts.reader_synthetic import photo_sets
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
 from svhnx.inference.localize import DEFAULT_SCALES
-from svhnx.inference.predict import confidence_band, long_sides
+from svhnx.inference.predict import comma_text, confidence_band, long_sides
 from svhnx.inference.reader import UNSURE, Reader
 from svhnx.ops import union_boxes
 from svhnx.synth.photos import Photo, PhotoGenerator
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", choices=PRECISIONS, default="float32", help="how the localizer computes (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default="float32",
                         help="how the recognizers compute (default: %(default)s)")
-    parser.add_argument("--unsure", type=confidence_band, default=",".join(f"{v:g}" for v in UNSURE), metavar="LOW,HIGH",
+    parser.add_argument("--unsure", type=confidence_band, default=comma_text(UNSURE), metavar="LOW,HIGH",
                         help="the reader's band of centre-view confidences within which the shifted views are read (default: %(default)s)")
     parser.add_argument("--name", default="reader_scales", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)

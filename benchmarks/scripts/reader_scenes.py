@@ -36,7 +36,7 @@ from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
 from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.localize import DEFAULT_SCALES
-from svhnx.inference.predict import confidence_band, long_sides
+from svhnx.inference.predict import comma_text, confidence_band, long_sides
 from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
@@ -127,9 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="close looks at the candidates, each count scored apart (default: %(default)s)")
     parser.add_argument("--min-confidence", type=float, default=None,
                         help="the reader's threshold (default: the recognizer's calibrated one, else 0.9)")
-    parser.add_argument("--unsure", type=confidence_band, default=",".join(f"{v:g}" for v in UNSURE), metavar="LOW,HIGH",
+    parser.add_argument("--unsure", type=confidence_band, default=comma_text(UNSURE), metavar="LOW,HIGH",
                         help="the reader's band of centre-view confidences within which the shifted views are read (default: %(default)s)")
-    parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)), help="the first pass's long sides, comma-separated (default: %(default)s)")
+    parser.add_argument("--scales", type=long_sides, default=comma_text(DEFAULT_SCALES), help="the first pass's long sides, comma-separated (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
                         help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
     parser.add_argument("--name", default="reader_scenes", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")

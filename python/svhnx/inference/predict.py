@@ -146,6 +146,11 @@ def annotated_name(image: Path, taken: set[str]) -> str:
     return name
 
 
+def comma_text(values: Sequence[float], empty: str = "none") -> str:
+    """``values`` written as a comma-separated flag takes them (``empty`` for none): a default to parse and show in ``--help``."""
+    return ",".join(f"{v:g}" for v in values) or empty
+
+
 def long_sides(text: str) -> tuple[int, ...]:
     """``--scales``: comma-separated long sides in pixels, each at least :data:`MULTIPLE`."""
     try:
@@ -181,15 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--views", type=int, choices=VIEW_COUNTS, default=DEFAULT_VIEWS, metavar="N",
                         help=f"views of each number crop the recognizer reads and averages, 1-{len(VIEW_SHIFTS)}: the centre, then "
                              "windows shifted 2 pixels (default: %(default)s)")
-    parser.add_argument("--unsure", type=confidence_band, default=",".join(f"{v:g}" for v in UNSURE), metavar="LOW,HIGH",
+    parser.add_argument("--unsure", type=confidence_band, default=comma_text(UNSURE), metavar="LOW,HIGH",
                         help="read a candidate's shifted views only when its centre view's confidence is within LOW..HIGH; "
                              "0,1 reads them all (default: %(default)s)")
     parser.add_argument("--close-looks", type=positive_int, default=REFINE_PASSES, metavar="N",
                         help="close looks at each candidate, each around the box the one before found; 1 is a little faster (default: %(default)s)")
-    parser.add_argument("--scales", type=long_sides, default=",".join(map(str, DEFAULT_SCALES)), metavar="S,S,...",
+    parser.add_argument("--scales", type=long_sides, default=comma_text(DEFAULT_SCALES), metavar="S,S,...",
                         help="long sides, in pixels, at which the localizer's first pass looks at the photo; a larger one finds "
                              "smaller numbers, at more time (default: %(default)s)")
-    parser.add_argument("--retry-scales", type=retry_long_sides, default=",".join(map(str, DEFAULT_RETRY_SCALES)) or "none", metavar="S,S,...|none",
+    parser.add_argument("--retry-scales", type=retry_long_sides, default=comma_text(DEFAULT_RETRY_SCALES), metavar="S,S,...|none",
                         help="long sides of a second first pass, made only on photos where the first reads no number (nothing found "
                              "or every reading rejected), at those no longer than the photo (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
