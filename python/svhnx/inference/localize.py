@@ -55,6 +55,12 @@ MIN_INPUT_SIDE = REFINE_SIZE
 #: loose first-pass box, seen small in its first window, is seen larger and tightened again in the
 #: second (README, *Two close looks*).
 REFINE_PASSES = 2
+#: :class:`CloseLooks` reads each candidate of a mask through a square window this many times its
+#: larger side, and takes this many looks (rule closer, docs/localizer-experiments.md).
+MASK_CONTEXT = 1.25
+MASK_PASSES = 2
+#: ... and looks again at no more than this many candidates of a view.
+MASK_CANDIDATES = 3
 
 
 @dataclass(frozen=True)
@@ -368,3 +374,76 @@ def _look_closely(
         if box is not None:  # a window larger than the photo shows its edges repeated, where the mask may fire
             refined.append(Refined(Candidate(box, max(f.score for f in parts)), length))
     return sorted(refined, key=lambda r: -r.candidate.score)
+
+
+class CloseLooks(nn.Module):
+    """A localizer whose mask is sharpened by close looks, for inference (rule closer).
+
+    Each look cuts a square window about each of the mask's candidates (:func:`mask_to_boxes` at
+    ``threshold``, at most ``max_candidates``), ``context`` times the box's larger side, reads it
+    enlarged to a :data:`REFINE_SIZE` view, shrinks the probabilities back onto the window and
+    averages them with the mask's there. Windows that would not enlarge are skipped, so a number
+    that already fills the view keeps its one look. ``passes`` looks are taken, each about the
+    candidates of the one before. Takes and returns what ``localizer`` does (``uint8 N x H x W x 3``
+    views, ``{"mask": logits, ...}``); everything but the mask is the first look's.
+    """
+
+    def __init__(
+        self,
+        localizer: nn.Module,
+        *,
+        context: float = MASK_CONTEXT,
+        passes: int = MASK_PASSES,
+        threshold: float = 0.5,
+        max_candidates: int = MASK_CANDIDATES,
+    ) -> None:
+        super().__init__()
+        if context <= 0:
+            raise ValueError(f"context: expected a positive factor, got {context}")
+        if passes < 1 or max_candidates < 1:
+            raise ValueError(f"passes and max_candidates: expected at least 1, got {passes} and {max_candidates}")
+        self.localizer, self.context, self.passes = localizer, float(context), int(passes)
+        self.threshold, self.max_candidates = float(threshold), int(max_candidates)
+        self.multiple = getattr(localizer, "multiple", UNKNOWN_MULTIPLE)
+
+    @torch.inference_mode()
+    def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = dict(self.localizer(images))
+        probability = torch.sigmoid(out["mask"].float())[:, 0].cpu().numpy()
+        pixels = images.cpu().numpy()
+        if pixels.shape[1:3] != probability.shape[1:]:
+            raise ValueError(f"CloseLooks: the mask ({probability.shape[1:]}) must have the views' size ({pixels.shape[1:3]})")
+        for _ in range(self.passes):
+            probability = self._look(pixels, probability)
+        mask = torch.logit(torch.from_numpy(probability)[:, None], eps=1e-6)
+        out["mask"] = mask.to(device=out["mask"].device, dtype=out["mask"].dtype)
+        return out
+
+    def _look(self, images: np.ndarray, probability: np.ndarray) -> np.ndarray:
+        """One look at every view's candidates, in one batch; the averaged maps."""
+        owners, windows = [], []
+        for i, p in enumerate(probability):
+            boxes = [c.box for c in mask_to_boxes(p, threshold=self.threshold, max_candidates=self.max_candidates)]
+            if boxes:
+                found = square_windows(np.array(boxes), *p.shape, self.context)
+                found = found[found[:, 2] < REFINE_SIZE]  # only windows the view enlarges
+                owners += [i] * len(found)
+                windows.append(found)
+        if not owners:
+            return probability
+        windows = np.concatenate(windows)
+        views = np.concatenate([window_views(as_rgb(images[i]), w[None]) for i, w in zip(owners, windows)])
+        close = torch.sigmoid(self.localizer(torch.from_numpy(views))["mask"].float())[:, 0].cpu().numpy()
+        looked = np.zeros_like(probability)
+        count = np.zeros_like(probability)
+        height, width = probability.shape[1:]
+        for i, (left, top, side, _), q in zip(owners, windows, close):
+            x0, y0, n = int(np.floor(left)), int(np.floor(top)), max(1, int(round(side)))
+            back = cv2.resize(q, (n, n), interpolation=cv2.INTER_AREA)
+            cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + n, width), min(y0 + n, height)
+            looked[i, cy0:cy1, cx0:cx1] += back[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+            count[i, cy0:cy1, cx0:cx1] += 1
+        seen = count > 0
+        out = probability.copy()
+        out[seen] = (probability[seen] + looked[seen] / count[seen]) / 2
+        return out
