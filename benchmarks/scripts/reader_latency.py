@@ -60,6 +60,7 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
                                                                                         "close_looks": 1, **unsure},
         "CPU U-Net, scales 64-128-320 + two close looks, every view (the default until rule sure1)": {"localizer": localizer, "scales": (64, 128, 320), **every},
         "CPU U-Net, scales 64-128-320 + two close looks, shifted views only if unsure (0.3-0.99)": {"localizer": localizer, "scales": (64, 128, 320), **unsure},
+        "CPU U-Net, scales 64-128-448 + two close looks, shifted views only if unsure (0.3-0.99)": {"localizer": localizer, "scales": (64, 128, 448), **unsure},
         "CPU U-Net, scales 64-128-320 + two close looks, shifted views only if unsure, retry at 512": {"localizer": localizer, "scales": (64, 128, 320),
                                                                                                        "retry_scales": (512,), **unsure},
     }
