@@ -91,7 +91,7 @@ def test_digits_side_by_side_merge_into_one_number():
 
 
 def test_scale_sizes_keep_the_aspect_and_never_upsample_past_the_smallest():
-    assert scale_sizes(1100, 550) == [(64, 32), (128, 64), (320, 160)]
+    assert scale_sizes(1100, 550) == [(64, 32), (128, 64), (448, 224)]
     assert scale_sizes(1100, 550, scales=(64, 128, 256)) == [(64, 32), (128, 64), (256, 128)]
     assert scale_sizes(100, 200) == [(32, 64), (64, 128)]
     assert scale_sizes(30, 40) == [(48, 64)]
@@ -105,7 +105,7 @@ def test_localize_maps_boxes_back_to_photo_pixels():
     candidates = localize(BrightIsNumber(), photo)
     assert len(candidates) == 1
     left, top, width, height = candidates[0].box
-    # the largest scale is 320 px wide: one map pixel is 900 / 320 = 2.8 photo pixels
+    # the largest scale is 448 px wide: one map pixel is 900 / 448 = 2.0 photo pixels
     assert left == pytest.approx(450, abs=8) and top == pytest.approx(300, abs=8)
     assert width == pytest.approx(150, abs=8) and height == pytest.approx(60, abs=8)
     assert candidates[0].score > 0.9
@@ -143,9 +143,9 @@ def test_the_inference_views_are_the_size_of_the_training_views():
 def test_a_photo_looked_at_once_is_padded_to_the_training_view_size():
     small, large = InputShapes(), InputShapes()
     probability_map(small, np.zeros((31, 101), np.uint8))  # one scale: 20 x 64
-    probability_map(large, np.zeros((300, 1000), np.uint8))  # three: 19 x 64, 38 x 128, 96 x 320
+    probability_map(large, np.zeros((300, 1000), np.uint8))  # three: 19 x 64, 38 x 128, 134 x 448
     assert small.shapes == [(64, 64)]
-    assert large.shapes == [(32, 64), (64, 128), (96, 320)]  # only to a multiple of 32
+    assert large.shapes == [(32, 64), (64, 128), (160, 448)]  # only to a multiple of 32
 
 
 def test_precision_names_are_checked_and_auto_picks_one():

@@ -22,10 +22,10 @@ from svhnx.hardware import autocast_for, resolve_precision
 from svhnx.ops.crop_rule import CROP_SIDE
 
 #: Long side, in pixels, of the resized photo at each scale the localizer looks at. The localizer
-#: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo. 320
-#: rather than 256 since rule scales320 (docs/localizer-experiments.md): 3.9 points more house
-#: fronts read right, within the 0.10 s a photo of issue #15 in float32.
-DEFAULT_SCALES = (64, 128, 320)
+#: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo. 448
+#: since rule scales448 (docs/localizer-experiments.md; 320 since rule scales320, 256 before): 4.2
+#: points more house fronts read right than at 320, within the 0.10 s a photo of issue #15 in float32.
+DEFAULT_SCALES = (64, 128, 448)
 #: Long sides of the reader's second first pass, made only when the first reads no number
 #: (:class:`svhnx.inference.reader.Reader`, ``retry_scales``). None by default.
 DEFAULT_RETRY_SCALES: tuple[int, ...] = ()
