@@ -157,3 +157,20 @@ def test_prediction_grid(tmp_path):
     assert (tmp_path / "grid.png").stat().st_size > 1000
     with pytest.raises(ValueError, match="same length"):
         plot_sequence_predictions(images[:2], truths, preds, tmp_path / "bad.png")
+
+
+@pytest.mark.slow
+def test_close_looks_sharpen_the_shipped_localizers_mask(tmp_path, capsys):
+    flags = ["--seed", "1235", "--val-size", "64", "--no-progress", "--figure", str(tmp_path / "loc.png")]
+    assert evaluate_cli.main(["localizer", *flags, "--json", str(tmp_path / "one.json")]) == 0
+    assert evaluate_cli.main(["localizer", *flags, "--close-looks", "2", "--json", str(tmp_path / "closer.json")]) == 0
+    assert "2 close looks" in capsys.readouterr().out
+    one, closer = (json.loads((tmp_path / name).read_text()) for name in ("one.json", "closer.json"))
+    assert closer["close_looks"] == 2 and closer["scene_dice"] > one["scene_dice"]
+    assert closer["length_accuracy"] == one["length_accuracy"]  # the length head is the first look's
+
+
+def test_close_looks_are_for_localizers_only(run_dir, capsys):
+    with pytest.raises(SystemExit):
+        evaluate_cli.main([str(run_dir), "--close-looks", "2"])
+    assert "localizer" in capsys.readouterr().err

@@ -20,11 +20,13 @@ from torch import nn
 from svhnx import pretrained
 from svhnx.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint, restore_config
 from svhnx.evaluate.views import Ensemble, ShiftedViews, WarpedViews
+from svhnx.inference.localize import CloseLooks
 from svhnx.progress import with_progress
 from svhnx.tasks.base import Task, get_task
 from svhnx.train.loop import evaluate_model, select_device
 
-__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run", "with_shifted_views", "with_warped_views"]
+__all__ = ["LoadedRun", "checkpoint_path", "evaluate_run", "load_ensemble", "load_run", "with_close_looks", "with_shifted_views",
+           "with_warped_views"]
 
 
 @dataclass
@@ -118,6 +120,14 @@ def with_warped_views(run: LoadedRun, views: int) -> LoadedRun:
     mildly warped (:class:`~svhnx.evaluate.views.WarpedViews`)."""
     _require_class_outputs(run, "it cannot average warped views")
     return replace(run, model=WarpedViews(run.model, views).eval())
+
+
+def with_close_looks(run: LoadedRun, passes: int) -> LoadedRun:
+    """``run``, a localizer, with its mask sharpened by ``passes`` close looks at its candidates
+    (:class:`~svhnx.inference.localize.CloseLooks`)."""
+    if run.task.name != "unet":
+        raise ValueError(f"task {run.task.name!r}: close looks sharpen a localizer's mask (task 'unet')")
+    return replace(run, model=CloseLooks(run.model, passes=passes).eval())
 
 
 def _require_class_outputs(run: LoadedRun, consequence: str) -> None:

@@ -22,7 +22,7 @@ from svhnx import pretrained
 from svhnx.argtypes import non_negative_int, positive_int
 from svhnx.atomic import atomic_path
 from svhnx.data.download import DatasetNotFoundError
-from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensemble, with_shifted_views, with_warped_views
+from svhnx.evaluate import checkpoint_path, evaluate_run, fresh_seed, load_ensemble, with_close_looks, with_shifted_views, with_warped_views
 from svhnx.evaluate.real import load_digits32, load_numbers, score_digits32, score_numbers
 from svhnx.evaluate.views import ShiftedViews
 from svhnx.hardware import PRECISIONS, resolve_precision
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     tta.add_argument("--tta-warp", type=non_negative_int, default=0, metavar="VIEWS",
                      help="average over the image and VIEWS copies with every digit slot mildly warped "
                           "(test-time augmentation, recognizers; default: 0, off)")
+    tta.add_argument("--close-looks", type=non_negative_int, default=0, metavar="N",
+                     help="sharpen the mask by N close looks at its candidates, 2 as svhnx reports it "
+                          "(localizers, svhnx.inference.localize.CloseLooks; default: 0, off)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present (default: auto)")
     parser.add_argument("--data-root", type=Path, default=None, help="data folder (default: the run's)")
     parser.add_argument("--figure", type=Path, default=None, help="PNG of sample predictions (default: <run>/evaluation.png)")
@@ -85,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run = with_shifted_views(run, args.tta_shift)
         if args.tta_warp:
             run = with_warped_views(run, args.tta_warp)
+        if args.close_looks:
+            run = with_close_looks(run, args.close_looks)
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
     figure = None
@@ -107,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  (test-time augmentation: 5 views, shifts of {args.tta_shift} px)")
     if args.tta_warp:
         print(f"  (test-time augmentation: {1 + args.tta_warp} views, the image and {args.tta_warp} with warped slots)")
+    if args.close_looks:
+        print(f"  (the mask sharpened by {args.close_looks} close looks at its candidates)")
     for name, value in metrics.items():
         print(f"  {name:24s} {value:.4f}")
     if figure is not None:
@@ -114,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json is not None:
         with atomic_path(args.json) as tmp:
             which = {"checkpoints": list(map(str, run.members))} if run.members else {"checkpoint": str(run.path), "step": step}
-            tmp.write_text(json.dumps({**which, "seed": seed, "tta_shift": args.tta_shift, "tta_warp": args.tta_warp, **metrics}, indent=2) + "\n")
+            tmp.write_text(json.dumps({**which, "seed": seed, "tta_shift": args.tta_shift, "tta_warp": args.tta_warp,
+                                       "close_looks": args.close_looks, **metrics}, indent=2) + "\n")
     return 0
 
 

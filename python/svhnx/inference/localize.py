@@ -414,13 +414,13 @@ class CloseLooks(nn.Module):
         if pixels.shape[1:3] != probability.shape[1:]:
             raise ValueError(f"CloseLooks: the mask ({probability.shape[1:]}) must have the views' size ({pixels.shape[1:3]})")
         for _ in range(self.passes):
-            probability = self._look(pixels, probability)
+            probability = self._look(pixels, probability, images.device)
         mask = torch.logit(torch.from_numpy(probability)[:, None], eps=1e-6)
         out["mask"] = mask.to(device=out["mask"].device, dtype=out["mask"].dtype)
         return out
 
-    def _look(self, images: np.ndarray, probability: np.ndarray) -> np.ndarray:
-        """One look at every view's candidates, in one batch; the averaged maps."""
+    def _look(self, images: np.ndarray, probability: np.ndarray, device: torch.device) -> np.ndarray:
+        """One look at every view's candidates, in one batch on ``device``; the averaged maps."""
         owners, windows = [], []
         for i, p in enumerate(probability):
             boxes = [c.box for c in mask_to_boxes(p, threshold=self.threshold, max_candidates=self.max_candidates)]
@@ -433,7 +433,7 @@ class CloseLooks(nn.Module):
             return probability
         windows = np.concatenate(windows)
         views = np.concatenate([window_views(as_rgb(images[i]), w[None]) for i, w in zip(owners, windows)])
-        close = torch.sigmoid(self.localizer(torch.from_numpy(views))["mask"].float())[:, 0].cpu().numpy()
+        close = torch.sigmoid(self.localizer(torch.from_numpy(views).to(device))["mask"].float())[:, 0].cpu().numpy()
         looked = np.zeros_like(probability)
         count = np.zeros_like(probability)
         height, width = probability.shape[1:]
