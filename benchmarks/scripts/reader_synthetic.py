@@ -49,8 +49,8 @@ from benchmarks.record import print_table, save_result
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.backends import load_model, load_models_or_shipped
-from svhnx.inference.reader import CHECK_LENGTH, RECOGNIZER_PRECISION, Reader, decode_readings
-from svhnx.inference.recognize import DEFAULT_VIEWS, recognize_until_sure
+from svhnx.inference.reader import CHECK_LENGTH, RECOGNIZER_PRECISION, Reader
+from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
 from svhnx.synth.photos import Photo, PhotoGenerator
@@ -103,8 +103,7 @@ def candidate_readings(reader: Reader, image: np.ndarray, scales: Sequence[int] 
     if not candidates:
         return []
     crops = reader._crops(image, candidates)  # the reader's own 30%-expanded 64 x 64 crops
-    numbers, read_lengths, confidences = decode_readings(
-        recognize_until_sure(reader.recognizer, crops, reader.views, reader.unsure, precision=reader.recognizer_precision))
+    numbers, read_lengths, confidences = reader.read_crops(crops)
     lengths = lengths if lengths is not None and reader.check_length else [None] * len(candidates)
     return [(n, c, length is None or length == r) for n, c, r, length in zip(numbers, confidences, read_lengths, lengths)]
 

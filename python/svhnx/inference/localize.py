@@ -421,18 +421,19 @@ class CloseLooks(nn.Module):
 
     def _look(self, images: np.ndarray, probability: np.ndarray, device: torch.device) -> np.ndarray:
         """One look at every view's candidates, in one batch on ``device``; the averaged maps."""
-        owners, windows = [], []
+        owners, windows, views = [], [], []
         for i, p in enumerate(probability):
             boxes = [c.box for c in mask_to_boxes(p, threshold=self.threshold, max_candidates=self.max_candidates)]
             if boxes:
                 found = square_windows(np.array(boxes), *p.shape, self.context)
                 found = found[found[:, 2] < REFINE_SIZE]  # only windows the view enlarges
-                owners += [i] * len(found)
-                windows.append(found)
+                if len(found):
+                    owners += [i] * len(found)
+                    windows.append(found)
+                    views.append(window_views(as_rgb(images[i]), found))
         if not owners:
             return probability
-        windows = np.concatenate(windows)
-        views = np.concatenate([window_views(as_rgb(images[i]), w[None]) for i, w in zip(owners, windows)])
+        windows, views = np.concatenate(windows), np.concatenate(views)
         close = torch.sigmoid(self.localizer(torch.from_numpy(views).to(device))["mask"].float())[:, 0].cpu().numpy()
         looked = np.zeros_like(probability)
         count = np.zeros_like(probability)

@@ -301,6 +301,12 @@ class Reader:
             raise ValueError(f"box: expected (left, top, width, height) with a positive width and height, got {box}")
         return self._read_candidates(image, [Candidate(box, 1.0)])
 
+    def read_crops(self, crops: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Each ``uint8 N x 64 x 64 x 3`` number crop's most probable number, its length and its
+        confidence, read as :meth:`read` reads its candidates (:attr:`views`, the :attr:`unsure` band,
+        :attr:`recognizer_precision`), before any rejection."""
+        return decode_readings(recognize_until_sure(self.recognizer, crops, self.views, self.unsure, precision=self.recognizer_precision))
+
     def retry_scales_for(self, image: np.ndarray) -> tuple[int, ...]:
         """The :attr:`retry_scales` a retry would look at ``image`` with: those no longer than its long side."""
         return fitting_scales(self.retry_scales, max(image.shape[:2]))
@@ -309,8 +315,7 @@ class Reader:
         """The first reading of ``candidates`` not rejected, in order of confidence (module docstring);
         ``lengths``: the localizer's length for each candidate when known (from :func:`svhnx.inference.localize.refine`)."""
         crops = self._crops(image, candidates)
-        numbers, read_lengths, confidences = decode_readings(
-            recognize_until_sure(self.recognizer, crops, self.views, self.unsure, precision=self.recognizer_precision))
+        numbers, read_lengths, confidences = self.read_crops(crops)
         best_rejected: Reading | None = None
         for i in np.argsort(-confidences, kind="stable"):
             rejected, length = None, lengths[i] if lengths is not None else None

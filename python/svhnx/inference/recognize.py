@@ -38,14 +38,17 @@ def recognize(
     that is not torch, such as an ONNX backend, ignores it; a model with bfloat16 weights, from
     :func:`svhnx.inference.backends.in_precision`, always runs in bfloat16); the output is float32
     either way."""
-    batch = recognizer_views(crops, views, threads=threads)
-    n = batch.shape[1]
+    outputs = read_views(recognizer, recognizer_views(crops, views, threads=threads), precision)
+    return outputs[0] if views == 1 else mean_probabilities(outputs)  # type: ignore[return-value]
+
+
+def read_views(recognizer: nn.Module, batch: np.ndarray, precision: str) -> list[dict[str, torch.Tensor]]:
+    """The recognizer's float32 output for each view of a ``views x N x 54 x 54 x 3`` batch, read in
+    one call under ``precision``."""
+    views, n = batch.shape[:2]
     with autocast_for(recognizer, precision):
         output = recognizer(torch.from_numpy(batch.reshape(views * n, *batch.shape[2:])))
-    output = {head: out.float() for head, out in output.items()}
-    if views == 1:
-        return output  # type: ignore[return-value]
-    return mean_probabilities([{head: out[v * n : (v + 1) * n] for head, out in output.items()} for v in range(views)])  # type: ignore[misc]
+    return [{head: out[v * n : (v + 1) * n].float() for head, out in output.items()} for v in range(views)]
 
 
 def check_unsure(band: Sequence[float]) -> tuple[float, float]:
@@ -78,14 +81,8 @@ def recognize_until_sure(
     if not len(rows):
         return centre
     picked = np.ascontiguousarray(crops[rows.numpy()])
-    batch = recognizer_views(picked, views, threads=threads)[1:]  # the centre view is read already
-    n = batch.shape[1]
-    with autocast_for(recognizer, precision):
-        shifted = recognizer(torch.from_numpy(batch.reshape((views - 1) * n, *batch.shape[2:])))
-    shifted = {head: out.float() for head, out in shifted.items()}
-    parts = [{head: out[rows] for head, out in centre.items()}]
-    parts += [{head: out[v * n : (v + 1) * n] for head, out in shifted.items()} for v in range(views - 1)]
-    merged = mean_probabilities(parts)
+    shifted = read_views(recognizer, recognizer_views(picked, views, threads=threads)[1:], precision)  # the centre view is read already
+    merged = mean_probabilities([{head: out[rows] for head, out in centre.items()}, *shifted])
     out = {head: value.clone() for head, value in centre.items()}
     for head in merged:
         out[head][rows] = merged[head]
