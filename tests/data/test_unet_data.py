@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from svhnx.data.localizer_views import make_views, mixed_views, random_views, sample_windows, whole_views
+from svhnx.data.localizer_views import close_look_views, make_views, mixed_views, random_views, sample_windows, whole_views
 from svhnx.metrics.segmentation import box_iou
 
 
@@ -116,3 +116,25 @@ def test_mixed_views_split_the_batch():
     assert (areas[:3] < areas[3:].min()).all()  # whole scenes show the number smaller than windows do
     with pytest.raises(ValueError, match="whole_fraction"):
         mixed_views(list(images), np.concatenate(boxes), [1] * 6, np.random.default_rng(0), whole_fraction=1.5)
+
+
+def test_close_looks_enlarge_the_number_and_its_mask_alike():
+    # a 16 x 16 number in a 64 x 64 view: its close look is a window of 1.1-1.6 times its side, enlarged to 64 px
+    image, boxes = scene(64, 64, [(24, 20, 8, 16), (32, 20, 8, 16)])
+    views = make_views([image] * 4, np.concatenate([boxes] * 4), [2] * 4, np.array([[0, 0, 64, 64]] * 4, np.float32))
+    close = close_look_views(views, np.random.default_rng(0), fraction=1.0)
+    for i in range(4):
+        assert close.masks[i].sum() > 5 * views.masks[i].sum()
+        np.testing.assert_array_equal(close.masks[i], close.images[i, :, :, 0] >= 158)  # midway from grey 60 to white
+        left, top, width, height = close.boxes[i]
+        assert width == pytest.approx(height, rel=0.1) and 36 < width < 60  # 16 px over a side of 17.6-25.6, whole pixels
+    assert (close.lengths == views.lengths).all()
+    # nothing chosen, or no number in view, or a number that fills the view: nothing changes
+    empty = make_views([image], boxes, [2], np.array([[40, 40, 20, 20]], np.float32))
+    large = make_views([image], boxes, [2], np.array([[22, 18, 20, 20]], np.float32))
+    for views, fraction in ((views, 0.0), (empty, 1.0), (large, 1.0)):
+        same = close_look_views(views, np.random.default_rng(0), fraction)
+        np.testing.assert_array_equal(same.images, views.images)
+        np.testing.assert_array_equal(same.masks, views.masks)
+    with pytest.raises(ValueError, match="fraction"):
+        close_look_views(views, np.random.default_rng(0), fraction=2.0)

@@ -34,6 +34,8 @@ VIEW_SIZE = CROP_SIDE  # the views are SVHN-sized crops: 64 x 64
 MARGIN = 1 + GROWTH  # the smallest window is the number's larger side grown as the SVHN crop rule grows it (30%)
 WHOLE_SMALLEST = 40  # long side of a whole photo in its view: 40 to 64 pixels
 SCENE, PHOTO = 0, 1  # kinds of view (the ``kind`` of a batch)
+CLOSE_CONTEXTS = (1.1, 1.6)  # a close look's window side over the number's larger side, drawn from this range
+CLOSE_SHIFT = 0.05  # and its centre moved by up to this share of its side, each way
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,37 @@ def mixed_views(
     if k < len(images):
         parts.append(random_views(images[k:], boxes[split:], counts[k:], rng, size))
     return LocalizerViews(*(np.concatenate(x) for x in zip(*((p.images, p.masks, p.boxes, p.lengths) for p in parts))))
+
+
+def close_look_views(views: LocalizerViews, rng: np.random.Generator, fraction: float, size: int = VIEW_SIZE) -> LocalizerViews:
+    """``views`` with about ``fraction`` of those that hold a number replaced by a close look at it,
+    as :class:`svhnx.inference.localize.CloseLooks` takes one: a square window about the union box,
+    its side the box's larger side times a factor drawn from :data:`CLOSE_CONTEXTS` (at least 16
+    pixels), moved by up to :data:`CLOSE_SHIFT` of its side, cut from the view itself and enlarged
+    to ``size`` (the blur of a close look), its mask enlarged alike. A view whose window would not
+    enlarge stays as it is. The draws do not depend on the views, so a stream stays a pure
+    function of its seed."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction: expected a fraction in [0, 1], got {fraction}")
+    n = len(views.images)
+    chosen, context, shift = rng.random(n) < fraction, rng.uniform(*CLOSE_CONTEXTS, n), rng.uniform(-CLOSE_SHIFT, CLOSE_SHIFT, (n, 2))
+    box = views.boxes.astype(np.float64)
+    side = np.maximum(context * box[:, 2:].max(axis=1), 16.0)
+    corner = box[:, :2] + box[:, 2:] / 2 - side[:, None] * (0.5 - shift)
+    corner = np.clip(corner, 0, np.maximum(size - side, 0)[:, None])
+    take = np.flatnonzero(chosen & (views.lengths > 0) & (box[:, 2] > 0) & (side < size))
+    if not len(take):
+        return views
+    windows = np.concatenate([corner, side[:, None], side[:, None]], axis=1)[take].astype(np.float32)
+    images, masks, boxes = views.images.copy(), views.masks.copy(), views.boxes.copy()
+    images[take] = crop_resize(views.images[take], windows, (size, size), threads=1)
+    masks[take] = crop_resize(views.masks[take, :, :, None] * 255, windows, (size, size), threads=1).reshape(-1, size, size) >= 128
+    x0, y0, x1, y1 = pixel_windows(windows, np.array([size, size])).astype(np.float64).T
+    scale = size / (x1 - x0)
+    b = box[take]
+    mapped = np.stack([(b[:, 0] - x0) * scale, (b[:, 1] - y0) * scale, b[:, 2] * scale, b[:, 3] * scale], axis=1)
+    boxes[take] = visible_unions(mapped.astype(np.float32), np.ones(len(take), np.int64), size)
+    return LocalizerViews(images, masks, boxes, views.lengths)
 
 
 def visible_unions(boxes: np.ndarray, counts: np.ndarray, size: int) -> np.ndarray:

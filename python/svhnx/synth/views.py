@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, SCENE, LocalizerViews, concat_views, mixed_views, photo_views, views_to_batch
+from svhnx.data.localizer_views import PHOTO, PHOTO_VIEWS, SCENE, LocalizerViews, close_look_views, concat_views, mixed_views, photo_views, views_to_batch
 from svhnx.data.streams import Batch, BatchStream
 from svhnx.synth.dataset import stream_seed
 from svhnx.synth.generator import Realism, SceneGenerator
@@ -21,22 +21,26 @@ class SceneViews:
     ``first ..`` of the stream of ``(seed, rank)``, their views drawn from ``(seed, rank, first)``.
     Every pair is its own stream; validation is the pair ``(val_seed, VALIDATION_STREAM)``.
     ``realism``: the generator's (default: all of it, annotator-loose digit boxes included);
-    ``atlas``: a saved glyph atlas to draw from (default: this machine's fonts)."""
+    ``atlas``: a saved glyph atlas to draw from (default: this machine's fonts); ``close_fraction``:
+    the share of views with a number replaced by a close look at it
+    (:func:`svhnx.data.localizer_views.close_look_views`; none by default)."""
 
     def __init__(self, root: Path | None, seed: int, rank: int, whole_fraction: float, realism: Realism | None = None, *,
-                 atlas: Path | None = None) -> None:
+                 atlas: Path | None = None, close_fraction: float = 0.0) -> None:
         self.generator = SceneGenerator.from_data(root, realism=realism, atlas=atlas)
         self.seed = seed
         self.rank = rank
         self.generator_seed = stream_seed(seed, rank)
         self.whole_fraction = whole_fraction
+        self.close_fraction = close_fraction
 
     def views(self, first: int, count: int) -> LocalizerViews:
         scenes = self.generator.scenes(count, seed=self.generator_seed, first=first)
         counts = scenes.lengths
         boxes = np.concatenate([scenes.boxes[i, :k] for i, k in enumerate(counts.tolist())])
         rng = np.random.default_rng([self.seed, self.rank, first])
-        return mixed_views(scenes.images, boxes, counts, rng, self.whole_fraction)
+        views = mixed_views(scenes.images, boxes, counts, rng, self.whole_fraction)
+        return close_look_views(views, rng, self.close_fraction) if self.close_fraction else views
 
 
 class PhotoViews:

@@ -86,6 +86,7 @@ class LocalizerConfig(GlyphSource, TrainConfig):
     val_fraction: float = 0.2
     annotation: float = 1.0
     whole_fraction: float = 0.5
+    close_fraction: float = 0.0
     photo_fraction: float = 0.5
     photo_views: int = 2 * PHOTO_VIEWS
     val_size: int = 1024
@@ -125,6 +126,9 @@ class LocalizerTask(Task):
         group.add_argument("--whole-fraction", type=fraction,
                            help="share of synthetic views that show the whole scene small, padded, rather than a "
                                 "window around the number (default: %(default)s)")
+        group.add_argument("--close-fraction", type=fraction,
+                           help="share of synthetic scene views with a number replaced by a close look at it, cut from the view and "
+                                "enlarged as CloseLooks reads it (default: %(default)s)")
         group.add_argument("--photo-fraction", type=fraction,
                            help="share of each batch's synthetic views cut from large photos of house fronts (default: %(default)s)")
         group.add_argument("--photo-views", type=positive_int,
@@ -165,7 +169,7 @@ class LocalizerTask(Task):
             per_photo = self.config.photo_views
             photos = round(size * self.config.photo_fraction / per_photo)
             scenes = SceneViews(self.config.data_root, self.config.seed, rank, self.config.whole_fraction, self.realism,
-                                atlas=self.config.atlas)
+                                atlas=self.config.atlas, close_fraction=self.config.close_fraction)
             photo_source = PhotoViews(self.config.data_root, self.config.seed, rank, per_photo, atlas=self.config.atlas) if photos else None
             stream = SyntheticViewStream(scenes, photo_source, size, photos, start=start_step)
         return stream_loader(stream, self.config.workers, device)
