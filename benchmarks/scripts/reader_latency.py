@@ -63,6 +63,8 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
         "CPU U-Net, scales 64-128-448 + two close looks, shifted views only if unsure (0.3-0.99)": {"localizer": localizer, "scales": (64, 128, 448), **unsure},
         "CPU U-Net, scales 64-128-320 + two close looks, shifted views only if unsure, retry at 512": {"localizer": localizer, "scales": (64, 128, 320),
                                                                                                        "retry_scales": (512,), **unsure},
+        "CPU U-Net, scales 64-128 + two close looks, shifted views only if unsure (0.3-0.99), retry at 448": {"localizer": localizer, "scales": (64, 128),
+                                                                                                              "retry_scales": (448,), **unsure},
     }
     default = {"scales": DEFAULT_SCALES, "retry_scales": DEFAULT_RETRY_SCALES, "unsure": UNSURE}
     out = {}

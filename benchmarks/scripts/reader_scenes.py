@@ -35,8 +35,8 @@ from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
 from svhnx.inference.backends import load_model, load_models_or_shipped
-from svhnx.inference.localize import DEFAULT_SCALES
-from svhnx.inference.predict import comma_text, confidence_band, long_sides
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
+from svhnx.inference.predict import comma_text, confidence_band, long_sides, retry_long_sides
 from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
@@ -130,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unsure", type=confidence_band, default=comma_text(UNSURE), metavar="LOW,HIGH",
                         help="the reader's band of centre-view confidences within which the shifted views are read (default: %(default)s)")
     parser.add_argument("--scales", type=long_sides, default=comma_text(DEFAULT_SCALES), help="the first pass's long sides, comma-separated (default: %(default)s)")
+    parser.add_argument("--retry-scales", type=retry_long_sides, default=comma_text(DEFAULT_RETRY_SCALES),
+                        help="long sides of the retry made on a scene the first pass reads no number in, comma-separated; "
+                             "none for no retry (default: %(default)s)")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
                         help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
     parser.add_argument("--name", default="reader_scenes", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
@@ -142,11 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
     recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
     shipped = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, min_confidence=args.min_confidence,
-                     scales=args.scales, unsure=args.unsure)
+                     scales=args.scales, retry_scales=args.retry_scales, unsure=args.unsure)
     rows, stepped, letters = [], [], {}
     for looks in args.close_looks:
         reader = Reader(shipped.localizer, shipped.recognizer, precision="float32", recognizer_precision=shipped.recognizer_precision,
-                        close_looks=looks, min_confidence=shipped.min_confidence, scales=shipped.scales, unsure=shipped.unsure)
+                        close_looks=looks, min_confidence=shipped.min_confidence, scales=shipped.scales,
+                        retry_scales=shipped.retry_scales, unsure=shipped.unsure)
         readings, seconds = read_scenes(reader, scenes)
         rows += [{"close_looks": looks, **row} for row in score(readings, seconds, scenes, truth)]
         stepped.append({"close_looks": looks, **stepped_score(readings, scenes, truth)})
@@ -158,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
         "min_confidence": shipped.min_confidence,
         "scales": list(shipped.scales),
+        "retry_scales": list(shipped.retry_scales),
         "unsure": list(shipped.unsure),
         "recognizer_precision": shipped.recognizer_precision,
         "rows": rows,
