@@ -48,7 +48,7 @@ from svhnx.evaluate.real import load_digits32, load_numbers, read_numbers, score
 from svhnx.hardware import PRECISIONS, resolve_precision
 from svhnx.inference.backends import in_precision, load_model
 from svhnx.inference.digits import SHIPPED_CLASSIFIERS, digit_reader, read_digits
-from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, READER_SCALES
 from svhnx.inference.predict import comma_text, confidence_band, long_sides, retry_long_sides
 from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "also reads the real number crops, side by side (default: %(default)s)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="how the whole-photo reader's localizer computes (default: %(default)s, as the reader's own)")
-    parser.add_argument("--scales", type=long_sides, default=comma_text(DEFAULT_SCALES),
+    parser.add_argument("--scales", type=long_sides, default=comma_text(READER_SCALES),
                         help="the whole-photo reader's first-pass long sides, comma-separated (default: %(default)s)")
     parser.add_argument("--retry-scales", type=retry_long_sides, default=comma_text(DEFAULT_RETRY_SCALES), metavar="S,S,...|none",
                         help="the whole-photo reader's retry on photos its first pass reads no number in (default: %(default)s)")

@@ -34,7 +34,7 @@ from benchmarks.record import print_table, save_result
 from svhnx import pretrained
 from svhnx.hardware import amx_available
 from svhnx.inference.backends import load_model, load_models_or_shipped
-from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, READER_SCALES
 from svhnx.inference.reader import UNSURE, Reader, Reading
 from svhnx.inference.recognize import ALL_UNSURE
 from svhnx.models import create_model
@@ -66,7 +66,7 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
         "CPU U-Net, scales 64-128 + two close looks, shifted views only if unsure (0.3-0.99), retry at 448": {"localizer": localizer, "scales": (64, 128),
                                                                                                               "retry_scales": (448,), **unsure},
     }
-    default = {"scales": DEFAULT_SCALES, "retry_scales": DEFAULT_RETRY_SCALES, "unsure": UNSURE}
+    default = {"scales": READER_SCALES, "retry_scales": DEFAULT_RETRY_SCALES, "unsure": UNSURE}
     out = {}
     for name, config in named.items():
         config = {"retry_scales": (), **config}
@@ -77,7 +77,8 @@ def configurations(localizer: torch.nn.Module) -> dict[str, dict[str, Any]]:
 
 @torch.inference_mode()
 def timed_read(reader: Reader, image: np.ndarray) -> dict[str, float]:
-    """One read, stage by stage (the reader's own steps), wall and CPU seconds."""
+    """One read, stage by stage (the reader's own steps), wall and CPU seconds, and whether it
+    ended with a number (``number_read``, 1 or 0; the retry's reading counts)."""
     marks = [(time.perf_counter(), time.process_time())]
     candidates = reader.first_pass(image)
     marks.append((time.perf_counter(), time.process_time()))
@@ -85,9 +86,9 @@ def timed_read(reader: Reader, image: np.ndarray) -> dict[str, float]:
     marks.append((time.perf_counter(), time.process_time()))
     reading = reader._read_candidates(image, candidates, lengths) if candidates else Reading.empty()
     marks.append((time.perf_counter(), time.process_time()))
-    reader.retry(image, reading)
+    reading = reader.retry(image, reading)
     marks.append((time.perf_counter(), time.process_time()))
-    out = {"candidates_read": float(len(candidates))}
+    out = {"candidates_read": float(len(candidates)), "number_read": float(reading.number is not None)}
     for (name, (w0, c0), (w1, c1)) in zip(("first_pass", "close_look", "recognize", "retry"), marks, marks[1:]):
         out[f"{name}_wall_s"], out[f"{name}_cpu_s"] = w1 - w0, c1 - c0
     out["wall_s"], out["cpu_s"] = marks[-1][0] - marks[0][0], marks[-1][1] - marks[0][1]
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 row = {"configuration": name, "photos": kind, "precision": precision, "recognizer_precision": recognizer_precision}
                 for key in reads[0]:
                     row[key] = round(statistics.median(r[key] for r in reads), 4)
+                row["number_read"] = round(statistics.mean(r["number_read"] for r in reads), 4)  # a share, not a median
                 row["cpu_s_max"] = round(max(r["cpu_s"] for r in reads), 4)
                 rows.append(row)
                 print(f"{name}, {kind}, {precision}/{recognizer_precision}: {row['cpu_s']:.3f} s CPU, {row['wall_s']:.3f} s wall", flush=True)
@@ -142,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     path = save_result("reader_latency", results, command=command)
     print_table("Whole-photo reader, 1100 x 1100, one thread", rows,
                 ["configuration", "photos", "precision", "recognizer_precision", "cpu_s", "cpu_s_max", "wall_s", "first_pass_cpu_s", "close_look_cpu_s",
-                 "recognize_cpu_s", "retry_cpu_s", "candidates_read"])
+                 "recognize_cpu_s", "retry_cpu_s", "candidates_read", "number_read"])
     print(f"wrote {path}")
     return 0
 

@@ -29,7 +29,7 @@ from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_synthetic import photo_sets
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
-from svhnx.inference.localize import DEFAULT_SCALES
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, READER_SCALES
 from svhnx.inference.predict import comma_text, confidence_band, long_sides
 from svhnx.inference.reader import UNSURE, Reader
 from svhnx.ops import union_boxes
@@ -105,7 +105,7 @@ def score(reader: Reader, with_number: list[Photo], number_free: list[Photo]) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_scales", description=__doc__.split("\n\n")[0])
-    default_sets = [(DEFAULT_SCALES, ()), ((*DEFAULT_SCALES, 512), ())]
+    default_sets = [(READER_SCALES, DEFAULT_RETRY_SCALES), (DEFAULT_SCALES, ())]
     parser.add_argument("--scales", type=scale_plan, nargs="+", default=default_sets, metavar="A[+B]",
                         help=f"sets of scales, each comma-separated, +B a retry (default: {' '.join(map(plan_text, default_sets))})")
     parser.add_argument("--with-number", type=int, default=400, help="photos with a number (default: %(default)s)")

@@ -35,7 +35,7 @@ from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
 from svhnx.inference.backends import load_model, load_models_or_shipped
-from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, READER_SCALES
 from svhnx.inference.predict import comma_text, confidence_band, long_sides, retry_long_sides
 from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader, Reading
 from svhnx.labels import target_to_string
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the reader's threshold (default: the recognizer's calibrated one, else 0.9)")
     parser.add_argument("--unsure", type=confidence_band, default=comma_text(UNSURE), metavar="LOW,HIGH",
                         help="the reader's band of centre-view confidences within which the shifted views are read (default: %(default)s)")
-    parser.add_argument("--scales", type=long_sides, default=comma_text(DEFAULT_SCALES), help="the first pass's long sides, comma-separated (default: %(default)s)")
+    parser.add_argument("--scales", type=long_sides, default=comma_text(READER_SCALES), help="the first pass's long sides, comma-separated (default: %(default)s)")
     parser.add_argument("--retry-scales", type=retry_long_sides, default=comma_text(DEFAULT_RETRY_SCALES),
                         help="long sides of the retry made on a scene the first pass reads no number in, comma-separated; "
                              "none for no retry (default: %(default)s)")

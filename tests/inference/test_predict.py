@@ -241,7 +241,7 @@ def test_predict_takes_two_close_looks_unless_told_otherwise():
 
 
 def test_predict_scales_are_long_sides_the_reader_looks_at(monkeypatch, tmp_path, capsys):
-    assert build_parser().parse_args(["x.png"]).scales == (64, 128, 448)
+    assert build_parser().parse_args(["x.png"]).scales == (64, 128)  # the finest look is the retry (rule early448)
     assert build_parser().parse_args(["x.png", "--scales", "512,64,128,256,128"]).scales == (64, 128, 256, 512)
     for bad in ("8,64", "64,,128", "big"):
         with pytest.raises(SystemExit):
@@ -258,6 +258,7 @@ def test_predict_scales_are_long_sides_the_reader_looks_at(monkeypatch, tmp_path
 
 
 def test_predict_retry_scales_reach_the_reader(monkeypatch, tmp_path, capsys):
+    assert build_parser().parse_args(["x.png"]).retry_scales == (448,)
     assert build_parser().parse_args(["x.png", "--retry-scales", "none"]).retry_scales == ()
     assert build_parser().parse_args(["x.png", "--retry-scales", "768,512"]).retry_scales == (512, 768)
     for bad in ("8", "", "512,,768"):

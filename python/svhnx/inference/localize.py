@@ -21,14 +21,18 @@ from torch import nn
 from svhnx.hardware import autocast_for, resolve_precision
 from svhnx.ops.crop_rule import CROP_SIDE
 
-#: Long side, in pixels, of the resized photo at each scale the localizer looks at. The localizer
+#: Long side, in pixels, of the resized photo at each scale :func:`localize` looks at. The localizer
 #: is trained on 64 x 64 images; larger scales find numbers that are small in a large photo. 448
 #: since rule scales448 (docs/localizer-experiments.md; 320 since rule scales320, 256 before): 4.2
 #: points more house fronts read right than at 320, within the 0.10 s a photo of issue #15 in float32.
 DEFAULT_SCALES = (64, 128, 448)
-#: Long sides of the reader's second first pass, made only when the first reads no number
-#: (:class:`svhnx.inference.reader.Reader`, ``retry_scales``). None by default.
-DEFAULT_RETRY_SCALES: tuple[int, ...] = ()
+#: The whole-photo reader's first pass (:class:`svhnx.inference.reader.Reader`, ``scales``) and its
+#: retry, a second first pass made only when the first reads no number (``retry_scales``): since
+#: rule early448 the finest scale is the retry. Alone it reads more small numbers than beside the
+#: coarse looks' candidates, and a photo whose number the coarse looks read skips it, the costliest
+#: look of a read.
+READER_SCALES = DEFAULT_SCALES[:-1]
+DEFAULT_RETRY_SCALES: tuple[int, ...] = DEFAULT_SCALES[-1:]
 MULTIPLE = 16
 #: :func:`mask_to_boxes` drops components smaller than a fraction of a map of at most this long
 #: side; a larger map (a first pass with a scale above it) keeps that floor in pixels, so that a

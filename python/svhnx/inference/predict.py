@@ -34,7 +34,7 @@ from svhnx.hardware import PRECISIONS
 from svhnx.helptext import plain
 from svhnx.image_file import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, default_max_pixels, load_image, pixel_count, write_png
 from svhnx.inference.backends import BACKENDS
-from svhnx.inference.localize import DEFAULT_RETRY_SCALES, DEFAULT_SCALES, MULTIPLE, REFINE_PASSES, check_scales
+from svhnx.inference.localize import DEFAULT_RETRY_SCALES, MULTIPLE, READER_SCALES, REFINE_PASSES, check_scales
 from svhnx.inference.reader import CHECK_LENGTH, MIN_CONFIDENCE, READING_KEYS, RECOGNIZER_PRECISION, UNSURE, Reader, Reading
 from svhnx.inference.recognize import DEFAULT_VIEWS, check_unsure
 from svhnx.ops.crop_rule import VIEW_COUNTS, VIEW_SHIFTS
@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "0,1 reads them all (default: %(default)s)")
     parser.add_argument("--close-looks", type=positive_int, default=REFINE_PASSES, metavar="N",
                         help="close looks at each candidate, each around the box the one before found; 1 is a little faster (default: %(default)s)")
-    parser.add_argument("--scales", type=long_sides, default=comma_text(DEFAULT_SCALES), metavar="S,S,...",
+    parser.add_argument("--scales", type=long_sides, default=comma_text(READER_SCALES), metavar="S,S,...",
                         help="long sides, in pixels, at which the localizer's first pass looks at the photo; a larger one finds "
                              "smaller numbers, at more time (default: %(default)s)")
     parser.add_argument("--retry-scales", type=retry_long_sides, default=comma_text(DEFAULT_RETRY_SCALES), metavar="S,S,...|none",

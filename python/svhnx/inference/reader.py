@@ -18,9 +18,9 @@ The two-stage reader the original study proposed after its recognizer failed on 
    right readings than it saves wrong ones (README, *The length check, weighed again*);
 4. the first reading not rejected wins; if all are, the most confident one is returned with
    ``number=None`` and the reason;
-5. with ``retry_scales`` (off by default: it costs a photo without a number about 0.14 s more in
-   float32, rule ``retry512`` in docs/localizer-experiments.md), a photo of at least that size
-   where steps 1-4 read no number is looked at again from step 1, at those scales alone.
+5. with ``retry_scales`` (448 px by default since rule ``early448`` in docs/localizer-experiments.md,
+   the first pass looking at 64 and 128 px), a photo of at least that size where steps 1-4 read no
+   number is looked at again from step 1, at those scales alone.
 
 ``svhnx.read(image)`` is the one-call API; :class:`Reader` keeps the models for many photos. Both
 take an image array or an image file's path (read by :func:`svhnx.image_file.load_image`, bounded
@@ -46,7 +46,7 @@ from svhnx.image_file import load_image
 from svhnx.inference.backends import in_precision, load_backend
 from svhnx.inference.localize import (
     DEFAULT_RETRY_SCALES,
-    DEFAULT_SCALES,
+    READER_SCALES,
     REFINE_PASSES,
     Candidate,
     as_rgb,
@@ -186,7 +186,7 @@ class Reader:
         localizer: nn.Module,
         recognizer: nn.Module,
         *,
-        scales: Sequence[int] = DEFAULT_SCALES,
+        scales: Sequence[int] = READER_SCALES,
         retry_scales: Sequence[int] = DEFAULT_RETRY_SCALES,
         threshold: float = 0.5,
         min_confidence: float | None = None,
