@@ -132,9 +132,9 @@ def test_close_looks_enlarge_the_number_and_its_mask_alike():
     # nothing chosen, or no number in view, or a number that fills the view: nothing changes
     empty = make_views([image], boxes, [2], np.array([[40, 40, 20, 20]], np.float32))
     large = make_views([image], boxes, [2], np.array([[22, 18, 20, 20]], np.float32))
-    for views, fraction in ((views, 0.0), (empty, 1.0), (large, 1.0)):
-        same = close_look_views(views, np.random.default_rng(0), fraction)
-        np.testing.assert_array_equal(same.images, views.images)
-        np.testing.assert_array_equal(same.masks, views.masks)
+    for unchanged, fraction in ((views, 0.0), (empty, 1.0), (large, 1.0)):
+        same = close_look_views(unchanged, np.random.default_rng(0), fraction)
+        np.testing.assert_array_equal(same.images, unchanged.images)
+        np.testing.assert_array_equal(same.masks, unchanged.masks)
     with pytest.raises(ValueError, match="fraction"):
         close_look_views(views, np.random.default_rng(0), fraction=2.0)
