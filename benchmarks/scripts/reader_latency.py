@@ -121,9 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                 timed_read(reader, photos[0])  # warm-up
                 reads = [timed_read(reader, photo) for photo in photos for _ in range(args.reads)]
                 row = {"configuration": name, "photos": kind, "precision": precision, "recognizer_precision": recognizer_precision}
-                for key in reads[0]:
-                    row[key] = round(statistics.median(r[key] for r in reads), 4)
-                row["number_read"] = round(statistics.mean(r["number_read"] for r in reads), 4)  # a share, not a median
+                for key in reads[0]:  # medians, but the share of reads that end with a number
+                    row[key] = round((statistics.mean if key == "number_read" else statistics.median)(r[key] for r in reads), 4)
                 row["cpu_s_max"] = round(max(r["cpu_s"] for r in reads), 4)
                 rows.append(row)
                 print(f"{name}, {kind}, {precision}/{recognizer_precision}: {row['cpu_s']:.3f} s CPU, {row['wall_s']:.3f} s wall", flush=True)

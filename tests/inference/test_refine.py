@@ -5,7 +5,7 @@ import pytest
 import torch
 from stand_ins import BrightIsNumber
 
-from svhnx.inference.localize import Candidate, clip_box, refine, square_windows, window_views
+from svhnx.inference.localize import REFINE_CONTEXT, Candidate, clip_box, refine, square_windows, window_views
 
 
 def photo() -> np.ndarray:
@@ -15,7 +15,7 @@ def photo() -> np.ndarray:
 
 
 def test_square_windows_are_centred_and_kept_inside():
-    windows = square_windows(np.array([[300, 200, 60, 30], [0, 0, 10, 40], [0, 0, 500, 300]]), 400, 600)
+    windows = square_windows(np.array([[300, 200, 60, 30], [0, 0, 10, 40], [0, 0, 500, 300]]), 400, 600, REFINE_CONTEXT)
     np.testing.assert_allclose(windows[0], [270, 155, 120, 120])
     np.testing.assert_allclose(windows[1], [0, 0, 80, 80])  # moved inside
     assert windows[2][2] == 1000 and windows[2][0] < 0  # larger than the photo: centred, padded

@@ -28,6 +28,7 @@ import torch
 from svhnx.data.streams import Batch, BatchStream
 from svhnx.data.svhn_preprocess import load_crop_geometry
 from svhnx.ops import box_masks, crop_resize, pixel_windows, union_boxes
+from svhnx.ops.boxes import square_windows
 from svhnx.ops.crop_rule import CROP_SIDE, GROWTH
 
 VIEW_SIZE = CROP_SIDE  # the views are SVHN-sized crops: 64 x 64
@@ -170,13 +171,11 @@ def close_look_views(views: LocalizerViews, rng: np.random.Generator, fraction: 
     n = len(views.images)
     chosen, context, shift = rng.random(n) < fraction, rng.uniform(*CLOSE_CONTEXTS, n), rng.uniform(-CLOSE_SHIFT, CLOSE_SHIFT, (n, 2))
     box = views.boxes.astype(np.float64)
-    side = np.maximum(context * box[:, 2:].max(axis=1), 16.0)
-    corner = box[:, :2] + box[:, 2:] / 2 - side[:, None] * (0.5 - shift)
-    corner = np.clip(corner, 0, np.maximum(size - side, 0)[:, None])
-    take = np.flatnonzero(chosen & (views.lengths > 0) & (box[:, 2] > 0) & (side < size))
+    windows = square_windows(box, size, size, context, shift)
+    take = np.flatnonzero(chosen & (views.lengths > 0) & (box[:, 2] > 0) & (windows[:, 2] < size))
     if not len(take):
         return views
-    windows = np.concatenate([corner, side[:, None], side[:, None]], axis=1)[take].astype(np.float32)
+    windows = windows[take].astype(np.float32)
     images, masks, boxes = views.images.copy(), views.masks.copy(), views.boxes.copy()
     images[take] = crop_resize(views.images[take], windows, (size, size), threads=1)
     masks[take] = crop_resize(views.masks[take, :, :, None] * 255, windows, (size, size), threads=1).reshape(-1, size, size) >= 128

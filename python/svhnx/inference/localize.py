@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from svhnx.hardware import autocast_for, resolve_precision
+from svhnx.ops.boxes import square_windows
 from svhnx.ops.crop_rule import CROP_SIDE
 
 #: Long side, in pixels, of the resized photo at each scale :func:`localize` looks at. The localizer
@@ -283,16 +284,13 @@ def clip_box(box: Sequence[float], height: int, width: int) -> tuple[float, floa
     return (left, top, right - left, bottom - top)
 
 
-def square_windows(boxes: np.ndarray, height: int, width: int, context: float = REFINE_CONTEXT) -> np.ndarray:
-    """Square windows ``float64 N x 4`` centred on ``boxes`` (``N x 4``), their side ``context``
-    times each box's larger side (at least 16 pixels), moved inside the photo where they fit."""
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    side = np.maximum(context * boxes[:, 2:].max(axis=1), 16.0)
-    centre = boxes[:, :2] + boxes[:, 2:] / 2
-    corner = centre - side[:, None] / 2
-    limit = np.array([width, height], np.float64) - side[:, None]
-    corner = np.where(limit >= 0, np.clip(corner, 0, np.maximum(limit, 0)), corner)
-    return np.concatenate([corner, side[:, None], side[:, None]], axis=1)
+def window_pixels(window: np.ndarray, height: int, width: int) -> tuple[int, int, int, int, int, int, int]:
+    """The pixels a square ``window`` (``left, top, side, side``) takes of a ``height`` x ``width``
+    photo: ``(x0, y0, n, cx0, cy0, cx1, cy1)``, the whole-pixel window ``n`` wide at ``(x0, y0)`` and
+    its part inside the photo, columns ``cx0:cx1`` and rows ``cy0:cy1`` (empty when it misses)."""
+    left, top, side = (float(v) for v in window[:3])
+    x0, y0, n = int(np.floor(left)), int(np.floor(top)), max(1, int(round(side)))
+    return x0, y0, n, max(x0, 0), max(y0, 0), min(x0 + n, width), min(y0 + n, height)
 
 
 def window_views(image: np.ndarray, windows: np.ndarray, size: int = REFINE_SIZE) -> np.ndarray:
@@ -301,11 +299,10 @@ def window_views(image: np.ndarray, windows: np.ndarray, size: int = REFINE_SIZE
     the parts outside the photo filled by repeating its edge pixels."""
     height, width = image.shape[:2]
     views = np.empty((len(windows), size, size, 3), np.uint8)
-    for i, (left, top, side, _) in enumerate(np.asarray(windows, np.float64)):
-        x0, y0, n = int(np.floor(left)), int(np.floor(top)), max(1, int(round(side)))
-        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + n, width), min(y0 + n, height)
+    for i, window in enumerate(np.asarray(windows, np.float64)):
+        x0, y0, n, cx0, cy0, cx1, cy1 = window_pixels(window, height, width)
         if cx1 <= cx0 or cy1 <= cy0:
-            raise ValueError(f"windows[{i}]: {tuple(float(v) for v in (left, top, side, side))} is outside the {width} x {height} photo")
+            raise ValueError(f"windows[{i}]: {tuple(float(v) for v in window)} is outside the {width} x {height} photo")
         scale = size / n
         pad_left, pad_top = min(round((cx0 - x0) * scale), size - 1), min(round((cy0 - y0) * scale), size - 1)
         w = min(max(1, round((cx1 - cx0) * scale)), size - pad_left)
@@ -442,10 +439,9 @@ class CloseLooks(nn.Module):
         looked = np.zeros_like(probability)
         count = np.zeros_like(probability)
         height, width = probability.shape[1:]
-        for i, (left, top, side, _), q in zip(owners, windows, close):
-            x0, y0, n = int(np.floor(left)), int(np.floor(top)), max(1, int(round(side)))
+        for i, window, q in zip(owners, windows, close):
+            x0, y0, n, cx0, cy0, cx1, cy1 = window_pixels(window, height, width)
             back = cv2.resize(q, (n, n), interpolation=cv2.INTER_AREA)
-            cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + n, width), min(y0 + n, height)
             looked[i, cy0:cy1, cx0:cx1] += back[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
             count[i, cy0:cy1, cx0:cx1] += 1
         seen = count > 0

@@ -13,6 +13,8 @@ import numpy as np
 from svhnx import _core
 from svhnx.ops._args import integer_array, size_pair, thread_count
 
+MIN_WINDOW_SIDE = 16.0  # a square window about a box is at least this many pixels wide
+
 
 def union_boxes(
     boxes: np.ndarray,
@@ -100,3 +102,19 @@ def box_masks(
         None if image_sizes is None else integer_array(image_sizes, "image_sizes"),
         thread_count(threads),
     )
+
+
+def square_windows(
+    boxes: np.ndarray, height: int, width: int, context: float | np.ndarray, shift: np.ndarray | None = None
+) -> np.ndarray:
+    """Square windows ``float64 N x 4`` about ``boxes`` (``N x 4``), their side ``context`` (one
+    factor, or one per box) times each box's larger side, at least :data:`MIN_WINDOW_SIDE` pixels;
+    centred on the box, or moved from its centre by ``shift`` (``N x 2``, shares of the side); then
+    moved inside the ``height`` x ``width`` image where they fit (a larger one stays where it is)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    side = np.maximum(context * boxes[:, 2:].max(axis=1), MIN_WINDOW_SIDE)
+    offset = 0.5 if shift is None else 0.5 - np.asarray(shift, dtype=np.float64)
+    corner = boxes[:, :2] + boxes[:, 2:] / 2 - side[:, None] * offset
+    limit = np.array([width, height], np.float64) - side[:, None]
+    corner = np.where(limit >= 0, np.clip(corner, 0, np.maximum(limit, 0)), corner)
+    return np.concatenate([corner, side[:, None], side[:, None]], axis=1)
