@@ -5,7 +5,8 @@
 ``A.json`` and ``B.json`` are results of :mod:`benchmarks.scripts.reader_scenes` or
 :mod:`benchmarks.scripts.reader_synthetic` on the same stream (its description is checked), each
 with its photos' ``outcomes``; ``--outcomes`` picks which: a close-look count for the scenes (``2``),
-``SEED/with_number`` or ``SEED/number_free`` for the house fronts. For "read right" and for "read
+``SEED/with_number`` or ``SEED/number_free`` for the house fronts, or several of them comma-separated,
+pooled (``8651/with_number,9762/with_number``: both seeds' fronts, as the rules pool them). For "read right" and for "read
 wrong" in turn, the photos where exactly one reader has it are counted (``a_only``, ``b_only``), and
 McNemar's exact test gives the two-sided p-value of so uneven a split if the two readers were
 alike: a difference of a few photos in a thousand is told from noise by the photos the readers
@@ -57,19 +58,22 @@ def compare(a: str, b: str) -> list[dict[str, Any]]:
     return rows
 
 
-def load_outcomes(path: Path, key: str) -> tuple[dict[str, Any], str]:
-    """A result's photo stream (``scenes`` or ``photos``) and its outcomes at ``key``, a path
-    into ``outcomes`` such as ``2`` or ``8646/with_number``."""
+def load_outcomes(path: Path, keys: str) -> tuple[dict[str, Any], str]:
+    """A result's photo stream (``scenes`` or ``photos``) and its outcomes at ``keys``: a path into
+    ``outcomes`` such as ``2`` or ``8646/with_number``, or several comma-separated, joined in order."""
     results = json.loads(path.read_text())["results"]
-    letters: Any = results.get("outcomes", {})
-    for part in key.split("/"):
-        letters = letters.get(part) if isinstance(letters, dict) else None
-    if not isinstance(letters, str):
-        raise ValueError(f"{path}: no outcomes at {key!r} (reader_scenes and reader_synthetic record them since 2026-12-06)")
+    pooled = []
+    for key in keys.split(","):
+        letters: Any = results.get("outcomes", {})
+        for part in key.split("/"):
+            letters = letters.get(part) if isinstance(letters, dict) else None
+        if not isinstance(letters, str):
+            raise ValueError(f"{path}: no outcomes at {key!r} (reader_scenes and reader_synthetic record them since 2026-12-06)")
+        pooled.append(letters)
     stream = results.get("scenes", results.get("photos"))
     if stream is None:
         raise ValueError(f"{path}: no 'scenes' or 'photos' saying which stream it read, so it cannot be paired")
-    return stream, letters
+    return stream, "".join(pooled)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("a", type=Path, help="reader_scenes or reader_synthetic result of the first reader")
     parser.add_argument("b", type=Path, help="the same for the second reader, on the same photos")
     parser.add_argument("--outcomes", default="2",
-                        help="which outcomes: a close-look count (scenes), SEED/with_number or SEED/number_free (house fronts) (default: %(default)s)")
+                        help="which outcomes: a close-look count (scenes), SEED/with_number or SEED/number_free (house fronts); "
+                             "several comma-separated are pooled (default: %(default)s)")
     parser.add_argument("--name", default=None, help="also write benchmarks/results/NAME.json")
     args = parser.parse_args(argv)
     try:

@@ -65,3 +65,24 @@ def test_house_front_results_are_compared_by_seed_and_photo_kind(tmp_path, capsy
     main([fronts(tmp_path / "a.json", "RRW-"), fronts(tmp_path / "b.json", "R-RR"), "--outcomes", "8646/with_number"])
     table = capsys.readouterr().out
     assert "4 photos, outcomes 8646/with_number" in table and "right    0.5" in table
+
+
+def test_house_fronts_of_two_seeds_are_pooled_in_order(tmp_path, monkeypatch, capsys) -> None:
+    import benchmarks.record
+
+    monkeypatch.setattr(benchmarks.record, "RESULTS", tmp_path)
+
+    def fronts(path, first, second):
+        outcomes = {"8651": {"with_number": first}, "9762": {"with_number": second}}
+        path.write_text(json.dumps({"results": {"photos": {"seed": 8651}, "outcomes": outcomes}}))
+        return str(path)
+
+    a, b = fronts(tmp_path / "a.json", "RR", "R-"), fronts(tmp_path / "b.json", "R-", "RW")
+    main([a, b, "--outcomes", "8651/with_number,9762/with_number", "--name", "pooled"])
+    right, wrong = json.loads((tmp_path / "pooled.json").read_text())["results"]["rows"]
+    # a reads photos 1, 2 and 3 right, b photos 1 and 3: photo 2 is a's alone; b alone reads photo 4 wrong
+    assert right == {"outcome": "right", "a": 0.75, "b": 0.5, "a_only": 1, "b_only": 0, "p_value": 1.0}
+    assert wrong == {"outcome": "wrong", "a": 0.0, "b": 0.25, "a_only": 0, "b_only": 1, "p_value": 1.0}
+    with pytest.raises(SystemExit):
+        main([a, b, "--outcomes", "8651/with_number,1/with_number"])
+    assert "no outcomes at '1/with_number'" in capsys.readouterr().err
