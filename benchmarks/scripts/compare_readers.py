@@ -5,12 +5,12 @@
 ``A.json`` and ``B.json`` are results of :mod:`benchmarks.scripts.reader_scenes` or
 :mod:`benchmarks.scripts.reader_synthetic` on the same stream (its description is checked), each
 with its photos' ``outcomes``; ``--outcomes`` picks which: a close-look count for the scenes (``2``),
-``SEED/with_number`` or ``SEED/number_free`` for the house fronts, or several of them comma-separated,
-pooled (``8651/with_number,9762/with_number``: both seeds' fronts, as the rules pool them). For "read right" and for "read
-wrong" in turn, the photos where exactly one reader has it are counted (``a_only``, ``b_only``), and
-McNemar's exact test gives the two-sided p-value of so uneven a split if the two readers were
-alike: a difference of a few photos in a thousand is told from noise by the photos the readers
-disagree on, not by the two shares alone. Prints the table; with ``--name``, writes
+``SEED/with_number`` or ``SEED/number_free`` for the house fronts, or several of them
+comma-separated, pooled (``8651/with_number,9762/with_number``: both seeds' fronts, as the rules
+pool them). For "read right" and for "read wrong" in turn, the photos where exactly one reader has
+it are counted (``a_only``, ``b_only``), and McNemar's exact test gives the two-sided p-value of so
+uneven a split if the two readers were alike: a difference of a few photos in a thousand is told
+from noise by the photos the readers disagree on, not by the two shares alone. Prints the table; with ``--name``, writes
 ``benchmarks/results/NAME.json``.
 """
 
