@@ -10,8 +10,8 @@ comma-separated, pooled (``8651/with_number,9762/with_number``: both seeds' fron
 pool them). For "read right" and for "read wrong" in turn, the photos where exactly one reader has
 it are counted (``a_only``, ``b_only``), and McNemar's exact test gives the two-sided p-value of so
 uneven a split if the two readers were alike: a difference of a few photos in a thousand is told
-from noise by the photos the readers disagree on, not by the two shares alone. Prints the table; with ``--name``, writes
-``benchmarks/results/NAME.json``.
+from noise by the photos the readers disagree on, not by the two shares alone. Prints the table;
+with ``--name``, writes ``benchmarks/results/NAME.json``.
 """
 
 from __future__ import annotations
