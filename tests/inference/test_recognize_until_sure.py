@@ -70,3 +70,19 @@ def test_predict_passes_the_band_to_the_reader():
     for bad in ("0.9,0.1", "0.3", "a,b", "0,2"):
         with pytest.raises(SystemExit):
             build_parser().parse_args(["x.png", "--unsure", bad])
+
+
+class LearnedReads(Reads):
+    """:class:`Reads` with a weight, so that its outputs require grad as a trained recognizer's do."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(number)
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {head: value * self.scale for head, value in super().forward(images).items()}
+
+
+def test_crops_are_read_outside_inference_mode():
+    numbers, lengths, confidence = Reader(BrightIsNumber(), LearnedReads("42")).read_crops(crops_with_brightness([60, 200]))
+    assert numbers == ["42", "42"] and lengths.tolist() == [2, 2] and (confidence > 0.99).all()

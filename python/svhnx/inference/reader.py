@@ -301,6 +301,7 @@ class Reader:
             raise ValueError(f"box: expected (left, top, width, height) with a positive width and height, got {box}")
         return self._read_candidates(image, [Candidate(box, 1.0)])
 
+    @torch.inference_mode()
     def read_crops(self, crops: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Each ``uint8 N x 64 x 64 x 3`` number crop's most probable number, its length and its
         confidence, read as :meth:`read` reads its candidates (:attr:`views`, the :attr:`unsure` band,
