@@ -1,17 +1,18 @@
-"""Two whole-photo readers on the same synthetic photos, compared photo by photo.
+"""Two whole-photo readers on the same photos, compared photo by photo.
 
     python -m benchmarks.scripts.compare_readers A.json B.json [--outcomes 2] [--name NAME]
 
-``A.json`` and ``B.json`` are results of :mod:`benchmarks.scripts.reader_scenes` or
-:mod:`benchmarks.scripts.reader_synthetic` on the same stream (its description is checked), each
-with its photos' ``outcomes``; ``--outcomes`` picks which: a close-look count for the scenes (``2``),
-``SEED/with_number`` or ``SEED/number_free`` for the house fronts, or several of them
-comma-separated, pooled (``8651/with_number,9762/with_number``: both seeds' fronts, as the rules
-pool them). For "read right" and for "read wrong" in turn, the photos where exactly one reader has
-it are counted (``a_only``, ``b_only``), and McNemar's exact test gives the two-sided p-value of so
-uneven a split if the two readers were alike: a difference of a few photos in a thousand is told
-from noise by the photos the readers disagree on, not by the two shares alone. Prints the table;
-with ``--name``, writes ``benchmarks/results/NAME.json``.
+``A.json`` and ``B.json`` are results of :mod:`benchmarks.scripts.reader_scenes`,
+:mod:`benchmarks.scripts.reader_synthetic` or :mod:`benchmarks.scripts.reader_crops` on the same
+photos (their description is checked), each with its photos' ``outcomes``; ``--outcomes`` picks
+which: a close-look count for the scenes and the crops (``2``), ``SEED/with_number`` or
+``SEED/number_free`` for the house fronts, or several of them comma-separated, pooled
+(``8651/with_number,9762/with_number``: both seeds' fronts, as the rules pool them). For "read
+right" and for "read wrong" in turn, the photos where exactly one reader has it are counted
+(``a_only``, ``b_only``), and McNemar's exact test gives the two-sided p-value of so uneven a split
+if the two readers were alike: a difference of a few photos in a thousand is told from noise by the
+photos the readers disagree on, not by the two shares alone. Prints the table; with ``--name``,
+writes ``benchmarks/results/NAME.json``.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def load_outcomes(path: Path, keys: str) -> tuple[dict[str, Any], str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.compare_readers", description=__doc__.split("\n\n")[0])
-    parser.add_argument("a", type=Path, help="reader_scenes or reader_synthetic result of the first reader")
+    parser.add_argument("a", type=Path, help="reader_scenes, reader_synthetic or reader_crops result of the first reader")
     parser.add_argument("b", type=Path, help="the same for the second reader, on the same photos")
     parser.add_argument("--outcomes", default="2",
                         help="which outcomes: a close-look count (scenes), SEED/with_number or SEED/number_free (house fronts); "
