@@ -57,7 +57,7 @@ SHIPPED: dict[str, ShippedModel] = {
                                  ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop: the second recognizer, averaged with the first"),
     "recognizer-3": ShippedModel("recognizer-3.pt", "6c1c6dfc4361cd0825cfba24510ad1eab26f02bf6e20483e59a37204d3ad9de7",
                                  ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop: the third recognizer, averaged with the first two"),
-    "localizer": ShippedModel("localizer.pt", "5aff7b64d7d1c8d8a88dcdf4205faf149ed958d4858817acb1ef6fe56c3f483b",
+    "localizer": ShippedModel("localizer.pt", "e7b5cbdf0982b73adaf0af8da70a7676cfbf0d2c2554cfc1f2f957738c7ccc79",
                               ("unet",), "finds the number in a photo"),
     "digits": ShippedModel("digits.pt", "919e4efac679b9eb16668bab071f18178775e56479f07334dbbc67600978a076",
                            ("digit-resnet",), "classifies a 32 x 32 digit (SVHN format 2)"),
