@@ -27,9 +27,8 @@ import cv2
 import numpy as np
 import torch
 
-from svhnx import pretrained
+from benchmarks.reader_models import add_localizer_argument, load_localizer
 from svhnx.atomic import atomic_path
-from svhnx.inference.backends import load_model
 from svhnx.inference.reader import Reader
 from svhnx.ops.crop_rule import number_crops
 from svhnx.synth.photos import PhotoGenerator
@@ -59,13 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="the .npz file to write")
     parser.add_argument("--photos", type=int, default=2000, help="number-free photos to mine (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the photos' stream (default: %(default)s)")
-    parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
+    add_localizer_argument(parser)
     parser.add_argument("--only", choices=SOURCES, default=None, help="keep only this kind of crop (default: both)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    reader = Reader(localizer, torch.nn.Identity(), precision="float32")  # its first pass and close look only
+    reader = Reader(load_localizer(args.localizer), torch.nn.Identity(), precision="float32")  # its first pass and close look only
     start = time.perf_counter()
     crops, sources = mine(reader, PhotoGenerator.from_data(), args.photos, args.seed)
     if args.only is not None:

@@ -32,13 +32,12 @@ import cv2
 import numpy as np
 import torch
 
+from benchmarks.reader_models import add_model_arguments, described, load_localizer, load_recognizer
 from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_scenes import outcomes
-from svhnx import pretrained
 from svhnx.data.download import default_root
 from svhnx.evaluate.real import UNCOVERED_LIMIT, RealNumbers, load_numbers
 from svhnx.hardware import PRECISIONS
-from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.reader import RECOGNIZER_PRECISION, Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
@@ -72,9 +71,7 @@ def score(readings: list[Reading], truth: list[tuple[str, np.ndarray]], keep: np
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_crops", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
-    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
-                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
+    add_model_arguments(parser)
     parser.add_argument("--numbers", type=Path, default=None, help=f"a numbers file (default: $SVHNX_DATA/{NUMBERS})")
     parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
                         help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
@@ -86,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     numbers = load_numbers(path)
     truth = truths(numbers)
     load_before = os.getloadavg()
-    localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
-    reader = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision)
+    reader = Reader(load_localizer(args.localizer), load_recognizer(args.recognizer), precision="float32", recognizer_precision=args.recognizer_precision)
     start = time.process_time()
     readings = [reader.read(image) for image in numbers.images]
     seconds = (time.process_time() - start) / len(readings)
@@ -100,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     rows[0]["rejected_by_reason"] = dict(Counter(r.rejected for r in readings if r.rejected is not None).most_common())
     results = {
         "photos": {"numbers": str(path), "count": len(readings)},
-        "localizer": str(args.localizer or "shipped"),
-        "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
+        "localizer": described(args.localizer),
+        "recognizer": described(args.recognizer),
         "min_confidence": reader.min_confidence,
         "recognizer_precision": reader.recognizer_precision,
         "rows": rows,

@@ -23,17 +23,15 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import torch
 
+from benchmarks.reader_models import add_model_arguments, described, load_localizer, load_recognizer
 from benchmarks.record import print_table, save_result
-from svhnx import pretrained
 from svhnx.hardware import amx_available
-from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, READER_SCALES
 from svhnx.inference.reader import UNSURE, Reader, Reading
 from svhnx.inference.recognize import ALL_UNSURE
@@ -97,17 +95,14 @@ def timed_read(reader: Reader, image: np.ndarray) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_latency", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--localizer", type=Path, default=None, help="CPU U-Net checkpoint or run (default: the shipped one)")
-    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
-                        help="recognizer checkpoints or runs, several read as one ensemble (default: the shipped ones)")
+    add_model_arguments(parser)
     parser.add_argument("--photos", type=int, default=4, help="photos read (default: %(default)s)")
     parser.add_argument("--number-free", type=int, default=2, help="photos without a number read as well, timed apart (default: %(default)s)")
     parser.add_argument("--reads", type=int, default=3, help="reads of each photo (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
+    localizer, recognizer = load_localizer(args.localizer), load_recognizer(args.recognizer)
     generator = PhotoGenerator.from_data()
     photo_sets = {kind: [cv2.resize(p.image, (SIDE, SIDE), interpolation=cv2.INTER_AREA)
                          for p in generator.photos(count, seed=SEED, with_number=kind == "with a number")]
@@ -131,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         "setup": f"{args.photos} synthetic house-front photos with a number and {args.number_free} without (seed {SEED}) resized to "
                  f"{SIDE} x {SIDE}, {args.reads} reads each "
                  "after a warm-up, one torch thread, one OpenCV thread; medians over reads",
-        "localizer": str(args.localizer) if args.localizer else "shipped",
-        "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
+        "localizer": described(args.localizer),
+        "recognizer": described(args.recognizer),
         "amx": amx_available(),
         "rows": rows,
         "load_average_1_5_15_min": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in load_after]},

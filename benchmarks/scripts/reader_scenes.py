@@ -23,18 +23,16 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import torch
 
+from benchmarks.reader_models import add_model_arguments, described, load_localizer, load_recognizer
 from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
-from svhnx import pretrained
 from svhnx.hardware import PRECISIONS
-from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, READER_SCALES
 from svhnx.inference.predict import comma_text, confidence_band, long_sides, retry_long_sides
 from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader, Reading
@@ -118,9 +116,7 @@ def true_box_right(reader: Reader, scenes: SceneBatch, truth: list[Truth]) -> fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_scenes", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
-    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
-                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
+    add_model_arguments(parser)
     parser.add_argument("--scenes", type=int, default=1000, help="scenes to read (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=SEED, help="the scenes' stream (default: %(default)s)")
     parser.add_argument("--close-looks", type=int, nargs="+", default=CLOSE_LOOKS,
@@ -142,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     scenes = SceneGenerator.from_data(split="test").scenes(args.scenes, seed=args.seed)
     truth = truths(scenes)
     load_before = os.getloadavg()
-    localizer = load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")
-    recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
+    localizer, recognizer = load_localizer(args.localizer), load_recognizer(args.recognizer)
     shipped = Reader(localizer, recognizer, precision="float32", recognizer_precision=args.recognizer_precision, min_confidence=args.min_confidence,
                      scales=args.scales, retry_scales=args.retry_scales, unsure=args.unsure)
     rows, stepped, letters = [], [], {}
@@ -158,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         print(rows[-1], stepped[-1], flush=True)
     results = {
         "scenes": {"seed": args.seed, "count": args.scenes, "layouts": "SVHN test split"},
-        "localizer": str(args.localizer or "shipped"),
-        "recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped",
+        "localizer": described(args.localizer),
+        "recognizer": described(args.recognizer),
         "min_confidence": shipped.min_confidence,
         "scales": list(shipped.scales),
         "retry_scales": list(shipped.retry_scales),

@@ -45,10 +45,10 @@ import cv2
 import numpy as np
 import torch
 
+from benchmarks.reader_models import add_model_arguments, described, load_localizer, load_recognizer
 from benchmarks.record import print_table, save_result
 from svhnx import pretrained
 from svhnx.hardware import PRECISIONS, resolve_precision
-from svhnx.inference.backends import load_model, load_models_or_shipped
 from svhnx.inference.reader import CHECK_LENGTH, RECOGNIZER_PRECISION, Reader
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.metrics.segmentation import box_iou
@@ -218,9 +218,7 @@ def localizer_alone(localizer: torch.nn.Module, with_number: list[Photo], number
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_synthetic", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
-    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
-                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
+    add_model_arguments(parser)
     parser.add_argument("--localizer-alone", action="store_true", help="score the localizer alone (no recognizer, no sweep)")
     parser.add_argument("--with-number", type=int, default=200, help="photos with a number (default: %(default)s)")
     parser.add_argument("--number-free", type=int, default=500, help="photos without a number (default: %(default)s)")
@@ -235,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    localizer = (load_model(args.localizer, role="localizer") if args.localizer else pretrained.load("localizer")).to(memory_format=torch.channels_last)
+    localizer = load_localizer(args.localizer).to(memory_format=torch.channels_last)
     generator = PhotoGenerator.from_data()
     with_number, number_free = photo_sets(generator, args.seed, args.with_number, args.number_free)
     load_before = os.getloadavg()
@@ -245,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     sweeps: dict[str, list[dict[str, Any]]] = {}
     outcomes: dict[str, dict[str, str]] = {}
     if not args.localizer_alone:
-        recognizer = load_models_or_shipped(args.recognizer, role="recognizer")
+        recognizer = load_recognizer(args.recognizer)
         for name, options in CONFIGURATIONS.items():
             reader = Reader(localizer, recognizer, precision=args.precision, recognizer_precision=args.recognizer_precision, views=args.views, **options)
             rows.append({"configuration": name, "min_confidence": reader.min_confidence, **score(reader, with_number, number_free)})
@@ -262,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 reader, *photo_sets(generator, args.confirm_seed, args.with_number, args.number_free), thresholds)
     results = {
         "photos": {"seed": args.seed, "with_number": args.with_number, "number_free": args.number_free, "sides": list(generator.sides)},
-        "localizer": str(args.localizer or "shipped"),
+        "localizer": described(args.localizer),
         "recognizer": None if args.localizer_alone else one_or_list([str(p) for p in args.recognizer] if args.recognizer else ["shipped"]),
         "recognizer_sha256": None if args.localizer_alone else one_or_list(
             [file_sha256(p) for p in args.recognizer or [pretrained.path(name) for name in pretrained.members("recognizer")]]),
