@@ -80,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     path = args.numbers or default_root() / NUMBERS
-    numbers = load_numbers(path)
-    truth = truths(numbers)
+    try:
+        numbers = load_numbers(path)
+        truth = truths(numbers)
+    except (OSError, ValueError) as error:  # a missing or malformed numbers file
+        parser.error(f"{type(error).__name__}: {error}")
     load_before = os.getloadavg()
     reader = Reader(load_localizer(args.localizer), load_recognizer(args.recognizer), precision="float32", recognizer_precision=args.recognizer_precision)
     start = time.process_time()

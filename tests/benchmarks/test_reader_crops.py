@@ -4,7 +4,7 @@ union of its digit boxes."""
 import numpy as np
 import pytest
 
-from benchmarks.scripts.reader_crops import score, truths
+from benchmarks.scripts.reader_crops import main, score, truths
 from svhnx.evaluate.real import RealNumbers
 from svhnx.inference.reader import Reading
 
@@ -38,3 +38,9 @@ def test_each_crop_is_scored_against_its_number_and_union_box() -> None:
 def test_a_file_without_digit_boxes_cannot_be_scored() -> None:
     with pytest.raises(ValueError, match="no digit boxes"):
         truths(two_numbers(boxes=False))
+
+
+def test_a_missing_numbers_file_is_a_clear_error(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--numbers", str(tmp_path / "missing.npz")])
+    assert "missing.npz" in capsys.readouterr().err
