@@ -10,7 +10,9 @@ from pathlib import Path
 from torch import nn
 
 from svhnx import pretrained
+from svhnx.hardware import PRECISIONS
 from svhnx.inference.backends import load_model, load_models_or_shipped
+from svhnx.inference.reader import RECOGNIZER_PRECISION
 
 
 def add_localizer_argument(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +25,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     add_localizer_argument(parser)
     parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
                         help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
+
+
+def add_recognizer_precision_argument(parser: argparse.ArgumentParser) -> None:
+    """``--recognizer-precision``: how the recognizer computes, the localizer staying in float32."""
+    parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
+                        help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
 
 
 def load_localizer(path: Path | None) -> nn.Module:

@@ -32,13 +32,12 @@ import cv2
 import numpy as np
 import torch
 
-from benchmarks.reader_models import add_model_arguments, described, load_localizer, load_recognizer
+from benchmarks.reader_models import add_model_arguments, add_recognizer_precision_argument, described, load_localizer, load_recognizer
 from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_scenes import outcomes
 from svhnx.data.download import default_root
 from svhnx.evaluate.real import UNCOVERED_LIMIT, RealNumbers, load_numbers
-from svhnx.hardware import PRECISIONS
-from svhnx.inference.reader import RECOGNIZER_PRECISION, Reader, Reading
+from svhnx.inference.reader import Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
@@ -73,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.reader_crops", description=__doc__.split("\n\n")[0])
     add_model_arguments(parser)
     parser.add_argument("--numbers", type=Path, default=None, help=f"a numbers file (default: $SVHNX_DATA/{NUMBERS})")
-    parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
-                        help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
+    add_recognizer_precision_argument(parser)
     parser.add_argument("--name", default="reader_crops", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)

@@ -29,13 +29,12 @@ import cv2
 import numpy as np
 import torch
 
-from benchmarks.reader_models import add_model_arguments, described, load_localizer, load_recognizer
+from benchmarks.reader_models import add_model_arguments, add_recognizer_precision_argument, described, load_localizer, load_recognizer
 from benchmarks.record import print_table, save_result
 from benchmarks.scripts.reader_synthetic import WRONG_KINDS, wrong_kind
-from svhnx.hardware import PRECISIONS
 from svhnx.inference.localize import DEFAULT_RETRY_SCALES, READER_SCALES
 from svhnx.inference.predict import comma_text, confidence_band, long_sides, retry_long_sides
-from svhnx.inference.reader import RECOGNIZER_PRECISION, UNSURE, Reader, Reading
+from svhnx.inference.reader import UNSURE, Reader, Reading
 from svhnx.labels import target_to_string
 from svhnx.metrics.segmentation import box_iou
 from svhnx.ops import union_boxes
@@ -129,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retry-scales", type=retry_long_sides, default=comma_text(DEFAULT_RETRY_SCALES),
                         help="long sides of the retry made on a scene the first pass reads no number in, comma-separated; "
                              "none for no retry (default: %(default)s)")
-    parser.add_argument("--recognizer-precision", choices=PRECISIONS, default=RECOGNIZER_PRECISION,
-                        help="how the recognizer computes (the localizer computes in float32) (default: %(default)s)")
+    add_recognizer_precision_argument(parser)
     parser.add_argument("--name", default="reader_scenes", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
