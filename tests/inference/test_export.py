@@ -17,6 +17,7 @@ from svhnx.inference.localize import pad_to_multiple  # noqa: E402
 from svhnx.inference.reader import Reader  # noqa: E402
 from svhnx.models import create_model  # noqa: E402
 from svhnx.train.run_dir import save_checkpoint  # noqa: E402
+from tests.models.trained_looking import trained_looking  # noqa: E402
 
 TOLERANCE = 1e-4  # absolute, on logits (float32 engines differ by ~1e-6 here)
 SMALL_UNET = {"widths": (8, 16, 32), "length_head": True}
@@ -30,20 +31,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def trained_looking(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    """Random batch-norm statistics and affine terms, so that batch norm is not the identity and
-    the exported graph's folded or unfolded normalisation is really exercised."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.normal_(0, 0.5, generator=g)
-                m.running_var.uniform_(0.2, 2.0, generator=g)
-                m.weight.uniform_(0.5, 2.0, generator=g)
-                m.bias.normal_(0, 0.3, generator=g)
-    return model.eval()
 
 
 def make_run(tmp_path, name, **kwargs):

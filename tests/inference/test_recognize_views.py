@@ -142,7 +142,8 @@ def test_in_bfloat16_the_reader_keeps_a_bfloat16_copy_of_the_recognizer():
     reader = Reader(nn.Identity(), recognizer, recognizer_precision="bfloat16")
     assert {p.dtype for p in reader.recognizer.parameters()} == {torch.bfloat16}
     assert {p.dtype for p in recognizer.parameters()} == {torch.float32}  # the model given is left as it was
-    assert Reader(nn.Identity(), recognizer, recognizer_precision="float32").recognizer is recognizer  # the model itself
+    in_float32 = Reader(nn.Identity(), recognizer, recognizer_precision="float32").recognizer  # batch norms folded, not cast
+    assert {p.dtype for p in in_float32.parameters()} == {torch.float32} and in_float32 is not recognizer
     crops = np.random.default_rng(1).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
     with torch.inference_mode():  # bfloat16 weights run in bfloat16 whatever precision is asked for
         output = recognize(reader.recognizer, crops, 1, precision="float32")

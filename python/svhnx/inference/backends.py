@@ -28,6 +28,7 @@ from torch import nn
 
 from svhnx import pretrained
 from svhnx.checkpoint import ROLES, InputShape, check_role, checkpoint_path, load_checkpoint, model_from_checkpoint, run_file
+from svhnx.models.fold import fold_batch_norms
 from svhnx.models.heads import ensemble_of
 
 BACKENDS = ("torch", "onnx")
@@ -173,12 +174,15 @@ def load_models_or_shipped(paths: Sequence[str | os.PathLike[str]] | None, *, ro
 
 
 def in_precision(model: nn.Module, precision: str) -> nn.Module:
-    """The model to run in ``precision`` (``"float32"`` or ``"bfloat16"``): itself in float32, or when
-    it has no float32 weights (a bfloat16 copy already, an ONNX backend); in bfloat16, a copy with
-    bfloat16 weights, cast once here rather than by autocast at every call."""
-    if precision == "bfloat16" and any(p.dtype == torch.float32 for p in model.parameters()):
-        return copy.deepcopy(model).to(torch.bfloat16)
-    return model
+    """The model to run for inference in ``precision`` (``"float32"`` or ``"bfloat16"``): a copy with
+    its batch norms folded into their convolutions (:func:`~svhnx.models.fold.fold_batch_norms`,
+    same outputs up to rounding), in bfloat16 with bfloat16 weights, cast once here rather than by
+    autocast at every call. The model itself where there is nothing to fold or cast (a bfloat16 copy
+    already, an ONNX backend)."""
+    folded = fold_batch_norms(model)
+    if precision == "bfloat16" and any(p.dtype == torch.float32 for p in folded.parameters()):
+        return (copy.deepcopy(model) if folded is model else folded).to(torch.bfloat16)
+    return folded
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

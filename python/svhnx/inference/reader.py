@@ -206,7 +206,7 @@ class Reader:
         if max_candidates < 1:
             raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
         self.precision = resolve_precision(precision)
-        self.localizer = in_precision(localizer.eval().to(memory_format=torch.channels_last), self.precision)
+        self.localizer = in_precision(localizer.eval(), self.precision).to(memory_format=torch.channels_last)
         self.recognizer_precision = resolve_precision(recognizer_precision)
         self.recognizer = in_precision(recognizer.eval(), self.recognizer_precision)
         self.scales = check_scales(scales)
