@@ -29,10 +29,11 @@ def plot_coverage_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], pa
 
 def plot_readings(
     images: np.ndarray, truths: np.ndarray, readings: np.ndarray, confidence: np.ndarray, correct: np.ndarray,
-    path: str | Path, *, count: int = 32, columns: int = 8,
+    path: str | Path, *, count: int = 32, columns: int = 8, title: str | None = None,
 ) -> None:
     """A PNG grid of crops titled with the reading and its confidence (mistakes first, in red, with
-    the truth), under a title giving the mistakes, the accuracy and the legend."""
+    the truth), under ``title`` (default: the mistakes, the accuracy and the legend,
+    :func:`readings_title`)."""
     shown = np.concatenate([np.flatnonzero(~correct), np.flatnonzero(correct)])[:count]
     columns = max(1, min(columns, len(shown)))
     rows = max(1, -(-len(shown) // columns))
@@ -41,11 +42,11 @@ def plot_readings(
         ax.axis("off")
     for ax, i in zip(axes.flat, shown):
         ax.imshow(images[i].squeeze(), cmap="gray", vmin=0, vmax=255)
-        title = f"{target_to_string(readings[i]) or '-'} ({confidence[i]:.2f})"
+        caption = f"{target_to_string(readings[i]) or '-'} ({confidence[i]:.2f})"
         if not correct[i]:
-            title += f"\ntruth {target_to_string(truths[i])}"
-        ax.set_title(title, fontsize=8, color="black" if correct[i] else "red", family="monospace")
-    fig.suptitle(readings_title(correct), fontsize=9)
+            caption += f"\ntruth {target_to_string(truths[i])}"
+        ax.set_title(caption, fontsize=8, color="black" if correct[i] else "red", family="monospace")
+    fig.suptitle(readings_title(correct) if title is None else title, fontsize=9)
     save_png(fig, path)
 
 
