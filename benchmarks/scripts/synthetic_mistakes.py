@@ -9,7 +9,7 @@ float32, as ``recognizer_views`` does (none given: the shipped recognizers, read
 person could read those crops is what the figure is for: the synthetic held-out accuracy counts a
 crop whose digits are blurred away as a mistake like any other. One thread. Writes
 ``benchmarks/results/NAME.png`` and ``NAME.json`` (the accuracy, and the crops drawn with their
-readings).
+readings and confidences).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         "recognizer": described(args.recognizer), "seed": args.seed, "crops": len(right), "views": DEFAULT_VIEWS,
         "precision": "float32", "sequence_accuracy": round(float(right.mean()), 4), "mistakes": int((~right).sum()),
         "pick_seed": args.pick_seed, "load_average_1min": round(os.getloadavg()[0], 2),
-        "drawn": [{"crop": int(i), "truth": truths[i], "read": read[i]} for i in drawn],
+        "drawn": [{"crop": int(i), "truth": truths[i], "read": read[i], "confidence": round(float(readings.confidence[i]), 3)} for i in drawn],
     }
     path = save_result(args.name, results)
     print(f"{results['mistakes']} mistakes in {len(right)} crops (accuracy {results['sequence_accuracy']:.2%}); "
