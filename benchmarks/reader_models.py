@@ -20,11 +20,16 @@ def add_localizer_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--localizer", type=Path, default=None, help="U-Net localizer checkpoint or run (default: the shipped one)")
 
 
+def add_recognizer_argument(parser: argparse.ArgumentParser) -> None:
+    """``--recognizer RUN [RUN ...]``: the recognizers, several read as one (default: the shipped ones)."""
+    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
+                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``--localizer RUN`` and ``--recognizer RUN [RUN ...]`` (several recognizers are read as one)."""
     add_localizer_argument(parser)
-    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
-                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
+    add_recognizer_argument(parser)
 
 
 def add_recognizer_precision_argument(parser: argparse.ArgumentParser) -> None:

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import Any
 
 import torch
 
+from benchmarks.reader_models import add_recognizer_argument, described, load_recognizer
 from benchmarks.record import print_table, save_result
 from svhnx.data.download import default_root
 from svhnx.evaluate.real import Readings, load_numbers, number_scores, read_numbers
 from svhnx.hardware import PRECISIONS, resolve_precision
-from svhnx.inference.backends import in_precision, load_models_or_shipped
+from svhnx.inference.backends import in_precision
 from svhnx.inference.recognize import DEFAULT_VIEWS
 from svhnx.synth.dataset import validation_crops
 from svhnx.synth.generator import SceneGenerator
@@ -41,8 +41,7 @@ def scores(readings: Readings, digits: Any, lengths: Any) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.recognizer_views", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
-                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
+    add_recognizer_argument(parser)
     parser.add_argument("--seeds", type=int, nargs="+", default=[12, 777], help="synthetic validation streams (default: %(default)s)")
     parser.add_argument("--size", type=int, default=2048, help="synthetic crops per seed (default: %(default)s)")
     parser.add_argument("--precision", nargs="+", choices=PRECISIONS, default=["float32"],
@@ -50,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="recognizer_views", help="the result file, benchmarks/results/NAME.json (default: %(default)s)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    model = load_models_or_shipped(args.recognizer, role="recognizer")
+    model = load_recognizer(args.recognizer)
     in_each = {how: in_precision(model, resolve_precision(how)) for how in args.precision}  # cast once, not per crop set
     generator = SceneGenerator.from_data(None)
     sets = {f"synthetic seed {seed}": validation_crops(generator, args.size, seed=seed, threads=1) for seed in args.seeds}
@@ -65,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
                 row[key] = scores(readings, crops.digits, crops.lengths)
         rows.append(row)
         print(row, flush=True)
-    results = {"recognizer": " + ".join(map(str, args.recognizer)) if args.recognizer else "shipped", "threads": 1,
+    results = {"recognizer": described(args.recognizer), "threads": 1,
                "precisions": [resolve_precision(p) for p in args.precision], "load_average_1min": round(os.getloadavg()[0], 2), "rows": rows}
     path = save_result(args.name, results)
     flat = [{"crops": r["crops"], **{f"{k} {m}": v[m] for k, v in r.items() if isinstance(v, dict) for m in v}} for r in rows]

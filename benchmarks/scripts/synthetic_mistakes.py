@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from benchmarks.reader_models import described, load_recognizer
+from benchmarks.reader_models import add_recognizer_argument, described, load_recognizer
 from benchmarks.record import RESULTS, save_result
 from svhnx.evaluate.real import read_numbers
 from svhnx.inference.recognize import DEFAULT_VIEWS
@@ -39,8 +38,7 @@ def drawn_mistakes(right: np.ndarray, count: int, seed: int) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scripts.synthetic_mistakes", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--recognizer", type=Path, nargs="+", default=None,
-                        help="recognizer checkpoints or runs; several are read as one ensemble (default: the shipped ones)")
+    add_recognizer_argument(parser)
     parser.add_argument("--seed", type=int, default=777, help="the synthetic validation stream (default: %(default)s)")
     parser.add_argument("--size", type=int, default=2048, help="crops read (default: %(default)s)")
     parser.add_argument("--count", type=int, default=64, help="mistakes drawn (default: %(default)s)")
