@@ -78,12 +78,40 @@ def test_installed_fonts_become_glyph_sets_and_unreadable_ones_are_skipped(tmp_p
     bundled = __import__("pathlib").Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     shutil.copy(bundled / "DejaVuSans.ttf", tmp_path / "HouseSans.ttf")  # a font matplotlib does not ship by that name
     shutil.copy(bundled / "DejaVuSans.ttf", tmp_path / "DejaVuSans.ttf")  # one it does: left out
+    shutil.copy(bundled / "cmsy10.ttf", tmp_path / "Ornaments.ttf")  # symbols (prime, infinity) where the digits are
     (tmp_path / "broken.ttf").write_bytes(b"not a font")
     files = system_font_files((str(tmp_path),))
-    assert [f.name for f in files] == ["HouseSans.ttf", "broken.ttf"]
+    assert [f.name for f in files] == ["HouseSans.ttf", "Ornaments.ttf", "broken.ttf"]
     sets = list(system_glyph_sets(files))
     assert [s.name for s in sets] == ["system:HouseSans"]
     assert sorted(label for label in sets[0].labels if label >= 0) == [int(d) for d in DIGITS]
+
+
+@pytest.mark.parametrize(("face", "symbols"), [("DejaVuSans", False), ("cmmi10", False), ("cmsy10", True), ("cmex10", True)])
+def test_fonts_that_put_symbols_where_the_digits_are_are_told_by_their_glyph_names(face, symbols):
+    import matplotlib
+    from matplotlib.ft2font import FT2Font
+
+    from svhnx.synth.glyphs import digits_named_otherwise
+
+    # cmmi10's digits are old-style figures (zerooldstyle ...): digits all the same
+    font = FT2Font(str(__import__("pathlib").Path(matplotlib.get_data_path()) / "fonts" / "ttf" / f"{face}.ttf"))
+    assert digits_named_otherwise(font) is symbols
+
+
+def test_a_font_without_glyph_names_is_not_judged_by_them():
+    from svhnx.synth.glyphs import digits_named_otherwise
+
+    class Unnamed:  # what FreeType reports for a face without names: made-up ones, from glyph indices
+        face_flags = 0
+
+        def get_char_index(self, code: int) -> int:
+            return code - 30
+
+        def get_glyph_name(self, index: int) -> str:
+            return f"uni{index:08X}"
+
+    assert digits_named_otherwise(Unnamed()) is False
 
 
 def test_degenerate_digit_boxes_are_left_out_not_cropped():

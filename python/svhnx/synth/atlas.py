@@ -27,7 +27,7 @@ DIGIT_HEIGHT = 40  # a style's median digit height in the cell, pixels
 MAX_INK = CELL - 12  # glyphs larger than this (either side) are shrunk to fit, keeping a margin
 FIELD_SCALE = 16.0  # field units per cell pixel of distance
 SUPERSAMPLE = 4  # distance fields are computed at this multiple of the cell resolution
-ATLAS_VERSION = 3  # bump when the glyph sources, their filters or the field encoding change
+ATLAS_VERSION = 4  # bump when the glyph sources, their filters or the field encoding change
 #: The arrays of a saved atlas: (dtype kinds, rank), as :func:`svhnx.data.npz.read_npz` checks them.
 ATLAS_ARRAYS = {"fields": ("u", 3), "labels": ("i", 1), "styles": ("i", 1), "ink": ("f", 2), "scales": ("f", 1),
                 "style_names": ("U", 1), "style_weights": ("f", 1)}

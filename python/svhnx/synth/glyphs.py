@@ -53,6 +53,8 @@ RENDER_HEIGHT = 200  # approximate digit height, in pixels, of the high-resoluti
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 MAX_SYSTEM_FONTS = 400
 MIN_STROKE = 0.07  # thinnest stroke kept, per digit height (matplotlib's and OpenCV's faces are 0.12 or more)
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+FT_FACE_FLAG_GLYPH_NAMES = 1 << 9  # FreeType: the face names its glyphs (else the names are made up from indices)
 
 
 @dataclass(frozen=True)
@@ -100,15 +102,30 @@ def stroke_width(masks: list[np.ndarray]) -> float:
     return float(np.median(widths))
 
 
+def digits_named_otherwise(font: FT2Font) -> bool:
+    """True when ``font`` names its glyphs and a digit's glyph is not named as that digit
+    (``zero``, ``oneoldstyle``, ``two.lf``, ``uni0033``): a symbol font that puts ornaments at the
+    digits' code points, as URW's Dingbats (``D050000L``) puts check marks and crosses there."""
+    flags = getattr(font.face_flags, "value", font.face_flags)  # an int before matplotlib 3.10, a FaceFlags since
+    if not flags & FT_FACE_FLAG_GLYPH_NAMES:
+        return False
+    for digit, word in zip(DIGITS, DIGIT_NAMES):
+        name = font.get_glyph_name(font.get_char_index(ord(digit)))
+        if not name.startswith(word) and name.split(".")[0] not in (f"uni{ord(digit):04X}", f"u{ord(digit):04X}"):
+            return True
+    return False
+
+
 def system_glyph_sets(files: list[Path] | None = None) -> Iterator[GlyphSet]:
     """Digits and clutter characters of the system's fonts (:func:`system_font_files`); a font
-    without all ten digits, that FreeType cannot read, or with hairline strokes (thinner than
-    :data:`MIN_STROKE` of the digit height, which vanish at house-number resolution) is skipped."""
+    without all ten digits, that FreeType cannot read, whose digits are named as something else
+    (:func:`digits_named_otherwise`), or with hairline strokes (thinner than :data:`MIN_STROKE` of
+    the digit height, which vanish at house-number resolution) is skipped."""
     chars = DIGITS + CLUTTER
     for path in system_font_files() if files is None else files:
         try:
             font = FT2Font(str(path))
-            if any(font.get_char_index(ord(c)) == 0 for c in DIGITS):
+            if any(font.get_char_index(ord(c)) == 0 for c in DIGITS) or digits_named_otherwise(font):
                 continue
             font.set_size(RENDER_HEIGHT * 1.4, 72)
             masks = [_ttf_mask(font, c) if font.get_char_index(ord(c)) else None for c in chars]
