@@ -5,7 +5,7 @@
 Writes ``python/svhnx/weights/<NAME>.pt`` (or ``--to``: e.g. on a lent machine, to bring back) (float16 state dict and model config, read back with
 ``weights_only=True``) and prints the SHA-256 to record in :data:`svhnx.pretrained.SHIPPED`. The meta
 holds the task, the run's flags, the step, images seen, training and wall time, the last metrics
-row and where it was trained: what the README's model card quotes.
+row and where it was trained: what the model cards quote.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class ShippedModel:
 
 
 #: Name -> the shipped file and the hash it must have (updated when new weights are shipped, by
-#: ``python -m benchmarks.scripts.ship_weights``; the README's model card says how each was trained).
+#: ``python -m benchmarks.scripts.ship_weights``; the model cards (README, docs/shipped-models.md) say how each was trained).
 SHIPPED: dict[str, ShippedModel] = {
     "recognizer": ShippedModel("recognizer.pt", "c48b05fbc99250a8ae1c3db1cb9ff5c934baec34b98319590d803738f166e2b3",
                                ("svhn-resnet", "svhn-goodfellow"), "reads the number in a 54 x 54 crop"),

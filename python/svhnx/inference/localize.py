@@ -54,11 +54,11 @@ REFINE_SIZE = CROP_SIDE
 #: side: the localizer trained on 64 x 64 views, a small photo placed in them with its edges repeated,
 #: and finds nothing in a smaller input (a 31 x 101 photo, shrunk to 20 x 64 and padded only to
 #: 32 x 64, gave no candidate). With several scales the finer ones find what the 64 px one misses,
-#: and padding that one cost right readings on large photos (README, *Small photos*).
+#: and padding that one cost right readings on large photos (docs/whole-photo-reader.md, *Small photos*).
 MIN_INPUT_SIDE = REFINE_SIZE
 #: Close looks per candidate: each looks through a window around the box the one before found, so a
 #: loose first-pass box, seen small in its first window, is seen larger and tightened again in the
-#: second (README, *Two close looks*).
+#: second (docs/whole-photo-reader.md, *Two close looks*).
 REFINE_PASSES = 2
 #: :class:`CloseLooks` reads each candidate of a mask through a square window this many times its
 #: larger side, and takes this many looks (rule closer, docs/localizer-experiments.md).

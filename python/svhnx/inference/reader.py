@@ -15,7 +15,7 @@ The two-stage reader the original study proposed after its recognizer failed on 
    when its length disagrees with the localizer's length head (from the close look; without it,
    run on the reading's crop, only for readings confident enough). The length check is off by
    default: since the recognizer learnt to read words and plaques as "no digits", it costs more
-   right readings than it saves wrong ones (README, *The length check, weighed again*);
+   right readings than it saves wrong ones (docs/whole-photo-reader.md, *The length check, weighed again*);
 4. the first reading not rejected wins; if all are, the most confident one is returned with
    ``number=None`` and the reason;
 5. with ``retry_scales`` (448 px by default since rule ``early448`` in docs/localizer-experiments.md,
