@@ -69,13 +69,16 @@ class Role:
     outputs: frozenset[str]
 
 
+#: The side of the square digits a digit classifier takes (SVHN format 2: 32 x 32 x 3).
+DIGIT_SIDE = 32
 #: The name :data:`ROLES` give the output of a model that returns one tensor, not a dict.
 TENSOR_OUTPUT = "logits"
 ROLES = {
     "recognizer": Role("an SVHN recognizer (54 x 54 x 3 input; 'digits' and 'length' outputs)", ((*INPUT_SIZE, 3),),
                        frozenset({"digits", "length"})),
     "localizer": Role("a U-Net localizer (any H x W x 3 input; a 'mask' output)", ((None, None, 3),), frozenset({"mask"})),
-    "digits": Role("a digit classifier (32 x 32 x 3 input; one tensor of logits out)", ((32, 32, 3),), frozenset({TENSOR_OUTPUT})),
+    "digits": Role("a digit classifier (32 x 32 x 3 input; one tensor of logits out)", ((DIGIT_SIDE, DIGIT_SIDE, 3),),
+                   frozenset({TENSOR_OUTPUT})),
 }
 
 

@@ -97,7 +97,7 @@ def _header_size(path: Path, data: bytes) -> tuple[int, int]:
             with Image.open(BytesIO(data)) as image:
                 return image.size
     except Image.DecompressionBombError:  # Pillow's own limit, whatever the caller's
-        raise ValueError(f"{path}: more than {2 * Image.MAX_IMAGE_PIXELS:,} pixels, Pillow's decompression-bomb limit") from None
+        raise ValueError(f"{path}: more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels, Pillow's decompression-bomb limit") from None
     except UnidentifiedImageError:
         raise ValueError(f"{path}: not an image (PNG, JPEG, BMP, TIFF, WebP, ...)") from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError, struct.error) as exc:  # Pillow's errors for damaged headers

@@ -47,7 +47,7 @@ def parse_label(text: str) -> np.ndarray:
     return out
 
 
-def number_to_target(number: Sequence[int]) -> tuple[np.ndarray, int]:
+def number_to_target(number: Sequence[int] | np.ndarray) -> tuple[np.ndarray, int]:
     """Left-aligned target of a number given as its digits (the SVHN layout).
 
     Returns ``(digits int64[5], length)``; numbers longer than five digits keep their first five

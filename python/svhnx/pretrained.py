@@ -161,7 +161,7 @@ def model_from_weights(contents: Mapping[str, Any], *, allowed: Sequence[str], s
         model = build_model(name, kwargs, state, source=source)
     except CheckpointError as error:
         raise WeightsError(str(error)) from None
-    model.pretrained_cfg = settings
+    model.pretrained_cfg = settings  # type: ignore[assignment]  # a plain attribute, as timm's models carry theirs
     return model
 
 
@@ -239,11 +239,11 @@ def spec_and_state(source: str | Path) -> tuple[dict[str, Any], dict[str, torch.
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
     try:  # a file larger than any weights file is not read whole here: it can only be a checkpoint
-        contents = read_weights(path.read_bytes(), path) if path.stat().st_size <= MAX_BYTES else None
+        weights = read_weights(path.read_bytes(), path) if path.stat().st_size <= MAX_BYTES else None
     except WeightsError:
-        contents = None
-    if contents is not None:
-        return _float_state(contents["model"], contents["state_dict"], contents.get("meta"))
+        weights = None
+    if weights is not None:
+        return _float_state(weights["model"], weights["state_dict"], weights.get("meta"))
     checkpoint = load_checkpoint(path)
     if not isinstance(checkpoint.get("model"), dict) or "model_state" not in checkpoint:
         raise WeightsError(f"{path}: neither a weights file nor a training checkpoint")

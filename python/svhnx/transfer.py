@@ -50,7 +50,7 @@ def grey_sequences(split_dir: Path, *, limit: int | None = None, threads: int | 
     with ThreadPoolExecutor(threads) as pool:
         images = list(pool.map(load_image, [split_dir / e.name for e in entries]))
     sizes = np.array([image.shape[:2] for image in images], dtype=np.int64)
-    union = union_boxes(np.concatenate([e.boxes for e in entries]), [len(e) for e in entries], threads=threads)
+    union = union_boxes(np.concatenate([e.boxes for e in entries]), np.array([len(e) for e in entries]), threads=threads)
     crops = crop_resize(images, grown_boxes(union, sizes, threads=threads), SEQUENCE_SHAPE[:2], threads=threads)
     grey = cv2.cvtColor(crops.reshape(-1, SEQUENCE_SHAPE[1], 3), cv2.COLOR_RGB2GRAY).reshape(len(crops), *SEQUENCE_SHAPE)
     targets = [number_to_target(e.labels) for e in entries]
@@ -80,7 +80,9 @@ def transfer(run: str | Path, split_dir: Path, out: Path, *, limit: int | None =
     if tuple(shape or ()) != SEQUENCE_SHAPE:
         raise ValueError(f"{loaded.path}: the transfer experiment needs an MNIST-sequence model (28 x 140 x 1 input), this one takes {shape}")
     images, targets, target_lengths = grey_sequences(split_dir, limit=limit, threads=threads)
-    readings, lengths, confidence = [], [], []
+    readings: list[torch.Tensor] = []
+    lengths: list[torch.Tensor] = []
+    confidence: list[torch.Tensor] = []
     for a in range(0, len(images), BATCH):
         output = loaded.model(torch.from_numpy(images[a : a + BATCH]).to(loaded.device))
         for part, values in zip((readings, lengths, confidence), slot_readings(output)):

@@ -69,7 +69,7 @@ TRAIN10K_FILES: tuple[RemoteFile, RemoteFile] = (
 )
 
 # IDX type codes (third byte of the magic number) and their big-endian numpy dtypes.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),

@@ -3,6 +3,7 @@ required array checked for its kind of dtype and its rank."""
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 MAX_FILE_BYTES = 2 * 2**30
 
 
-def read_npz(path: str | Path, required: dict[str, tuple[str, int]]) -> dict[str, np.ndarray]:
+def read_npz(path: str | os.PathLike[str], required: dict[str, tuple[str, int]]) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` file at ``path``; ``required`` maps a name that must be there to
     ``(dtype kinds, rank)``, e.g. ``{"images": ("u", 4)}``. Raises ``FileNotFoundError`` or
     ``ValueError`` with the reason."""

@@ -88,8 +88,10 @@ def safe_extract(
                 raise UnsafeArchiveError(f"{archive}: refusing member {member.name!r}: {problem}")
         target.mkdir(parents=True, exist_ok=True)
         # The checks above suffice; tarfile's "data" filter (Python >= 3.10.12) also drops unsafe modes.
-        options = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-        tar.extractall(target, members=members, **options)
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(target, members=members, filter="data")
+        else:
+            tar.extractall(target, members=members)
     return [m.name for m in members]
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from svhnx import pretrained
-from svhnx.checkpoint import ROLES
+from svhnx.checkpoint import DIGIT_SIDE
 from svhnx.inference.recognize import DEFAULT_VIEWS, recognize
 from svhnx.models.heads import mean_log_probabilities
 from svhnx.ops.crop_rule import CROP_SIDE, GROWTH
@@ -31,7 +31,6 @@ from svhnx.ops.crop_rule import CROP_SIDE, GROWTH
 #: (``svhn-annotations``). A format-2 image is its digit's box made square, so the digit is about
 #: this wide and the square's height tall, centred.
 DIGIT_ASPECT = 0.484
-DIGIT_SIDE = ROLES["digits"].inputs[0][0]  # what a digit classifier takes: 32 x 32 x 3
 BATCH = 256  # digits read at once by read_digits
 #: The shipped digit classifiers that :func:`shipped_digit_reader` reads with (:data:`svhnx.pretrained.SHIPPED`).
 SHIPPED_CLASSIFIERS = ("digits", "digits-2", "digits-3")

@@ -102,11 +102,11 @@ def trace_shape(model: nn.Module, input_shape: InputShape) -> tuple[int, int, in
     return (size if h is None else h, size if w is None else w, c)
 
 
-def check_shapes(model: nn.Module, input_shape: InputShape, batch: int = CHECK_BATCH) -> list[tuple[int, int, int, int]]:
+def check_shapes(model: nn.Module, input_shape: InputShape, batch: int = CHECK_BATCH) -> list[tuple[int, ...]]:
     """Input shapes to compare the engines on: the traced one, and for a dynamic size a second,
     non-square one (so a graph that froze the traced size fails)."""
     h, w, c = trace_shape(model, input_shape)
-    shapes = [(batch, h, w, c)]
+    shapes: list[tuple[int, ...]] = [(batch, h, w, c)]
     multiple = int(getattr(model, "multiple", 1))
     if input_shape[0] is None or input_shape[1] is None:
         shapes.append((batch + 2, h + (2 * multiple if input_shape[0] is None else 0), w + (4 * multiple if input_shape[1] is None else 0), c))

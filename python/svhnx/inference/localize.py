@@ -169,7 +169,8 @@ def probability_map(
     largest scale; the smaller scales are shrunk from that (cheaper than from a large photo). A photo
     looked at once is padded to at least :data:`MIN_INPUT_SIDE` a side, as the training views were."""
     image = as_rgb(image)
-    sizes = scale_sizes(*image.shape[:2], scales)
+    height, width = image.shape[:2]
+    sizes = scale_sizes(height, width, scales)
     precision = resolve_precision(precision)
     multiple = int(getattr(model, "multiple", UNKNOWN_MULTIPLE))
     work_h, work_w = sizes[-1]
@@ -354,7 +355,8 @@ def _look_closely(
     """One close look of :func:`refine`."""
     if not candidates:
         return []
-    windows = square_windows(np.array([c.box for c in candidates]), *image.shape[:2], context)
+    height, width = image.shape[:2]
+    windows = square_windows(np.array([c.box for c in candidates]), height, width, context)
     out = run_localizer(model, torch.from_numpy(window_views(image, windows)), precision)
     probability = torch.sigmoid(out["mask"])[:, 0].numpy()
     lengths = out["length"].argmax(dim=1).tolist() if "length" in out else [None] * len(candidates)
@@ -422,19 +424,21 @@ class CloseLooks(nn.Module):
 
     def _look(self, images: np.ndarray, probability: np.ndarray, device: torch.device) -> np.ndarray:
         """One look at every view's candidates, in one batch on ``device``; the averaged maps."""
-        owners, windows, views = [], [], []
+        owners: list[int] = []
+        window_parts: list[np.ndarray] = []
+        view_parts: list[np.ndarray] = []
         for i, p in enumerate(probability):
             boxes = [c.box for c in mask_to_boxes(p, threshold=self.threshold, max_candidates=self.max_candidates)]
             if boxes:
-                found = square_windows(np.array(boxes), *p.shape, self.context)
+                found = square_windows(np.array(boxes), p.shape[0], p.shape[1], self.context)
                 found = found[found[:, 2] < REFINE_SIZE]  # only windows the view enlarges
                 if len(found):
                     owners += [i] * len(found)
-                    windows.append(found)
-                    views.append(window_views(as_rgb(images[i]), found))
+                    window_parts.append(found)
+                    view_parts.append(window_views(as_rgb(images[i]), found))
         if not owners:
             return probability
-        windows, views = np.concatenate(windows), np.concatenate(views)
+        windows, views = np.concatenate(window_parts), np.concatenate(view_parts)
         close = torch.sigmoid(self.localizer(torch.from_numpy(views).to(device))["mask"].float())[:, 0].cpu().numpy()
         looked = np.zeros_like(probability)
         count = np.zeros_like(probability)

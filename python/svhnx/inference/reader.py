@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -206,7 +206,7 @@ class Reader:
         if max_candidates < 1:
             raise ValueError(f"max_candidates: expected at least 1, got {max_candidates}")
         self.precision = resolve_precision(precision)
-        self.localizer = in_precision(localizer.eval(), self.precision).to(memory_format=torch.channels_last)
+        self.localizer = in_precision(localizer.eval(), self.precision).to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
         self.recognizer_precision = resolve_precision(recognizer_precision)
         self.recognizer = in_precision(recognizer.eval(), self.recognizer_precision)
         self.scales = check_scales(scales)
@@ -347,7 +347,7 @@ class Reader:
         return int(out["length"].argmax(dim=1)[0]) if "length" in out else None
 
 
-def decode_readings(output: dict[str, torch.Tensor]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def decode_readings(output: Mapping[str, torch.Tensor]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The most probable number of each recognizer output (:func:`svhnx.models.svhn.most_probable_numbers`):
     ``(numbers as strings, length classes int64 N, joint probabilities float N)``."""
     digits, lengths, confidence = most_probable_numbers(output)

@@ -39,10 +39,10 @@ def recognize(
     :func:`svhnx.inference.backends.in_precision`, always runs in bfloat16); the output is float32
     either way."""
     outputs = read_views(recognizer, recognizer_views(crops, views, threads=threads), precision)
-    return outputs[0] if views == 1 else mean_probabilities(outputs)  # type: ignore[return-value]
+    return outputs[0] if views == 1 else mean_probabilities(outputs)
 
 
-def read_views(recognizer: nn.Module, batch: np.ndarray, precision: str) -> list[dict[str, torch.Tensor]]:
+def read_views(recognizer: nn.Module, batch: np.ndarray, precision: str) -> list[SequenceOutput]:
     """The recognizer's float32 output for each view of a ``views x N x 54 x 54 x 3`` batch, read in
     one call under ``precision``."""
     views, n = batch.shape[:2]
@@ -86,4 +86,4 @@ def recognize_until_sure(
     out = {head: value.clone() for head, value in centre.items()}
     for head in merged:
         out[head][rows] = merged[head]
-    return out  # type: ignore[return-value]
+    return out

@@ -11,6 +11,7 @@ and one pass over the activations fewer. Every model here writes such pairs as n
 from __future__ import annotations
 
 import copy
+from typing import cast
 
 import torch
 from torch import nn
@@ -41,6 +42,6 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
         return model
     folded = copy.deepcopy(model).eval()
     for sequential, i in foldable_pairs(folded):
-        sequential[i] = fuse_conv_bn_eval(sequential[i], sequential[i + 1])
+        sequential[i] = fuse_conv_bn_eval(cast(nn.Conv2d, sequential[i]), cast(nn.BatchNorm2d, sequential[i + 1]))
         sequential[i + 1] = nn.Identity()
     return folded

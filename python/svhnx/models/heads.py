@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TypedDict
 
 import torch
 from torch import nn
 
 from svhnx.labels import MAX_DIGITS, NUM_DIGIT_CLASSES, NUM_LENGTH_CLASSES
 
-
-class SequenceOutput(TypedDict, total=False):
-    """What a recognizer returns: ``digits`` logits ``N x 5 x 11`` and, with a length head,
-    ``length`` logits ``N x 7``."""
-
-    digits: torch.Tensor
-    length: torch.Tensor
+#: What a recognizer returns, head by head: ``digits`` logits ``N x 5 x 11`` and, with a length
+#: head, ``length`` logits ``N x 7``.
+SequenceOutput = dict[str, torch.Tensor]
 
 
 def mean_log_probabilities(logits: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -29,7 +24,7 @@ def mean_probabilities(outputs: Sequence[SequenceOutput]) -> SequenceOutput:
     """Head by head, the log of the outputs' mean class probabilities (heads all outputs have):
     several models, or several views of one image, read as one."""
     heads = [k for k in outputs[0] if all(k in out for out in outputs)]
-    return {head: mean_log_probabilities([out[head] for out in outputs]) for head in heads}  # type: ignore[literal-required,misc]
+    return {head: mean_log_probabilities([out[head] for out in outputs]) for head in heads}
 
 
 class Ensemble(nn.Module):

@@ -12,7 +12,7 @@ first layer is maxout and it adds a locally connected layer; here every block is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -85,7 +85,7 @@ def goodfellow_model(*, width: float = 1.0, dense: int = 3072, dropout: float = 
     return SvhnRecognizer(tuple(max(1, round(c * width)) for c in CHANNELS), dense, dropout)
 
 
-def most_probable_numbers(output: SequenceOutput) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def most_probable_numbers(output: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The most probable reading of each image and its probability.
 
     For every length ``n`` (0-5, and 6 = more than five digits) the best number of that length takes

@@ -86,8 +86,8 @@ class RefineHead(nn.Module):
             nn.ReLU(inplace=True),
             nn.Conv2d(channels, 1, 3, padding=1),
         )
-        nn.init.zeros_(self.conv[-1].weight)
-        nn.init.zeros_(self.conv[-1].bias)
+        for parameter in self.conv[-1].parameters():  # the refinement starts as no change
+            nn.init.zeros_(parameter)
 
     def forward(self, pixels: torch.Tensor, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         features = self.features(features)

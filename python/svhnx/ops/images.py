@@ -6,6 +6,7 @@ Images are ``uint8`` ``H x W x C`` (C-contiguous); batches ``N x H x W x C``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, overload
 
 import numpy as np
 
@@ -40,6 +41,16 @@ def simd_kernels() -> str:
     return _core.simd_kernels()
 
 
+@overload
+def crop_resize(
+    images: np.ndarray | Sequence[np.ndarray], boxes: np.ndarray, size: tuple[int, int] = ..., threads: int | None = None, *,
+    crop: tuple[int, int] | None = None, seed: int | None = None, return_offsets: Literal[False] = False,
+) -> np.ndarray: ...
+@overload
+def crop_resize(
+    images: np.ndarray | Sequence[np.ndarray], boxes: np.ndarray, size: tuple[int, int] = ..., threads: int | None = None, *,
+    crop: tuple[int, int] | None = None, seed: int | None = None, return_offsets: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
 def crop_resize(
     images: np.ndarray | Sequence[np.ndarray],
     boxes: np.ndarray,
@@ -92,6 +103,15 @@ def crop_resize(
     return (resized, offsets) if return_offsets else resized
 
 
+@overload
+def random_crop(
+    images: np.ndarray, size: tuple[int, int] = ..., *, seed: int, threads: int | None = None,
+    return_offsets: Literal[False] = False,
+) -> np.ndarray: ...
+@overload
+def random_crop(
+    images: np.ndarray, size: tuple[int, int] = ..., *, seed: int, threads: int | None = None, return_offsets: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
 def random_crop(
     images: np.ndarray,
     size: tuple[int, int] = (_core.INPUT_SIZE, _core.INPUT_SIZE),

@@ -23,7 +23,7 @@ from svhnx.image_file import write_png
 from svhnx.synth.arguments import add_realism_arguments, realism_from_args
 from svhnx.synth.atlas import save_atlas
 from svhnx.synth.export import draw_boxes, export_scenes, sample_grid
-from svhnx.synth.generator import SceneGenerator
+from svhnx.synth.generator import CropBatch, SceneBatch, SceneGenerator
 from svhnx.synth.photos import PhotoGenerator
 
 
@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             images = [photo_with_boxes(p) if args.boxes else p.image for p in photos]
             print(write_png(args.out, sample_grid(images, args.columns, args.cell)))
             return 0
+        batch: CropBatch | SceneBatch
         if args.mode == "crops":
             batch = generator.crops(count, seed=args.seed, threads=args.threads)
             images = list(batch.images)

@@ -59,8 +59,10 @@ class Realism:
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"realism.{name}: expected a number in [0, 1], got {value!r}")
 
-    def args(self) -> tuple[float, ...]:
-        return tuple(float(getattr(self, name)) for name in REALISM_FIELDS)
+    def args(self) -> tuple[float, float, float, float, float, float, float]:
+        """The fields as floats, in the native generator's order (:data:`REALISM_FIELDS`)."""
+        return (float(self.background), float(self.style), float(self.distortion), float(self.degradation),
+                float(self.annotation), float(self.arrangement), float(self.suffix))
 
 
 @dataclass(frozen=True)

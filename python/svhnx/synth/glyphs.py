@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import matplotlib
@@ -106,7 +107,8 @@ def digits_named_otherwise(font: FT2Font) -> bool:
     """True when ``font`` names its glyphs and a digit's glyph is not named as that digit
     (``zero``, ``oneoldstyle``, ``two.lf``, ``uni0033``): a symbol font that puts ornaments at the
     digits' code points, as URW's Dingbats (``D050000L``) puts check marks and crosses there."""
-    flags = getattr(font.face_flags, "value", font.face_flags)  # an int before matplotlib 3.10, a FaceFlags since
+    face_flags: Any = font.face_flags  # a FaceFlags since matplotlib 3.10, an int before
+    flags = int(getattr(face_flags, "value", face_flags))
     if not flags & FT_FACE_FLAG_GLYPH_NAMES:
         return False
     for digit, word in zip(DIGITS, DIGIT_NAMES):
@@ -131,7 +133,8 @@ def system_glyph_sets(files: list[Path] | None = None) -> Iterator[GlyphSet]:
             masks = [_ttf_mask(font, c) if font.get_char_index(ord(c)) else None for c in chars]
         except (RuntimeError, OSError, ValueError):
             continue
-        if any(m is None or not m.any() for m in masks[: len(DIGITS)]) or stroke_width(masks[: len(DIGITS)]) < MIN_STROKE:
+        digit_masks = [m for m in masks[: len(DIGITS)] if m is not None and m.any()]
+        if len(digit_masks) < len(DIGITS) or stroke_width(digit_masks) < MIN_STROKE:
             continue
         kept = [(m, int(c) if c.isdigit() else CLUTTER_LABEL) for m, c in zip(masks, chars) if m is not None and m.any()]
         yield GlyphSet(f"system:{path.stem}", "system", [m for m, _ in kept], [label for _, label in kept])
@@ -164,9 +167,9 @@ def opencv_glyph_sets() -> Iterator[GlyphSet]:
                 yield GlyphSet(f"opencv:{name}-{weight}", "opencv", [_embedded_mask(c, face, weight) for c in chars], labels)
         return
     thickness = max(2, RENDER_HEIGHT // 25)  # strokes about 5% of the digit height
-    for name, face in HERSHEY_FACES.items():
+    for name, code in HERSHEY_FACES.items():
         for italic in (False, True):
-            flags = face | (cv2.FONT_ITALIC if italic else 0)
+            flags = code | (cv2.FONT_ITALIC if italic else 0)
             yield GlyphSet(f"opencv:hershey-{name}{'-italic' if italic else ''}", "opencv",
                            [_hershey_mask(c, flags, thickness) for c in chars], labels)
 

@@ -230,7 +230,8 @@ class PhotoGenerator:
         word_above = rng.random() < 0.5
         text_top = top + pad + (word_h if word_above else 0.0)
         text_left = left + (plate_w - text_w) / 2
-        boxes, extra = [], []
+        boxes: list[tuple[float, float, float, float]] = []
+        extra: list[tuple[float, float, float, float]] = []
         for i, (alpha, ink, dx, dy) in enumerate(placed):
             x0, y0 = round(text_left + dx), round(text_top + height + dy)
             canvas.paint(alpha, ink_colour, x0, y0)
@@ -308,7 +309,7 @@ def _facade(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     colour = _colour(rng).astype(np.float32)
     small = (height // 4 + 1, width // 4 + 1)  # shading and grain are drawn at a quarter of the size
     shade = rng.normal(1.0, 0.08, size=(4, 4)).astype(np.float32)
-    light = cv2.resize(shade, small[::-1], interpolation=cv2.INTER_CUBIC)
+    light = cv2.resize(shade, small[::-1], interpolation=cv2.INTER_CUBIC).astype(np.float32)
     light += rng.normal(0, rng.uniform(2, 8), size=small).astype(np.float32) / max(float(colour.mean()), 16.0)
     image = np.clip(light[..., None] * colour, 0, 255).astype(np.uint8)
     image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
@@ -401,11 +402,13 @@ def _degrade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = image.astype(np.float32)
     out *= gain[..., None]
     out += offset[..., None]
-    out = np.clip(out, 0, 255, out=out).astype(np.uint8)
+    degraded: np.ndarray = np.clip(out, 0, 255, out=out).astype(np.uint8)
     sigma = rng.uniform(0.0, 1.5) * max(height, width) / 1000
     if sigma > 0.3:
-        out = cv2.GaussianBlur(out, (0, 0), sigma)
+        degraded = cv2.GaussianBlur(degraded, (0, 0), sigma)
     if rng.random() < 0.5:
-        ok, encoded = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 95))])
-        out = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
-    return out
+        ok, encoded = cv2.imencode(".jpg", degraded, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 95))])
+        decoded = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED) if ok else None
+        if decoded is not None:
+            degraded = decoded
+    return degraded

@@ -6,7 +6,7 @@ import argparse
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import torch
 from torch import nn
@@ -26,11 +26,12 @@ TASK_MODULES: dict[str, str] = {
     "synth-digits": "svhnx.tasks.synth_digits",
 }
 
-_TASKS: dict[str, type[Task]] = {}
-T = TypeVar("T", bound="type[Task]")
+_TASKS: dict[str, type[Task[Any]]] = {}
+T = TypeVar("T", bound="type[Task[Any]]")
+ConfigT = TypeVar("ConfigT", bound=TrainConfig)
 
 
-class Task(ABC):
+class Task(ABC, Generic[ConfigT]):
     """What the generic training loop needs to know about one learning problem.
 
     Class attributes:
@@ -46,7 +47,8 @@ class Task(ABC):
         classifies: whether every model output is class logits (classes on the last dimension),
             so that several trained models can be read as one :class:`~svhnx.evaluate.views.Ensemble`.
 
-    An instance is built from a ``Config`` (``self.config``); it should load data lazily, in :meth:`train_batches` /
+    A task is generic in its ``Config`` (``class MyTask(Task[MyConfig])``), so ``self.config`` has
+    the task's own fields. An instance is built from a ``Config`` (``self.config``); it should load data lazily, in :meth:`train_batches` /
     :meth:`validation_batches`, so that evaluating a checkpoint does not read the training set.
     """
 
@@ -59,13 +61,13 @@ class Task(ABC):
     images_per_epoch: ClassVar[int]
     classifies: ClassVar[bool] = False
 
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: ConfigT) -> None:
         if not isinstance(config, self.Config):
             raise TypeError(f"task {self.name!r}: expected a {self.Config.__name__}, got {type(config).__name__}")
-        self.config = config
+        self.config: ConfigT = config
 
     @property
-    def args(self) -> TrainConfig:
+    def args(self) -> ConfigT:
         """Alias of :attr:`config` for one release (tasks read ``self.config`` now)."""
         return self.config
 
@@ -81,7 +83,7 @@ class Task(ABC):
         :attr:`Config` and without defaults: the parser takes those from :attr:`Config`."""
 
     @classmethod
-    def check_config(cls, config: TrainConfig, parser: argparse.ArgumentParser) -> None:
+    def check_config(cls, config: ConfigT, parser: argparse.ArgumentParser) -> None:
         """Reject bad combinations of flags with ``parser.error(...)``."""
 
     def model_kwargs(self) -> dict[str, Any]:
@@ -145,7 +147,7 @@ def list_tasks() -> list[str]:
     return sorted(set(TASK_MODULES) | set(_TASKS))
 
 
-def get_task(name: str) -> type[Task]:
+def get_task(name: str) -> type[Task[Any]]:
     """The task class called ``name``, importing its module if needed."""
     if name not in _TASKS and name in TASK_MODULES:
         importlib.import_module(TASK_MODULES[name])

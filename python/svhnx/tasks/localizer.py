@@ -23,7 +23,7 @@ import argparse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -107,7 +107,10 @@ class UnetConfig(LocalizerConfig):
     length_weight: float = 0.2
 
 
-class LocalizerTask(Task):
+LocalizerConfigT = TypeVar("LocalizerConfigT", bound=LocalizerConfig)
+
+
+class LocalizerTask(Task[LocalizerConfigT]):
     """Data of both localizer tasks."""
 
     images_per_epoch = VIEWS_PER_EPOCH
@@ -145,7 +148,7 @@ class LocalizerTask(Task):
         """Flags of the model and its loss (none for the base)."""
 
     @classmethod
-    def check_config(cls, config: LocalizerConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
+    def check_config(cls, config: LocalizerConfig, parser: argparse.ArgumentParser) -> None:
         if config.svhn_crops is not None and not config.val_fraction > 0:
             parser.error("--val-fraction: expected a fraction in (0, 1) with --svhn-crops")
         if config.photo_views % PHOTO_VIEWS:
@@ -157,13 +160,14 @@ class LocalizerTask(Task):
         """The scene generator's realism: all of it, with ``--annotation`` loose digit boxes."""
         return Realism(annotation=self.config.annotation)
 
-    def _svhn_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        return train_validation_split(count_crops(self.config.svhn_crops), self.config.val_fraction, 0)
+    def _svhn_rows(self, crops: Path) -> tuple[np.ndarray, np.ndarray]:
+        """The training and validation rows of the SVHN crops file ``crops`` (``--svhn-crops``)."""
+        return train_validation_split(count_crops(crops), self.config.val_fraction, 0)
 
     def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
         size = self.config.batch_size
         if self.config.svhn_crops is not None:
-            views = read_svhn_views(self.config.svhn_crops, self._svhn_rows()[0])
+            views = read_svhn_views(self.config.svhn_crops, self._svhn_rows(self.config.svhn_crops)[0])
             stream: BatchStream = SvhnViewStream(views, size, seed=self.config.seed, start=start_step, rank=rank)
         else:
             per_photo = self.config.photo_views
@@ -202,7 +206,7 @@ class LocalizerTask(Task):
     def _validation_views(self, size: int, seed: int) -> tuple[LocalizerViews, np.ndarray]:
         """The validation views and their kinds: ``size`` scenes (or SVHN crops), then the views of ``--val-photos`` photos."""
         if self.config.svhn_crops is not None:
-            rows = self._svhn_rows()[1]
+            rows = self._svhn_rows(self.config.svhn_crops)[1]
             views = read_svhn_views(self.config.svhn_crops, rows[:size])
             return views, np.full(len(views.images), SCENE)
         scenes = SceneViews(self.config.data_root, seed, VALIDATION_STREAM, self.config.whole_fraction, self.realism, atlas=self.config.atlas)
@@ -225,7 +229,7 @@ def parse_widths(text: str) -> tuple[int, ...]:
 
 
 @register_task
-class UnetTask(LocalizerTask):
+class UnetTask(LocalizerTask[UnetConfig]):
     name = "unet"
     description = "U-Net localizer on 64 x 64 views of synthetic scenes and photos (or SVHN crops): Dice loss (+ BCE)"
     Config = UnetConfig
@@ -261,7 +265,7 @@ class UnetTask(LocalizerTask):
 
 
 @register_task
-class BoxRegressionTask(LocalizerTask):
+class BoxRegressionTask(LocalizerTask[LocalizerConfig]):
     name = "boxreg"
     description = "box-regression baseline (the study's first localizer): L2 on the normalised union box"
     Config = LocalizerConfig

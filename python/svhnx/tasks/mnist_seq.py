@@ -65,7 +65,7 @@ class MnistSequenceConfig(TrainConfig):
 
 
 @register_task
-class MnistSequenceTask(Task):
+class MnistSequenceTask(Task[MnistSequenceConfig]):
     name = "mnist-seq"
     classifies = True
     description = "multi-digit recognizer on synthetic MNIST sequences (28 x 140)"
@@ -91,7 +91,7 @@ class MnistSequenceTask(Task):
                            help="channel multiplier of mnist-lean (default: %(default)s)")
 
     @classmethod
-    def check_config(cls, config: MnistSequenceConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
+    def check_config(cls, config: MnistSequenceConfig, parser: argparse.ArgumentParser) -> None:
         if config.width != 1.0 and config.model != "mnist-lean":
             parser.error(f"--width: only mnist-lean has a channel multiplier, not {config.model}")
 

@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -91,39 +91,23 @@ class SvhnConfig(SvhnRecognizerConfig):
     augment: bool = False
 
 
-@register_task
-class SvhnTask(Task):
-    name = "svhn"
+RecognizerConfigT = TypeVar("RecognizerConfigT", bound=SvhnRecognizerConfig)
+
+
+class SvhnRecognizerTask(Task[RecognizerConfigT]):
+    """What the tasks that train an SVHN recognizer share (``svhn`` and ``synth``): the model, its
+    loss and metrics, and the real SVHN splits they are evaluated on."""
+
     classifies = True
-    description = "Goodfellow et al.'s multi-digit recognizer on SVHN format-1 crops (54 x 54 x 3)"
-    Config = SvhnConfig
     models = ("svhn-goodfellow", "svhn-resnet")
     metric = "sequence_accuracy"
     images_per_epoch = TRAIN_IMAGES
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        group = parser.add_argument_group("svhn")
-        add_svhn_source_arguments(group, "train/, test/ (extra/)")
-        group.add_argument("--extra", action=argparse.BooleanOptionalAction,
-                           help="add the 202k 'extra' images to training (default: off)")
-        group.add_argument("--val-fraction", type=fraction, help="of train held out for validation (default: %(default)s)")
-        group.add_argument("--split-seed", type=non_negative_int, help="seed of the train/validation split (default: %(default)s)")
-        group.add_argument("--augment", action=argparse.BooleanOptionalAction,
-                           help="brightness/contrast jitter of the training crops (default: off)")
-        add_recognizer_arguments(group)
-
-    @classmethod
-    def check_config(cls, config: SvhnConfig, parser: argparse.ArgumentParser) -> None:
-        if config.val_fraction <= 0:
-            parser.error("--val-fraction: expected a fraction in (0, 1)")
-        check_svhn_source(config, parser)
 
     def model_kwargs(self) -> dict[str, Any]:
         kwargs = {"width": self.config.width, "dense": self.config.dense, "dropout": self.config.dropout}
         return {k: v for k, v in kwargs.items() if v is not None}  # unset: the model's own default
 
-    # -- data --------------------------------------------------------------------------------
+    # -- real SVHN ---------------------------------------------------------------------------
     def split_dir(self, split: str) -> Path:
         """The folder of ``split`` (extracted from its archive first when needed)."""
         if self.config.svhn_dir is None:
@@ -140,39 +124,22 @@ class SvhnTask(Task):
         output = Path(self.config.crops_dir or default_crops_dir()) / f"{split}-{tag}.h5"
         return preprocess_split(folder, output, threads=self.config.threads, progress=self.config.progress)
 
-    def _train_validation(self) -> tuple[np.ndarray, np.ndarray, Path]:
-        path = self.crops_file("train")
-        train, validation = train_validation_split(count_crops(path), self.config.val_fraction, self.config.split_seed)
-        return train, validation, path
-
-    def training_crops(self) -> SvhnCrops:
-        train, _, path = self._train_validation()
-        parts = [load_crops(path, train)]
-        if self.config.extra:
-            parts.append(load_crops(self.crops_file("extra")))
-        return SvhnCrops.join(parts) if len(parts) > 1 else parts[0]
-
     def evaluation_crops(self, *, test: bool, size: int | None) -> SvhnCrops:
-        """The validation part of ``train``, or the ``test`` split; the first ``size`` images."""
+        """The crops evaluation reads: the ``test`` split here (tasks with a validation part of
+        their own extend this); the first ``size`` images, kept for the next call."""
         key = ("test" if test else "validation", size)
         cache = self.__dict__.setdefault("_evaluation", {})
         if key not in cache:
-            if test:
-                path, rows = self.crops_file("test"), None
-            else:
-                _, rows, path = self._train_validation()
-            crops = load_crops(path, rows)
+            crops = self._evaluation_source(test)
             if size is not None:
                 crops = SvhnCrops(crops.images[:size], crops.digits[:size], crops.lengths[:size], crops.names[:size])
             cache[key] = crops
         return cache[key]
 
-    def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
-        stream = SvhnTrainStream(
-            self.training_crops(), self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank,
-            augment=LightAugment() if self.config.augment else None,
-        )
-        return stream_loader(stream, self.config.workers, device)
+    def _evaluation_source(self, test: bool) -> SvhnCrops:
+        if not test:
+            raise ValueError(f"task {self.name!r} validates on data of its own, not on real SVHN")
+        return load_crops(self.crops_file("test"))
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
         """Held-out train images (``seed`` is ``None``: during training), else the test split."""
@@ -197,3 +164,54 @@ class SvhnTask(Task):
         """Sample readings at ``path`` and the coverage-accuracy curve beside it (``<stem>-coverage.png``)."""
         plot_evaluation(*collect_readings(model, batches, device), Path(path))
 
+
+@register_task
+class SvhnTask(SvhnRecognizerTask[SvhnConfig]):
+    name = "svhn"
+    description = "Goodfellow et al.'s multi-digit recognizer on SVHN format-1 crops (54 x 54 x 3)"
+    Config = SvhnConfig
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("svhn")
+        add_svhn_source_arguments(group, "train/, test/ (extra/)")
+        group.add_argument("--extra", action=argparse.BooleanOptionalAction,
+                           help="add the 202k 'extra' images to training (default: off)")
+        group.add_argument("--val-fraction", type=fraction, help="of train held out for validation (default: %(default)s)")
+        group.add_argument("--split-seed", type=non_negative_int, help="seed of the train/validation split (default: %(default)s)")
+        group.add_argument("--augment", action=argparse.BooleanOptionalAction,
+                           help="brightness/contrast jitter of the training crops (default: off)")
+        add_recognizer_arguments(group)
+
+    @classmethod
+    def check_config(cls, config: SvhnConfig, parser: argparse.ArgumentParser) -> None:
+        if config.val_fraction <= 0:
+            parser.error("--val-fraction: expected a fraction in (0, 1)")
+        check_svhn_source(config, parser)
+
+    # -- data --------------------------------------------------------------------------------
+    def _train_validation(self) -> tuple[np.ndarray, np.ndarray, Path]:
+        path = self.crops_file("train")
+        train, validation = train_validation_split(count_crops(path), self.config.val_fraction, self.config.split_seed)
+        return train, validation, path
+
+    def training_crops(self) -> SvhnCrops:
+        train, _, path = self._train_validation()
+        parts = [load_crops(path, train)]
+        if self.config.extra:
+            parts.append(load_crops(self.crops_file("extra")))
+        return SvhnCrops.join(parts) if len(parts) > 1 else parts[0]
+
+    def _evaluation_source(self, test: bool) -> SvhnCrops:
+        """The validation part of ``train``, or the ``test`` split."""
+        if test:
+            return super()._evaluation_source(test)
+        _, rows, path = self._train_validation()
+        return load_crops(path, rows)
+
+    def train_batches(self, start_step: int, *, rank: int = 0, device: torch.device | None = None) -> Iterable[Batch]:
+        stream = SvhnTrainStream(
+            self.training_crops(), self.config.batch_size, seed=self.config.seed, start=start_step, rank=rank,
+            augment=LightAugment() if self.config.augment else None,
+        )
+        return stream_loader(stream, self.config.workers, device)

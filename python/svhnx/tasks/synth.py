@@ -27,7 +27,7 @@ from svhnx.synth.dataset import validation_batches as synthetic_validation_batch
 from svhnx.tasks.arguments import add_atlas_argument, add_recognizer_arguments, add_svhn_source_arguments, check_atlas, check_svhn_source
 from svhnx.tasks.base import register_task
 from svhnx.tasks.config import Typefaces
-from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnRecognizerConfig, SvhnTask
+from svhnx.tasks.svhn import EVAL_BATCH, TRAIN_IMAGES, SvhnRecognizerConfig, SvhnRecognizerTask
 
 
 def add_typeface_arguments(group: argparse._ArgumentGroup) -> None:
@@ -67,11 +67,10 @@ class SynthConfig(Typefaces, SvhnRecognizerConfig):
 
 
 @register_task
-class SynthTask(SvhnTask):
+class SynthTask(SvhnRecognizerTask[SynthConfig]):
     name = "synth"
     description = "the SVHN recognizer on synthetic street-number crops (svhnx.synth); evaluated on real SVHN"
-    Config = SynthConfig  # type: ignore[assignment]
-    metric = "sequence_accuracy"
+    Config = SynthConfig
     images_per_epoch = TRAIN_IMAGES  # an "epoch" is as many crops as the real SVHN training set has
 
     @classmethod
@@ -98,7 +97,7 @@ class SynthTask(SvhnTask):
         add_recognizer_arguments(model)
 
     @classmethod
-    def check_config(cls, config: SynthConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
+    def check_config(cls, config: SynthConfig, parser: argparse.ArgumentParser) -> None:
         check_svhn_source(config, parser)
         if config.negatives is not None and not Path(config.negatives).is_file():
             parser.error(f"--negatives {config.negatives}: no such file")

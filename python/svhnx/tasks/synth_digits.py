@@ -62,7 +62,7 @@ class SynthDigitsConfig(Typefaces, TrainConfig):
 
 
 @register_task
-class SynthDigitsTask(Task):
+class SynthDigitsTask(Task[SynthDigitsConfig]):
     name = "synth-digits"
     description = "a single-digit classifier on synthetic 32 x 32 format-2 squares (svhnx.synth.digits)"
     Config = SynthDigitsConfig
@@ -80,7 +80,7 @@ class SynthDigitsTask(Task):
         group.add_argument("--dropout", type=fraction, help="dropout rate before the classifier (default: %(default)s)")
 
     @classmethod
-    def check_config(cls, config: SynthDigitsConfig, parser: argparse.ArgumentParser) -> None:  # type: ignore[override]
+    def check_config(cls, config: SynthDigitsConfig, parser: argparse.ArgumentParser) -> None:
         check_atlas(config, parser)
 
     def model_kwargs(self) -> dict[str, Any]:

@@ -8,8 +8,8 @@ How a task plugs in
 2. Declare the task's settings as a dataclass subclass of
    :class:`svhnx.tasks.config.TrainConfig` (``@dataclass class YourConfig(TrainConfig)``): redeclare
    the shared fields whose defaults differ for your task (``model``, ``batch_size``, ``steps``,
-   ``lr``, ``eval_every``, ``weight_decay``, ``schedule``, ...) and add your own. Set ``Config =
-   YourConfig``, ``name``, ``description``, ``metric`` (picks ``best.pt``; ``higher_is_better``)
+   ``lr``, ``eval_every``, ``weight_decay``, ``schedule``, ...) and add your own. Subclass
+   ``Task[YourConfig]`` (so ``self.config`` has your fields), set ``Config = YourConfig``, ``name``, ``description``, ``metric`` (picks ``best.pt``; ``higher_is_better``)
    and ``images_per_epoch`` (what ``--epochs`` counts).
 3. Implement ``add_arguments``: one flag per field of your own, without a default (the parser
    takes every default from ``Config``, and refuses a flag without a field or a field without a

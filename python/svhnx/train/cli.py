@@ -80,11 +80,18 @@ def _run_record(task: type[Task], trainer: Trainer, argv: Sequence[str]) -> dict
     }
 
 
+def _run_directory(config: TrainConfig) -> RunDirectory:
+    """The run folder of ``config.out``; the parser asks for ``--out``, a config built in Python may lack it."""
+    if config.out is None:
+        raise ValueError("out: no run folder given (--out)")
+    return RunDirectory(config.out)
+
+
 def _resumed_config(
     task: type[Task], config: TrainConfig, parser: argparse.ArgumentParser, argv: list[str]
 ) -> tuple[TrainConfig, dict[str, Any]]:
     """The saved run's config with this call's runtime settings, and its checkpoint."""
-    run_dir = RunDirectory(config.out)
+    run_dir = _run_directory(config)
     if not run_dir.has_checkpoint:
         parser.error(f"--resume: {run_dir / LAST} does not exist")
     try:
@@ -139,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _train(task_cls: type[Task], config: TrainConfig, argv: list[str], task_parser: argparse.ArgumentParser) -> int:
     """Start or resume the run in ``config.out`` (locked by the caller) and train it to the end."""
-    run_dir = RunDirectory(config.out)
+    run_dir = _run_directory(config)
     checkpoint = None
     if config.resume:
         config, checkpoint = _resumed_config(task_cls, config, task_parser, argv)

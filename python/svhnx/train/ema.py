@@ -28,9 +28,9 @@ def averaged_model(model: nn.Module, decay: float) -> AveragedModel:
         raise ValueError(f"decay: expected a number in (0, 1), got {decay}")
 
     @torch.no_grad()
-    def update(averaged: Sequence[torch.Tensor], current: Sequence[torch.Tensor], updates: torch.Tensor) -> None:
+    def update(averaged: Sequence[torch.Tensor], current: Sequence[torch.Tensor], updates: torch.Tensor | int) -> None:
         # ema_decay computed on the counter's device: no host sync per step on a GPU.
-        n = updates.to(torch.float64)
+        n = torch.as_tensor(updates).to(torch.float64)
         weight = 1.0 - torch.clamp((1 + n) / (10 + n), max=decay)
         for average, value in zip(averaged, current):
             if average.is_floating_point():

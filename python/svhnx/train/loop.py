@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -202,7 +202,7 @@ class Trainer:
             self.model.load_state_dict(starting_weights(config.init, self.model_name, self.model_kwargs))
         self.model = self.model.to(self.device)
         if cuda:
-            self.model = self.model.to(memory_format=torch.channels_last)
+            self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
             torch.backends.cudnn.benchmark = True
         self.optimizer = build_optimizer(self.model, config)
         self.scheduler = build_scheduler(self.optimizer, config, self.steps)
@@ -274,6 +274,8 @@ class Trainer:
             metrics = evaluate_model(self.task, self.eval_model, batches, self.device,
                                      amp_dtype=self.amp_dtype if self.amp else None)
         metrics = distributed.broadcast_object(metrics)
+        if metrics is None:  # rank 0 always evaluates
+            raise RuntimeError("validation: rank 0 sent no metrics")
         self.model.train()
         return metrics
 
@@ -292,7 +294,7 @@ class Trainer:
             self.ema.update_parameters(self.model)
         return loss.detach()
 
-    def _batches(self) -> Iterator[Batch]:
+    def _batches(self) -> Generator[Batch, None, None]:
         # A DataLoader iterator draws its base seed from torch's global RNG; put the state back so
         # that a resumed run's dropout draws are those of an uninterrupted one.
         saved = rng_state()
