@@ -142,7 +142,7 @@ class SvhnRecognizerTask(Task[RecognizerConfigT]):
         return load_crops(self.crops_file("test"))
 
     def validation_batches(self, *, size: int | None = None, seed: int | None = None) -> Iterator[Batch]:
-        """Held-out train images (``seed`` is ``None``: during training), else the test split."""
+        """During training (``seed`` is ``None``) the task's own validation crops, else the test split."""
         return evaluation_batches(self.evaluation_crops(test=seed is not None, size=size), EVAL_BATCH)
 
     def describe_evaluation_data(self, seed: int) -> str:
