@@ -38,10 +38,13 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
     its convolution (the norm's place taken by ``nn.Identity``); ``model`` itself when there is
     nothing to fold. The copy is for running: its state dict has no batch-norm entries, so it is not
     one to save as a checkpoint."""
-    if not foldable_pairs(model):
+    names = {id(module): name for name, module in model.named_modules()}
+    pairs = [(names[id(sequential)], i) for sequential, i in foldable_pairs(model)]  # found once, applied to the copy
+    if not pairs:
         return model
     folded = copy.deepcopy(model).eval()
-    for sequential, i in foldable_pairs(folded):
+    for name, i in pairs:
+        sequential = cast(nn.Sequential, folded.get_submodule(name))
         sequential[i] = fuse_conv_bn_eval(cast(nn.Conv2d, sequential[i]), cast(nn.BatchNorm2d, sequential[i + 1]))
         sequential[i + 1] = nn.Identity()
     return folded

@@ -309,7 +309,7 @@ def _facade(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     colour = _colour(rng).astype(np.float32)
     small = (height // 4 + 1, width // 4 + 1)  # shading and grain are drawn at a quarter of the size
     shade = rng.normal(1.0, 0.08, size=(4, 4)).astype(np.float32)
-    light = cv2.resize(shade, small[::-1], interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    light = cv2.resize(shade, small[::-1], interpolation=cv2.INTER_CUBIC).astype(np.float32, copy=False)  # float32 already: no copy
     light += rng.normal(0, rng.uniform(2, 8), size=small).astype(np.float32) / max(float(colour.mean()), 16.0)
     image = np.clip(light[..., None] * colour, 0, 255).astype(np.uint8)
     image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
